@@ -1,0 +1,1 @@
+"""Contracts service: contract annex, expected annual fee and portal credentials."""

@@ -1,0 +1,15 @@
+"""The contracts service's internal API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from services.contracts import projection, routes
+from shared.service import build_app
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Flask factory; settings from the environment unless `config` is given."""
+    return build_app("contracts", "services.contracts", routes, projection, config)

@@ -1,0 +1,79 @@
+"""Internal API of the contracts service (called only by the gateway)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import flask
+from marshmallow import EXCLUDE, Schema, fields
+
+from services.contracts import queries
+from shared.web import ProblemError, db_connection, parse_json, parse_query
+
+blueprint = flask.Blueprint("contracts", __name__, url_prefix="/internal/v1")
+
+# Customer codes as events.md defines them.
+CODE_PATTERN = re.compile(r"\A[A-Za-z0-9_/\-]{1,32}\Z")
+CODE_ERROR = "Must be 1-32 characters of A-Z a-z 0-9 - _ /."
+
+
+class AsOfArgs(Schema):
+    """Query arguments of the as-of queries; unknown ones are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    as_of = fields.Date(required=True)
+
+
+class CredentialsCheck(Schema):
+    """Body of a credentials check; `password` may be left out; a malformed code is just not valid."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    customer_code = fields.String(required=True)
+    serial_number = fields.String(required=True)
+    password = fields.String(load_default=None, allow_none=True)
+    today = fields.Date(required=True)
+
+
+def _as_of(customer_code: str) -> date:
+    """The `as_of` query argument, after checking the customer code in the path."""
+    if not CODE_PATTERN.match(customer_code):
+        raise ProblemError(400, "Invalid customer code", errors={"customer_code": [CODE_ERROR]})
+    return parse_query(AsOfArgs())["as_of"]
+
+
+def _found(answer: dict[str, Any] | None, customer_code: str) -> dict[str, Any]:
+    """The answer, or a 404 problem when the customer had no contract signed by then."""
+    if answer is None:
+        raise ProblemError(404, "No contract", f"Customer {customer_code} has no contract signed by then.")
+    return answer
+
+
+@blueprint.post("/credentials/check")
+def check_credentials() -> dict[str, Any]:
+    """Whether a customer code, serial number and password may log in today."""
+    body = parse_json(CredentialsCheck())
+    with db_connection() as conn:
+        return queries.check_credentials(conn, **body)
+
+
+# `path:` because customer codes may contain "/".
+@blueprint.get("/customers/<path:customer_code>/contract-annex")
+def contract_annex(customer_code: str) -> dict[str, Any]:
+    """The customer's contract annex as of a date."""
+    as_of = _as_of(customer_code)
+    with db_connection() as conn:
+        return _found(queries.contract_annex(conn, customer_code, as_of), customer_code)
+
+
+@blueprint.get("/customers/<path:customer_code>/expected-fee")
+def expected_fee(customer_code: str) -> dict[str, Any]:
+    """The customer's expected annual support fee per contract as of a date."""
+    as_of = _as_of(customer_code)
+    with db_connection() as conn:
+        return _found(queries.expected_fee(conn, customer_code, as_of), customer_code)

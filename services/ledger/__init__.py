@@ -1,0 +1,1 @@
+"""Ledger service: invoices, payments, refunds and license codes -> balance query."""

@@ -1,0 +1,63 @@
+"""Ledger read-model queries: one customer's facts up to a date, then the balance rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import psycopg
+
+from services.ledger import rules
+
+INVOICES = """
+SELECT i.invoice_number, i.issued_on, i.due_on, i.description, i.gross_amount, c.cancelled_on
+FROM invoice i LEFT JOIN invoice_cancellation c USING (invoice_number)
+WHERE i.customer_code = %(customer_code)s AND i.issued_on <= %(as_of)s
+"""
+
+PAYMENTS = """
+SELECT payment_id, received_on, amount, method, reference FROM payment
+WHERE customer_code = %(customer_code)s AND received_on <= %(as_of)s
+"""
+
+REFUNDS = """
+SELECT refund_id, refunded_on, amount FROM refund
+WHERE customer_code = %(customer_code)s AND refunded_on <= %(as_of)s
+"""
+
+LICENSE_CODES = """
+SELECT serial_number, valid_from, valid_until, rental_code, internet_code, arrival FROM license_code
+WHERE customer_code = %(customer_code)s AND serial_number = %(serial_number)s
+  AND valid_from <= %(as_of)s AND %(as_of)s <= valid_until
+"""
+
+
+def _fetch(conn: psycopg.Connection, query: str, params: dict[str, Any], fact: type) -> list[Any]:
+    """Rows of one query as rule facts (columns named as the fact's fields)."""
+    return [fact(**row) for row in conn.execute(query, params).fetchall()]
+
+
+def _json_ready(value: Any) -> Any:
+    """Dates as 'YYYY-MM-DD', recursively through dicts and lists."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    return value
+
+
+def balance(conn: psycopg.Connection, customer_code: str, serial_number: str, as_of: date) -> dict[str, Any]:
+    """Query 1: balance, status, overdue amount, settlement-sheet entries and license codes."""
+    params = {"customer_code": customer_code, "serial_number": serial_number, "as_of": as_of}
+    statement = rules.statement(
+        invoices=_fetch(conn, INVOICES, params, rules.Invoice),
+        payments=_fetch(conn, PAYMENTS, params, rules.Payment),
+        refunds=_fetch(conn, REFUNDS, params, rules.Refund),
+        codes=_fetch(conn, LICENSE_CODES, params, rules.LicenseCode),
+        serial_number=serial_number,
+        as_of=as_of,
+    )
+    header = {"customer_code": customer_code, "as_of": as_of, "currency": "HUF"}
+    return _json_ready(header | statement)

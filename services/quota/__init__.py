@@ -1,0 +1,1 @@
+"""Minute-quota service: support years, minute quotas, usage and overrun invoices."""

@@ -1,0 +1,1 @@
+"""Tickets service: support_call.* events -> the support event list query."""

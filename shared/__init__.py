@@ -1,0 +1,1 @@
+"""Common runtime of the customer-portal services: events, projector, web helpers."""

@@ -1,0 +1,28 @@
+"""PostgreSQL helpers: connections scoped to a service's read-model schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+READ_MODEL_SCHEMA = "readmodel"
+
+
+def connect(dsn: str, schema: str = READ_MODEL_SCHEMA, autocommit: bool = False) -> psycopg.Connection:
+    """Open a dict-row connection whose search_path is the read-model schema."""
+    conn = psycopg.connect(dsn, row_factory=dict_row, autocommit=autocommit)
+    conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema)))
+    if not autocommit:
+        conn.commit()
+    return conn
+
+
+def ensure_schema(conn: psycopg.Connection, ddl_path: Path, schema: str = READ_MODEL_SCHEMA) -> None:
+    """Create the schema and apply the service's idempotent DDL (CREATE ... IF NOT EXISTS)."""
+    with conn.transaction():
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
+        conn.execute(ddl_path.read_text())

@@ -1,0 +1,98 @@
+"""Health and metrics endpoints of every service: /health/live, /health/ready, /metrics."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from flask import Flask, Response, current_app, jsonify
+from prometheus_client import generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from shared import db, store
+from shared.lag import EndOffsets, projection_lag
+
+log = logging.getLogger("health")
+
+
+def readiness(app: Flask, topics: list[str]) -> dict[str, Any]:
+    """Database and Kafka reachability plus projection lag per topic."""
+    report: dict[str, Any] = {"database": "down", "kafka": "down", "lag": {}, "rejected_events": None}
+    ends: dict[tuple[str, int], int] | None = None
+    try:
+        ends = app.extensions["end_offsets"].get(topics)
+        report["kafka"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means unreachable here
+        report["kafka_error"] = str(exc)
+    try:
+        with app.extensions["db_pool"].connection(timeout=2) as conn:
+            report["database"] = "ok"
+            report["rejected_events"] = conn.execute("SELECT count(*) AS n FROM rejected_events").fetchone()["n"]
+            if ends is not None:
+                report["lag"] = projection_lag(conn, ends, topics)
+    except (psycopg.Error, TimeoutError) as exc:
+        report["database_error"] = str(exc)
+    report["status"] = "ok" if report["database"] == "ok" and report["kafka"] == "ok" else "down"
+    return report
+
+
+class ProjectionCollector(Collector):
+    """Prometheus metrics read from the read model's bookkeeping at scrape time."""
+
+    def __init__(self, app: Flask, topics: list[str]) -> None:
+        self.app, self.topics = app, topics
+
+    def collect(self):  # noqa: ANN201 - prometheus protocol
+        applied = CounterMetricFamily("projection_events_applied", "Events applied", labels=["type"])
+        rejected = CounterMetricFamily("projection_events_rejected", "Events rejected", labels=["type"])
+        lag = GaugeMetricFamily("projection_lag_messages", "Messages not yet applied", labels=["topic"])
+        up = GaugeMetricFamily("service_ready", "1 when database and Kafka are reachable")
+        report = readiness(self.app, self.topics)
+        up.add_metric([], 1 if report["status"] == "ok" else 0)
+        try:
+            with self.app.extensions["db_pool"].connection(timeout=2) as conn:
+                for row in conn.execute("SELECT event_type, applied, rejected FROM projection_counters"):
+                    applied.add_metric([row["event_type"]], row["applied"])
+                    rejected.add_metric([row["event_type"]], row["rejected"])
+        except (psycopg.Error, TimeoutError):
+            pass
+        for topic, value in report["lag"].items():
+            lag.add_metric([topic], value["messages"])
+        yield from (applied, rejected, lag, up)
+
+
+def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> None:
+    """Add the health and metrics routes and make sure the read model's tables exist."""
+    app.extensions["end_offsets"] = EndOffsets(app.config["KAFKA_BOOTSTRAP_SERVERS"], app.config.get("TOPIC_PREFIX", ""))
+    app.extensions["metrics_registry"].register(ProjectionCollector(app, topics))
+    _ensure_tables(app, ddl)
+
+    @app.get("/health/live")
+    def live() -> Response:
+        """The process is up."""
+        return jsonify(status="ok", service=service)
+
+    @app.get("/health/ready")
+    def ready() -> tuple[Response, int]:
+        """Database and Kafka reachable, with the projection lag per topic."""
+        report = readiness(current_app, topics)
+        return jsonify(service=service, **report), 200 if report["status"] == "ok" else 503
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus text format."""
+        return Response(generate_latest(current_app.extensions["metrics_registry"]),
+                        mimetype="text/plain; version=0.0.4")
+
+
+def _ensure_tables(app: Flask, ddl: Path) -> None:
+    """Create the schema so queries work before the projector's first start (best effort)."""
+    try:
+        with db.connect(app.config["DATABASE_URL"], app.config["READ_MODEL_SCHEMA"]) as conn:
+            db.ensure_schema(conn, ddl, app.config["READ_MODEL_SCHEMA"])
+            db.ensure_schema(conn, store.RUNTIME_DDL, app.config["READ_MODEL_SCHEMA"])
+    except psycopg.OperationalError as exc:
+        log.warning("database not reachable at start; tables not ensured: %s", exc)

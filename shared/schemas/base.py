@@ -1,0 +1,67 @@
+"""Field types and the base schema shared by every event schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+CODE = validate.Regexp(r"\A[A-Za-z0-9_/\-]{1,32}\Z", error="Must be 1-32 characters of A-Z a-z 0-9 - _ /.")
+
+
+class InvalidEvent(ValueError):
+    """An event that breaks the contract: it is dead-lettered with `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Strict(Schema):
+    """Base: unknown fields are ignored, as the contract demands."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class StrictInt(fields.Integer):
+    """An integer that refuses strings, floats and booleans."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+def code(**kw: Any) -> fields.String:
+    """A customer code or serial number field."""
+    return fields.String(validate=CODE, **kw)
+
+
+def text(**kw: Any) -> fields.String:
+    """A free-text field that must not be empty."""
+    return fields.String(validate=validate.Length(min=1, max=10_000), **kw)
+
+
+def money(**kw: Any) -> StrictInt:
+    """An integer amount of forints."""
+    return StrictInt(**kw)
+
+
+def one_of(*choices: str, **kw: Any) -> fields.String:
+    """A string restricted to the given enum values."""
+    return fields.String(validate=validate.OneOf(choices), **kw)
+
+
+Date = fields.Date
+Timestamp = fields.AwareDateTime
+
+
+def strict_bool(**kw: Any) -> fields.Boolean:
+    """A JSON boolean; strings and numbers are refused."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kw)
+
+

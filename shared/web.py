@@ -1,0 +1,95 @@
+"""Flask helpers for the services' internal APIs: app factory, parsing, pooled connections."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from flask import Blueprint, Flask, current_app, request
+from marshmallow import EXCLUDE, Schema, ValidationError
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from shared import db
+from shared.health import register_health
+from shared.observability import register_request_logging
+from shared.problems import ProblemError, register_problem_handlers
+
+__all__ = ["ProblemError", "parse_query", "parse_json", "db_connection", "create_service_app"]
+
+
+def parse_query(schema: Schema) -> dict[str, Any]:
+    """Load request.args with a schema; a bad value is a 400 naming the field."""
+    try:
+        return schema.load(request.args.to_dict(flat=True), unknown=EXCLUDE)
+    except ValidationError as err:
+        raise ProblemError(400, "Invalid request", "One or more query parameters are invalid.",
+                           errors=err.normalized_messages()) from None
+
+
+def parse_json(schema: Schema) -> dict[str, Any]:
+    """Load a JSON object body with a schema; anything else is a 400."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ProblemError(400, "Invalid request", "The body must be a JSON object.")
+    try:
+        return schema.load(body, unknown=EXCLUDE)
+    except ValidationError as err:
+        raise ProblemError(400, "Invalid request", "One or more fields are invalid.",
+                           errors=err.normalized_messages()) from None
+
+
+@contextmanager
+def db_connection() -> Iterator[psycopg.Connection]:
+    """A pooled read-model connection (dict rows, search_path set) for one request."""
+    pool: ConnectionPool = current_app.extensions["db_pool"]
+    try:
+        with pool.connection(timeout=5) as conn:
+            yield conn
+    except (psycopg.OperationalError, TimeoutError) as exc:
+        raise ProblemError(503, "Service Unavailable", f"The read model is unreachable: {exc}") from None
+
+
+def make_pool(dsn: str, schema: str, size: int = 8) -> ConnectionPool:
+    """A connection pool whose connections read the service's read-model schema."""
+
+    def configure(conn: psycopg.Connection) -> None:
+        conn.execute(f'SET search_path TO "{schema}", public')
+        conn.commit()
+
+    return ConnectionPool(dsn, min_size=1, max_size=size, kwargs={"row_factory": dict_row, "autocommit": True},
+                          configure=configure, open=False, name=schema)
+
+
+def require_internal_token(app: Flask) -> None:
+    """Refuse internal API calls that lack the shared internal token."""
+
+    @app.before_request
+    def _check() -> None:
+        if not request.path.startswith("/internal/"):
+            return
+        given = request.headers.get("X-Internal-Token", "")
+        if not hmac.compare_digest(given.encode(), app.config["INTERNAL_TOKEN"].encode()):
+            raise ProblemError(401, "Unauthorized", "A valid X-Internal-Token header is required.")
+
+
+def create_service_app(name: str, blueprint: Blueprint, settings: dict[str, Any], ddl: Path,
+                       topics: list[str]) -> Flask:
+    """The Flask app of one service: its blueprint plus errors, auth, health and metrics."""
+    app = Flask(name)
+    app.config.update(settings)
+    app.config.setdefault("READ_MODEL_SCHEMA", db.READ_MODEL_SCHEMA)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    register_problem_handlers(app)
+    register_request_logging(app, name)
+    require_internal_token(app)
+    pool = make_pool(app.config["DATABASE_URL"], app.config["READ_MODEL_SCHEMA"])
+    pool.open(wait=False)
+    app.extensions["db_pool"] = pool
+    app.register_blueprint(blueprint)
+    register_health(app, name, ddl, topics)
+    return app
