@@ -16,7 +16,7 @@ from services.contracts.projection import HANDLERS
 from shared.db import connect, ensure_schema
 from shared.event import Event
 
-DSN = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5433/postgres")
+DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services/contracts/schema.sql"
 D = date.fromisoformat
 

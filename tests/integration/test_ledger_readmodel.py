@@ -18,7 +18,7 @@ from services.ledger.projection import HANDLERS, TOPICS
 from shared import db
 from shared.event import Event
 
-DSN = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5433/postgres")
+DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services" / "ledger" / "schema.sql"
 TOPIC_OF = {"invoice": "invoices", "payment": "payments", "license": "license-codes"}
 

@@ -19,7 +19,7 @@ from shared.db import connect, ensure_schema
 from shared.event import Event
 from shared.topics import TYPES_BY_TOPIC
 
-DSN = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5433/postgres")
+DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services" / "quota" / "schema.sql"
 YEAR = {"starts_on": date(2026, 3, 1), "ends_on": date(2027, 2, 28)}
 LAST_YEAR = {"starts_on": date(2025, 3, 1), "ends_on": date(2026, 2, 28)}

@@ -1,0 +1,26 @@
+# The commands people type. Everything runs on this machine: real Kafka, real PostgreSQL.
+.PHONY: run stop reset test unit lint bench status
+
+run:            ## set up and run the whole system with demo data
+	scripts/stack.sh run
+
+stop:           ## stop everything `make run` started (data is kept)
+	scripts/stack.sh stop
+
+reset:          ## stop and delete all local data
+	scripts/stack.sh reset
+
+test:           ## set up Kafka + PostgreSQL and run the whole test suite
+	scripts/stack.sh test
+
+unit:           ## only the fast tests without I/O
+	scripts/stack.sh test tests/unit
+
+lint:
+	.venv/bin/ruff check .
+
+status:
+	scripts/stack.sh status
+
+bench:          ## benchmarks (print figures, write docs/performance.md)
+	scripts/stack.sh bench

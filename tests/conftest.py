@@ -1,0 +1,87 @@
+"""Session fixtures: real Kafka and PostgreSQL, a topic prefix and databases per test run."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.support import infra
+
+
+_CONTAINERS: list = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve real Kafka and PostgreSQL once, before test modules read the environment."""
+    only_unit = config.args and all("tests/unit" in str(a) for a in config.args)
+    if only_unit or (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("DATABASE_URL")):
+        return
+    bootstrap, database_url, containers = infra.resolve()
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["DATABASE_URL"] = bootstrap, database_url
+    _CONTAINERS.extend(containers)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop containers started for this run (if any)."""
+    for container in _CONTAINERS:
+        container.stop()
+
+
+@pytest.fixture(scope="session")
+def real_infra() -> tuple[str, str]:
+    """(bootstrap servers, server database URL) of a real Kafka and PostgreSQL."""
+    return os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(real_infra: tuple[str, str]) -> str:
+    """Bootstrap servers of the real broker."""
+    return real_infra[0]
+
+
+@pytest.fixture(scope="session")
+def database_url(real_infra: tuple[str, str]) -> str:
+    """URL of the real PostgreSQL server's maintenance database."""
+    return real_infra[1]
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    """Short id of this test run; keeps its topics, groups and databases apart."""
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def topic_prefix(kafka_bootstrap: str, run_id: str) -> Iterator[str]:
+    """A topic prefix of this run, with all catalog and dead-letter topics created."""
+    from shared.admin import create_topics, delete_topics
+
+    prefix = f"t{run_id}."
+    create_topics(kafka_bootstrap, partitions=3, prefix=prefix)
+    yield prefix
+    delete_topics(kafka_bootstrap, prefix)
+
+
+@pytest.fixture(scope="session")
+def make_database(database_url: str, run_id: str) -> Iterator:
+    """Factory of throwaway databases (dropped at the end of the run)."""
+    from shared.config import with_database
+
+    created: list[str] = []
+
+    def make(name: str) -> str:
+        db = f"t{run_id}_{name}"
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+        created.append(db)
+        return with_database(database_url, db)
+
+    yield make
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for db in created:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
