@@ -184,12 +184,18 @@ class Projector:
         self.conn = retry(lambda: db.connect(self.settings.database_url, self.settings.schema), self)
 
     def caught_up(self) -> bool:
-        """True when every assigned partition has been applied up to its end offset."""
-        assignment = self.consumer.assignment()
-        if not assignment:
-            return False
-        ends = self.consumer.end_offsets(list(assignment))
-        return all(self.consumer.position(tp) >= end for tp, end in ends.items())
+        """True when the read model has every partition of its topics applied up to the end offset.
+
+        Checked against the offsets stored in PostgreSQL for all partitions, not only the ones
+        assigned to this member: after a crash the group may still count a dead member.
+        """
+        parts = [TopicPartition(physical(t, self.settings.topic_prefix), p)
+                 for t in self.settings.topics
+                 for p in self.consumer.partitions_for_topic(physical(t, self.settings.topic_prefix)) or ()]
+        ends = self.consumer.end_offsets(parts)
+        stored = retry(self._stored_offsets, self)
+        return all(stored.get((logical(tp.topic, self.settings.topic_prefix), tp.partition), 0) >= end
+                   for tp, end in ends.items())
 
 
 def retry(action: Callable, owner: Projector | None = None, max_backoff_s: float = 10.0):

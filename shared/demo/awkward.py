@@ -24,9 +24,7 @@ class AwkwardCase:
 
 def portal_password_hash(password: str, salt: bytes) -> str:
     """An argon2id PHC string, reproducible because the salt comes from the seeded generator."""
-    raw = hash_secret(
-        password.encode(), salt, time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, type=Type.ID
-    )
+    raw = hash_secret(password.encode(), salt, time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, type=Type.ID)
     return raw.decode("ascii")
 
 

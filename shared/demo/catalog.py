@@ -69,38 +69,96 @@ def price_lists(valid_froms: list[date]) -> tuple[PriceList, ...]:
     lists = []
     for rises, valid_from in enumerate(valid_froms):
         rows = BASE_PRODUCTS + LATER_PRODUCTS[:rises]
-        products = {code: Product(code, name, _raised(fee, rises), _raised(unit, rises)) for code, name, fee, unit in rows}
+        products = {
+            code: Product(code, name, _raised(fee, rises), _raised(unit, rises)) for code, name, fee, unit in rows
+        }
         lists.append(PriceList(valid_from, products))
     return tuple(lists)
 
 
 SURNAMES = (
-    "Kovács", "Szabó", "Tóth", "Nagy", "Horváth", "Varga", "Kiss", "Molnár", "Németh", "Farkas",
-    "Balogh", "Papp", "Takács", "Juhász", "Mészáros", "Simon", "Rácz", "Fekete", "Szilágyi", "Török",
+    "Kovács",
+    "Szabó",
+    "Tóth",
+    "Nagy",
+    "Horváth",
+    "Varga",
+    "Kiss",
+    "Molnár",
+    "Németh",
+    "Farkas",
+    "Balogh",
+    "Papp",
+    "Takács",
+    "Juhász",
+    "Mészáros",
+    "Simon",
+    "Rácz",
+    "Fekete",
+    "Szilágyi",
+    "Török",
 )
 COMPANY_PATTERNS = (
-    "{} és Társa Kft.", "{} Könyvelőiroda Bt.", "{}-Ker Kft.", "{} Építőipari Kft.", "{} Pékség Bt.",
-    "{} Autójavító Kft.", "{} Agrár Zrt.", "{} Fogászat Bt.", "{} Informatika Kft.", "{} Vendéglátó Kft.",
+    "{} és Társa Kft.",
+    "{} Könyvelőiroda Bt.",
+    "{}-Ker Kft.",
+    "{} Építőipari Kft.",
+    "{} Pékség Bt.",
+    "{} Autójavító Kft.",
+    "{} Agrár Zrt.",
+    "{} Fogászat Bt.",
+    "{} Informatika Kft.",
+    "{} Vendéglátó Kft.",
 )
 # (postal_code, city, county code of the tax number)
 CITIES = (
-    ("1052", "Budapest", 41), ("1117", "Budapest", 43), ("6720", "Szeged", 6), ("4024", "Debrecen", 9),
-    ("7621", "Pécs", 2), ("9021", "Győr", 8), ("8000", "Székesfehérvár", 7), ("3525", "Miskolc", 5),
-    ("6000", "Kecskemét", 3), ("9400", "Sopron", 8), ("8200", "Veszprém", 19), ("5000", "Szolnok", 16),
-    ("3300", "Eger", 10), ("7400", "Kaposvár", 14), ("4400", "Nyíregyháza", 15), ("9700", "Szombathely", 18),
+    ("1052", "Budapest", 41),
+    ("1117", "Budapest", 43),
+    ("6720", "Szeged", 6),
+    ("4024", "Debrecen", 9),
+    ("7621", "Pécs", 2),
+    ("9021", "Győr", 8),
+    ("8000", "Székesfehérvár", 7),
+    ("3525", "Miskolc", 5),
+    ("6000", "Kecskemét", 3),
+    ("9400", "Sopron", 8),
+    ("8200", "Veszprém", 19),
+    ("5000", "Szolnok", 16),
+    ("3300", "Eger", 10),
+    ("7400", "Kaposvár", 14),
+    ("4400", "Nyíregyháza", 15),
+    ("9700", "Szombathely", 18),
 )
 STREETS = (
-    "Fő utca", "Kossuth Lajos utca", "Petőfi Sándor utca", "Rákóczi út", "Széchenyi tér",
-    "Dózsa György út", "Arany János utca", "Bajcsy-Zsilinszky út", "Ady Endre utca", "Jókai Mór utca",
+    "Fő utca",
+    "Kossuth Lajos utca",
+    "Petőfi Sándor utca",
+    "Rákóczi út",
+    "Széchenyi tér",
+    "Dózsa György út",
+    "Arany János utca",
+    "Bajcsy-Zsilinszky út",
+    "Ady Endre utca",
+    "Jókai Mór utca",
 )
 STAFF = ("Kiss Anna", "Tóth Péter", "Szűcs Réka", "Bódi Gergely", "Fazekas Éva")
 PASSWORD_WORDS = ("Balaton", "Tokaji", "Paprika", "Dunakanyar", "Napraforgo", "Hortobagy")
 
 CALL_SUBJECTS = {
-    "bug_report": ("Nyomtatáskor lefagy a program", "Hibás ÁFA-összesítő", "Nem indul a frissítés után",
-                   "Adatmentés hibaüzenettel leáll", "NAV-adatszolgáltatás hibát jelez"),
-    "help_request": ("Új munkahely beállítása", "Évnyitás lépései", "Jelszó-visszaállítás",
-                     "Bérjegyzék nyomtatása", "Számlakép módosítása"),
+    "bug_report": (
+        "Nyomtatáskor lefagy a program",
+        "Hibás ÁFA-összesítő",
+        "Nem indul a frissítés után",
+        "Adatmentés hibaüzenettel leáll",
+        "NAV-adatszolgáltatás hibát jelez",
+    ),
+    "help_request": (
+        "Új munkahely beállítása",
+        "Évnyitás lépései",
+        "Jelszó-visszaállítás",
+        "Bérjegyzék nyomtatása",
+        "Számlakép módosítása",
+    ),
     "development_request": ("Egyedi lista igénye", "Exportálás Excel formátumba", "Új bizonylattípus"),
     "consultation": ("Év végi zárás konzultáció", "Devizás tételek könyvelése", "Cafeteria-elszámolás beállítása"),
     "other": ("Számlázási kérdés", "Szerződésmódosítás egyeztetése", "Oktatási igény"),
@@ -108,16 +166,26 @@ CALL_SUBJECTS = {
 CATEGORY_WEIGHTS = {"bug_report": 25, "help_request": 35, "development_request": 10, "consultation": 20, "other": 10}
 CHANNEL_WEIGHTS = {"phone": 40, "email": 25, "remote": 20, "on_site": 5, "portal": 10}
 WORK_DESCRIPTIONS = (
-    "Telefonos segítségnyújtás", "Távoli bejelentkezés, beállítás javítása", "Hibakeresés a naplófájlokban",
-    "Adatbázis ellenőrzése", "Verziófrissítés telepítése", "Konzultáció a könyvelési tételekről",
+    "Telefonos segítségnyújtás",
+    "Távoli bejelentkezés, beállítás javítása",
+    "Hibakeresés a naplófájlokban",
+    "Adatbázis ellenőrzése",
+    "Verziófrissítés telepítése",
+    "Konzultáció a könyvelési tételekről",
 )
 RESOLUTIONS = (
-    "Beállítás javítva", "Frissítés telepítve, a hiba megszűnt", "Telefonon elmagyarázva",
-    "Fejlesztési igényként rögzítve", "Az ügyfél megerősítette a megoldást",
+    "Beállítás javítva",
+    "Frissítés telepítve, a hiba megszűnt",
+    "Telefonon elmagyarázva",
+    "Fejlesztési igényként rögzítve",
+    "Az ügyfél megerősítette a megoldást",
 )
 REOPEN_REASONS = ("A hiba ismét jelentkezett", "Az ügyfél további segítséget kért")
 # (description, net HUF) of one-off services billed as kind `other`.
 OTHER_SERVICES = (
-    ("Oktatás (4 óra)", 60_000), ("Helyszíni kiszállás", 25_000), ("Adatkonverzió", 80_000),
-    ("Egyedi lista fejlesztése", 150_000), ("Telepítés új munkaállomásra", 18_000),
+    ("Oktatás (4 óra)", 60_000),
+    ("Helyszíni kiszállás", 25_000),
+    ("Adatkonverzió", 80_000),
+    ("Egyedi lista fejlesztése", 150_000),
+    ("Telepítés új munkaállomásra", 18_350),
 )

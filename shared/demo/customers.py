@@ -66,12 +66,15 @@ def random_specs(rng: random.Random, price_list: PriceList, count: int) -> list[
     """`count` distinct products with random quantities and licence types."""
     codes = rng.sample(list(price_list.products), count)
     rental = [rng.randrange(100) < RENTAL_SHARE_PERCENT for _ in codes]
-    return [(code, rng.choice(QUANTITIES), "rental" if r else "purchase") for code, r in zip(codes, rental)]
+    return [
+        (code, rng.choice(QUANTITIES), "rental" if r else "purchase") for code, r in zip(codes, rental, strict=True)
+    ]
 
 
 def plan_ordinary(customer: Customer, timeline: Timeline) -> None:
     """One or two contracts (the second co-termed with the first), random item and detail changes."""
     rng = customer.rng
+    customer.habit = rng.choices(("prompt", "late", "partial"), weights=(60, 25, 15))[0]
     starts_on = random_day(rng, timeline.history_start + timedelta(days=20), timeline.horizon - timedelta(days=90))
     specs = random_specs(rng, timeline.price_list_on(starts_on), rng.randint(1, 3))
     make_contract(customer, timeline, starts_on, specs, rng.choice((1, 3, 3)))

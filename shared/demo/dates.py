@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 ONE_DAY = timedelta(days=1)
 
@@ -51,12 +51,12 @@ def latest_leap_day(on_or_before: date) -> date:
 
 def moment(day: date, hour: int, minute: int = 0) -> datetime:
     """A UTC timestamp on a day."""
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
 
 
 def rfc3339(at: datetime) -> str:
     """RFC 3339 text of a timestamp, in UTC with a `Z`."""
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def random_day(rng: random.Random, first: date, last: date) -> date:

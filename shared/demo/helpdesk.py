@@ -3,43 +3,25 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from shared.demo.catalog import (
-    CALL_SUBJECTS, CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, REOPEN_REASONS, RESOLUTIONS, STAFF, WORK_DESCRIPTIONS,
+    CALL_SUBJECTS,
+    CATEGORY_WEIGHTS,
+    CHANNEL_WEIGHTS,
+    REOPEN_REASONS,
+    RESOLUTIONS,
+    STAFF,
+    WORK_DESCRIPTIONS,
 )
 from shared.demo.dates import moment, random_day, support_years, workday_on_or_after
 from shared.demo.model import Customer, Timeline
+from shared.demo.support_calls import ASSIGNED, CLOSED, REOPENED, STATUS, WORK, Call
 
-ASSIGNED, STATUS, WORK = "support_call.assigned", "support_call.status_changed", "support_call.work_logged"
-CLOSED, REOPENED = "support_call.closed", "support_call.reopened"
 WORK_MINUTES = (5, 10, 15, 20, 30, 45, 60, 90, 120)
 WORK_MINUTE_WEIGHTS = (3, 4, 5, 4, 4, 3, 2, 1, 1)
+OVERRUN_BEYOND_QUOTA = 90  # minutes the fixed quota-overrun customer works beyond its quota
 NIGHT_CALL_SUBJECT = "Éjszakai mentés hibaüzenettel leállt"
-
-
-@dataclass
-class Call:
-    """A support call and its later steps (event type, time, type-specific data)."""
-
-    customer_code: str
-    opened_at: datetime
-    category: str
-    channel: str
-    subject: str
-    serial_number: str | None
-    steps: list[tuple[str, datetime, dict]] = field(default_factory=list)
-    call_id: str = ""
-
-    def work_logs(self) -> list[tuple[datetime, int, bool]]:
-        """(performed_at, minutes, chargeable) of every work log."""
-        return [(at, data["minutes"], data["chargeable"]) for kind, at, data in self.steps if kind == WORK]
-
-    @property
-    def is_open(self) -> bool:
-        """Open unless its last step closed it."""
-        return not self.steps or self.steps[-1][0] != CLOSED
 
 
 def minutes(count: int) -> timedelta:
@@ -52,7 +34,7 @@ def customer_calls(customer: Customer, timeline: Timeline) -> list[Call]:
     rng = customer.rng
     first = min(contract.starts_on for contract in customer.contracts) + timedelta(days=7)
     end = moment(timeline.horizon, 23, 59)
-    count = 1 + rng.randint(1, 4) * max((timeline.horizon - first).days, 0) // 365
+    count = 1 + rng.randint(1, 3) * max((timeline.horizon - first).days, 0) // 365
     calls = [random_call(customer, rng, opening(rng, first, timeline.horizon), end, False) for _ in range(count)]
     if customer.number % 4 == 0:
         recent = timeline.horizon - timedelta(days=10)
@@ -64,7 +46,7 @@ def customer_calls(customer: Customer, timeline: Timeline) -> list[Call]:
     return calls
 
 
-def opening(rng: random.Random, first: datetime, last: datetime) -> datetime:
+def opening(rng: random.Random, first: date, last: date) -> datetime:
     """An opening time in business hours on a workday between two days."""
     day = min(workday_on_or_after(random_day(rng, first, last)), last)
     return moment(day, rng.randint(6, 15), rng.randrange(0, 60, 5))
@@ -117,7 +99,7 @@ def log_work(steps: list, call: Call, rng: random.Random, at: datetime, staff: s
 
 def is_chargeable(category: str, rng: random.Random) -> bool:
     """Bug fixes are free, development is charged, advice usually counts against the quota."""
-    share = {"bug_report": 0, "development_request": 100, "other": 50}.get(category, 75)
+    share = {"bug_report": 0, "development_request": 100, "other": 50}.get(category, 60)
     return rng.randrange(100) < share
 
 
@@ -126,8 +108,10 @@ def scripted_call(customer: Customer, opened_at: datetime, subject: str, work: l
     category, channel = ("consultation", "remote") if chargeable else ("bug_report", "portal")
     serial = customer.login_serial(opened_at.date())
     call = Call(customer.code, opened_at, category, channel, subject, serial)
-    at = workday_on_or_after(opened_at.date() + timedelta(days=1))
-    at = moment(at, 7, 10) if not chargeable else opened_at + minutes(20)
+    if chargeable:
+        at = opened_at + minutes(20)
+    else:  # reported at night through the portal: picked up the next working morning
+        at = moment(workday_on_or_after(opened_at.date() + timedelta(days=1)), 7, 10)
     call.steps = [(ASSIGNED, at, {"assignee": STAFF[0]}), (STATUS, at + minutes(10), {"status": "in_progress"})]
     at += minutes(20)
     for spent in work:
@@ -142,18 +126,20 @@ def scripted_call(customer: Customer, opened_at: datetime, subject: str, work: l
 
 
 def overrun_calls(customer: Customer, timeline: Timeline) -> list[Call]:
-    """Consultations early in the current support year, 90 chargeable minutes beyond its quota."""
+    """Consultations early in the current support year, chargeable minutes beyond its quota."""
     contract = customer.contracts[0]
     begin, _ = support_years(contract.starts_on, timeline.horizon)[-1]
     price_list = timeline.price_list_on(begin)
     purchased = [item for item in contract.items_on(begin) if item.license_type == "purchase"]
     annual_fee = sum(price_list.annual_fee(item.product_code, item.quantity_on(begin)) for item in purchased)
-    due = price_list.quota_minutes(annual_fee) + 90
+    due = price_list.quota_minutes(annual_fee) + OVERRUN_BEYOND_QUOTA
     chunks = [120] * (due // 120) + ([due % 120] if due % 120 else [])
     calls = []
     for number, start in enumerate(range(0, len(chunks), 2)):
         opened_at = moment(workday_on_or_after(begin + timedelta(days=15 + 12 * number)), 8, 0)
-        calls.append(scripted_call(customer, opened_at, CALL_SUBJECTS["consultation"][0], chunks[start:start + 2], True))
+        calls.append(
+            scripted_call(customer, opened_at, CALL_SUBJECTS["consultation"][0], chunks[start : start + 2], True)
+        )
     return calls
 
 

@@ -1,0 +1,94 @@
+"""The gateway's Flask app: the public API, login limits, service clients, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, request
+from prometheus_client import Counter
+from psycopg_pool import ConnectionPool
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway import health, routes
+from gateway.clients import ServiceClient, build_clients
+from gateway.config import check, complete, settings_from_env
+from gateway.openapi import build_api
+from gateway.ratelimit import LoginLimiter, make_pool
+from shared.observability import configure_logging, register_request_logging
+from shared.problems import ProblemError, register_problem_handlers
+
+log = logging.getLogger("gateway")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff",
+                    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+
+
+@dataclass
+class Gateway:
+    """What the routes need, built once per app: service clients, login limiter, counters."""
+
+    clients: dict[str, ServiceClient]
+    limiter: LoginLimiter
+    pool: ConnectionPool
+    metrics: dict[str, Counter]
+
+    def close(self) -> None:
+        """Release the database pool and the HTTP connections."""
+        self.pool.close()
+        for client in self.clients.values():
+            client.close()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Flask factory; settings from the environment unless `config` is given (then only from it)."""
+    settings = check(settings_from_env() if config is None else complete(config))
+    configure_logging()
+    app = Flask("gateway")
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    register_request_logging(app, "gateway")
+    api = build_api(app)
+    register_problem_handlers(app)  # after the Api, so problem+json replaces flask-smorest's error body
+    routes.register(api)
+    app.register_blueprint(health.blueprint)
+    register_http_guards(app)
+    app.extensions["gateway"] = build_gateway(app)
+    if settings["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUST_PROXY"])  # type: ignore[method-assign]
+    return app
+
+
+def build_gateway(app: Flask) -> Gateway:
+    """Service clients, the login limiter (its table ensured now if the database answers) and counters."""
+    settings = app.config
+    pool = make_pool(settings["DATABASE_URL"], settings["DB_POOL_SIZE"])
+    limiter = LoginLimiter(pool, settings["LOGIN_FAILURES_PER_CODE"], settings["LOGIN_FAILURES_PER_ADDRESS"],
+                           settings["LOGIN_WINDOW_MINUTES"])
+    try:
+        limiter.ensure_schema()
+    except ProblemError:
+        log.warning("gateway database not reachable at start; the login table is ensured on first use")
+    registry = app.extensions["metrics_registry"]
+    metrics = {
+        "failures": Counter("login_failures", "Failed credential checks", registry=registry),
+        "rate_limited": Counter("login_rate_limited", "Login attempts refused by a limit", registry=registry),
+    }
+    return Gateway(build_clients(dict(settings)), limiter, pool, metrics)
+
+
+def register_http_guards(app: Flask) -> None:
+    """Refuse oversized bodies up front; add security headers; API answers are never cached."""
+
+    @app.before_request
+    def _body_limit() -> None:
+        if (request.content_length or 0) > app.config["MAX_BODY_BYTES"]:
+            raise RequestEntityTooLarge(f"The body may be at most {app.config['MAX_BODY_BYTES']} bytes.")
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        if request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response

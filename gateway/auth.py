@@ -1,0 +1,61 @@
+"""Session tokens: HS256 JWTs bound to one customer and serial number, checked on every query."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from flask import current_app, g, request
+
+from shared.problems import ProblemError
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "serial", "exp", "iat", "jti"]
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who a valid token speaks for."""
+
+    customer_code: str
+    serial_number: str
+
+
+def issue_token(secret: str, customer_code: str, serial_number: str, ttl_minutes: int,
+                now: datetime | None = None) -> tuple[str, datetime]:
+    """A signed token for the customer and serial number, and when it expires."""
+    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    expires_at = issued_at + timedelta(minutes=ttl_minutes)
+    claims = {"sub": customer_code, "serial": serial_number, "iat": issued_at, "exp": expires_at,
+              "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM), expires_at
+
+
+def verify_token(secret: str, token: str) -> Session:
+    """The session of a valid, unexpired token; anything else is a 401 problem."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
+    except jwt.ExpiredSignatureError:
+        raise unauthorized("The token has expired.") from None
+    except jwt.InvalidTokenError:
+        raise unauthorized("The token is not valid.") from None
+    if not isinstance(claims["serial"], str) or not claims["sub"]:
+        raise unauthorized("The token is not valid.")
+    return Session(customer_code=claims["sub"], serial_number=claims["serial"])
+
+
+def unauthorized(detail: str, token_given: bool = True) -> ProblemError:
+    """The 401 problem of a query without a usable token."""
+    challenge = 'Bearer error="invalid_token"' if token_given else "Bearer"
+    return ProblemError(401, "Unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+def require_session() -> None:
+    """Before a query: a valid `Authorization: Bearer` token, its customer and serial put in flask.g."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("An `Authorization: Bearer <token>` header is required.", token_given=False)
+    session = verify_token(current_app.config["GATEWAY_SECRET_KEY"], token.strip())
+    g.customer_code, g.serial_number = session.customer_code, session.serial_number

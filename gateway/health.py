@@ -1,0 +1,82 @@
+"""Operations endpoints: /health (every service), /health/live, /health/ready, /metrics."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify
+from prometheus_client import generate_latest
+
+from gateway.clients import ServiceClient, ServiceUnavailable
+from shared.problems import ProblemError
+
+blueprint = Blueprint("gateway_health", __name__)
+SEVERITY = {"ok": 0, "degraded": 1, "down": 2}
+REPORTED = ("database", "kafka", "rejected_events")
+
+
+def service_status(client: ServiceClient, timeout_s: float, lag_limit: int, request_id: str) -> dict[str, Any]:
+    """One service's readiness: down if unreachable or not ready, degraded if a topic lags too far."""
+    try:
+        answer = client.send("GET", "/health/ready", timeout=(min(timeout_s, 0.5), timeout_s),
+                             request_id=request_id)
+        report = answer.json()
+    except (ServiceUnavailable, ValueError):
+        report, answer = None, None
+    if not isinstance(report, dict):
+        return {"status": "down", "lag": None, **dict.fromkeys(REPORTED)}
+    lag = report.get("lag") or {}
+    status = "down" if answer is None or answer.status_code != 200 or report.get("status") != "ok" else "ok"
+    if status == "ok" and any(_messages(topic) > lag_limit for topic in lag.values()):
+        status = "degraded"
+    return {"status": status, "lag": lag, **{name: report.get(name) for name in REPORTED}}
+
+
+def _messages(topic_lag: Any) -> int:
+    """Messages behind of one topic's lag entry (0 when not reported)."""
+    value = topic_lag.get("messages") if isinstance(topic_lag, dict) else None
+    return value if isinstance(value, int) else 0
+
+
+def worst(statuses: list[str]) -> str:
+    """The most severe status."""
+    return max(statuses, key=SEVERITY.__getitem__, default="ok")
+
+
+@blueprint.get("/health")
+def health() -> Response:
+    """Status and projection lag of every service, asked in parallel."""
+    gateway = current_app.extensions["gateway"]
+    settings, request_id = current_app.config, g.get("request_id", "")
+    clients: dict[str, ServiceClient] = gateway.clients
+    with ThreadPoolExecutor(max_workers=len(clients), thread_name_prefix="health") as pool:
+        futures = {name: pool.submit(service_status, client, settings["HEALTH_TIMEOUT_S"],
+                                     settings["LAG_DEGRADED_MESSAGES"], request_id)
+                   for name, client in clients.items()}
+        services = {name: future.result() for name, future in futures.items()}
+    return jsonify(status=worst([s["status"] for s in services.values()]), services=services)
+
+
+@blueprint.get("/health/live")
+def live() -> Response:
+    """The process is up."""
+    return jsonify(status="ok", service="gateway")
+
+
+@blueprint.get("/health/ready")
+def ready() -> tuple[Response, int]:
+    """The gateway's own database (login limits) answers."""
+    try:
+        current_app.extensions["gateway"].limiter.ping()
+    except ProblemError:
+        return jsonify(status="down", service="gateway", database="down"), 503
+    return jsonify(status="ok", service="gateway", database="ok"), 200
+
+
+@blueprint.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format: request metrics and login counters."""
+    return Response(generate_latest(current_app.extensions["metrics_registry"]),
+                    mimetype="text/plain; version=0.0.4")
+

@@ -1,0 +1,12 @@
+"""The public API's blueprints: login and the five customer queries."""
+
+from __future__ import annotations
+
+from gateway.openapi import Api
+from gateway.routes import queries, sessions
+
+
+def register(api: Api) -> None:
+    """Register every public blueprint (and so its operations in the OpenAPI document)."""
+    api.register_blueprint(sessions.blp)
+    api.register_blueprint(queries.blp)

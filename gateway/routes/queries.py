@@ -1,0 +1,124 @@
+"""The five customer queries: each scoped to the token's customer, answered by one service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Response, current_app, g, request
+
+from gateway.auth import require_session
+from gateway.clients import ServiceClient, customer_path, relay_problem
+from gateway.openapi import SECURED, Blueprint, problem_responses
+from gateway.schemas.args import AsOfArgs, BalanceArgs, QuotaArgs, SupportCallsArgs
+from gateway.schemas.contracts import ContractAnnex, ExpectedFee
+from gateway.schemas.responses import Balance, QuotaStatement, SupportCallPage
+
+CSV_TYPE = "text/csv"
+CSV_DOC = {"responses": {200: {"content": {CSV_TYPE: {"schema": {"type": "string"}}}}}}
+blp = Blueprint("queries", __name__, url_prefix="/api/v1", description="Customer queries (bearer token)")
+blp.before_request(require_session)
+
+
+def documented(not_found: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare the bearer token and the problem answers an operation may give."""
+    statuses = (400, 401, 503) + ((404,) if not_found else ())
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        view = problem_responses(blp, *statuses, s401="Missing, invalid or expired token.", s404=not_found or "",
+                                 s503="The service answering this query is unavailable.")(view)
+        return blp.doc(security=SECURED)(view)
+
+    return decorate
+
+
+def service(name: str) -> ServiceClient:
+    """The client of one service."""
+    return current_app.extensions["gateway"].clients[name]
+
+
+@blp.route("/balance", methods=["GET"])
+@blp.arguments(BalanceArgs, location="query")
+@blp.response(200, Balance)
+@documented()
+def balance(args: dict[str, Any]) -> Response:
+    """Balance, settlement-sheet entries, and the rental and internet codes of the session's serial."""
+    params = {"as_of": args["as_of"].isoformat(), "serial_number": g.serial_number}
+    return service("ledger").relay(customer_path(g.customer_code, "balance"), params)
+
+
+@blp.route("/support-calls", methods=["GET"])
+@blp.arguments(SupportCallsArgs, location="query")
+@blp.response(200, SupportCallPage)
+@blp.doc(**CSV_DOC)
+@documented()
+def support_calls(args: dict[str, Any]) -> Response:
+    """Support calls, newest first, filtered and paged; `format=csv` or `Accept: text/csv` downloads all."""
+    params = support_call_params(args)
+    path = customer_path(g.customer_code, "support-calls")
+    if wants_csv(args):
+        return csv_download(service("tickets"), path, params)
+    return service("tickets").relay(path, params)
+
+
+@blp.route("/quota", methods=["GET"])
+@blp.arguments(QuotaArgs, location="query")
+@blp.response(200, QuotaStatement)
+@documented(not_found="No support year: no annual support fee invoice covers the settlement date.")
+def quota(args: dict[str, Any]) -> Response:
+    """Minute quota statement of the support year containing the settlement date."""
+    params = {"settlement_date": args["settlement_date"].isoformat()}
+    return service("quota").relay(customer_path(g.customer_code, "quota"), params)
+
+
+@blp.route("/contract-annex", methods=["GET"])
+@blp.arguments(AsOfArgs, location="query")
+@blp.response(200, ContractAnnex)
+@documented(not_found="No contract: none signed on or before `as_of`.")
+def contract_annex(args: dict[str, Any]) -> Response:
+    """Customer details and contracts with their items in force on `as_of`."""
+    params = {"as_of": args["as_of"].isoformat()}
+    return service("contracts").relay(customer_path(g.customer_code, "contract-annex"), params)
+
+
+@blp.route("/expected-fee", methods=["GET"])
+@blp.arguments(AsOfArgs, location="query")
+@blp.response(200, ExpectedFee)
+@documented(not_found="No contract: none signed on or before `as_of`.")
+def expected_fee(args: dict[str, Any]) -> Response:
+    """Expected annual support fee of each contract in force, on its next anniversary."""
+    params = {"as_of": args["as_of"].isoformat()}
+    return service("contracts").relay(customer_path(g.customer_code, "expected-fee"), params)
+
+
+def support_call_params(args: dict[str, Any]) -> dict[str, Any]:
+    """The validated filters as the tickets service's query string."""
+    params: dict[str, Any] = {"status": args["status"], "page": args["page"], "per_page": args["per_page"]}
+    for name, key in (("category", "category"), ("date_from", "from"), ("date_to", "to"), ("q", "q")):
+        if args.get(name) is not None:
+            value = args[name]
+            params[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return params
+
+
+def wants_csv(args: dict[str, Any]) -> bool:
+    """CSV when asked by `format=csv`, or by an Accept header preferring text/csv (unless format=json)."""
+    if "format" in args:
+        return args["format"] == "csv"
+    return request.accept_mimetypes.best_match(["application/json", CSV_TYPE]) == CSV_TYPE
+
+
+def csv_download(tickets: ServiceClient, path: str, params: dict[str, Any]) -> Response:
+    """Stream the tickets service's CSV through as an attachment."""
+    answer = tickets.request("GET", path, params={**params, "format": "csv"}, stream=True)
+    if not answer.ok:
+        with answer:
+            return relay_problem(answer)
+
+    def chunks() -> Iterator[bytes]:
+        with answer:
+            yield from answer.iter_content(chunk_size=16 * 1024)
+
+    response = Response(chunks(), mimetype=CSV_TYPE)
+    response.headers["Content-Disposition"] = 'attachment; filename="support-calls.csv"'
+    return response

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the public API: they validate requests and generate the OpenAPI document."""

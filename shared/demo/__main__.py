@@ -1,0 +1,5 @@
+"""Entry point of `python -m shared.demo`."""
+
+from shared.demo.cli import main
+
+main()

@@ -1,0 +1,87 @@
+"""The demo data set: every topic's events, and the demo logins, from a customer count, a seed and today."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from shared.demo.awkward import FIXED_CASES, apply_case
+from shared.demo.billing import Invoice, customer_invoices, invoice_facts, number_invoices
+from shared.demo.catalog import price_lists
+from shared.demo.contracts import customer_facts, price_list_fact
+from shared.demo.customers import new_customer
+from shared.demo.dates import ONE_DAY, latest_leap_day
+from shared.demo.envelope import Fact, assemble
+from shared.demo.helpdesk import customer_calls
+from shared.demo.licensing import customer_codes
+from shared.demo.model import Customer, Timeline
+from shared.demo.payments import customer_payments, number_payments, payment_facts
+from shared.demo.quota import overrun_invoices
+from shared.demo.support_calls import Call, call_facts, number_calls
+from shared.timeutil import today_budapest
+
+LEAP_DAY_MIN_AGE = timedelta(days=90)
+
+
+def build_timeline(today: date) -> Timeline:
+    """About three years of history up to yesterday, with three price lists."""
+    leap_day = latest_leap_day(today - LEAP_DAY_MIN_AGE)
+    history_start = min(date(today.year - 2, 1, 1), date(leap_day.year, 1, 1))
+    valid_froms = sorted({history_start, date(today.year - 1, 1, 1), date(today.year, 1, 1)})
+    return Timeline(today, today - ONE_DAY, history_start, leap_day, price_lists(valid_froms))
+
+
+def plan_customers(customers: int, seed: int, timeline: Timeline) -> list[Customer]:
+    """The customers C1001, C1002, ...: the fixed awkward cases first, then ordinary ones."""
+    if customers < len(FIXED_CASES):
+        raise ValueError(f"the demo needs at least {len(FIXED_CASES)} customers for its fixed cases")
+    plans = []
+    for index in range(customers):
+        customer = new_customer(1001 + index, seed)
+        apply_case(customer, timeline, index)
+        plans.append(customer)
+    return plans
+
+
+def generate(customers: int = 25, seed: int = 42, today: date | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Topic -> CloudEvents (dicts) in time order; the same arguments always give the same events."""
+    timeline = build_timeline(today or today_budapest())
+    plans = plan_customers(customers, seed, timeline)
+    calls = {customer.code: customer_calls(customer, timeline) for customer in plans}
+    number_calls([call for batch in calls.values() for call in batch])
+    invoices = {customer.code: bill(customer, timeline, calls[customer.code]) for customer in plans}
+    number_invoices([invoice for batch in invoices.values() for invoice in batch])
+    ledgers = {customer.code: customer_payments(customer, timeline, invoices[customer.code]) for customer in plans}
+    number_payments(
+        [payment for ledger in ledgers.values() for payment in ledger.payments],
+        [refund for ledger in ledgers.values() for refund in ledger.refunds],
+    )
+    facts: list[Fact] = [price_list_fact(price_list) for price_list in timeline.price_lists]
+    for customer in plans:
+        facts += customer_facts(customer)
+        facts += [fact for call in calls[customer.code] for fact in call_facts(call)]
+        facts += [fact for invoice in invoices[customer.code] for fact in invoice_facts(invoice)]
+        facts += payment_facts(ledgers[customer.code])
+        facts += customer_codes(customer, timeline)
+    return assemble(facts, f"seed={seed}/customers={customers}/today={timeline.today.isoformat()}")
+
+
+def bill(customer: Customer, timeline: Timeline, calls: list[Call]) -> list[Invoice]:
+    """Fee invoices (with cancellations and reissues), then the quota overruns they lead to."""
+    fee_invoices = customer_invoices(customer, timeline)
+    return fee_invoices + overrun_invoices(customer, timeline, fee_invoices, calls)
+
+
+def demo_logins(customers: int = 25, seed: int = 42, today: date | None = None) -> list[dict[str, Any]]:
+    """One login per fixed case: customer code, a serial in force today, the clear password or None, a note."""
+    timeline = build_timeline(today or today_budapest())
+    plans = plan_customers(customers, seed, timeline)[: len(FIXED_CASES)]
+    return [
+        {
+            "customer_code": customer.code,
+            "serial_number": customer.login_serial(timeline.today),
+            "password": customer.password,
+            "note": customer.note,
+        }
+        for customer in plans
+    ]

@@ -1,0 +1,138 @@
+"""The projector runtime against real Kafka and PostgreSQL, with a small counting projection."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import time
+import uuid
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from shared.publish import Publisher
+from tests.support import events
+from tests.support.procs import projector_env, rows, run_counting, send_raw, start_counting, wait_for
+
+TOTALS = "SELECT customer_code, total, events FROM paid ORDER BY customer_code"
+
+
+@pytest.fixture
+def counting_env(make_database, topic_prefix: str):
+    """A fresh database and consumer group for one counting projector."""
+    name = uuid.uuid4().hex[:6]
+    return projector_env(make_database(f"count_{name}"), topic_prefix, f"count-{name}")
+
+
+@pytest.fixture
+def publisher(kafka_bootstrap: str, topic_prefix: str):
+    p = Publisher(kafka_bootstrap, topic_prefix)
+    yield p
+    p.close()
+
+
+def test_same_event_twice_is_applied_once(counting_env, publisher):
+    customer = events.customer_code()
+    event = events.payment(customer, 1500)
+    report = publisher.publish("payments", [event, event, events.payment(customer, 500)])
+    assert report.sent == 3
+    run_counting(counting_env)
+    found = rows(counting_env["DATABASE_URL"], "SELECT total, events FROM paid WHERE customer_code = %(c)s",
+                 {"c": customer})
+    assert found == [{"total": 2000, "events": 2}]
+    applied = rows(counting_env["DATABASE_URL"], "SELECT count(*) AS n FROM applied_events WHERE event_id = %(i)s",
+                   {"i": event["id"]})
+    assert applied == [{"n": 1}]
+
+
+def test_poison_messages_are_dead_lettered_and_good_ones_applied(counting_env, publisher, kafka_bootstrap,
+                                                                 topic_prefix):
+    customer = events.customer_code()
+    good = [events.payment(customer, 100 * i) for i in range(1, 5)]
+    bad_schema = events.payment(customer, -7)
+    unknown = events.envelope("payment.teleported", customer, {"customer_code": customer})
+    other_key = events.payment(customer, 999)
+    topic = f"{topic_prefix}payments"
+    key = customer.encode()
+    send_raw(kafka_bootstrap, topic, [
+        (key, json.dumps(good[0]).encode()), (key, b"{not json"), (key, json.dumps(good[1]).encode()),
+        (key, json.dumps(unknown).encode()), (key, json.dumps(bad_schema).encode()),
+        (b"someone-else", json.dumps(other_key).encode()), (key, b"x" * 1_000_000),
+        (key, json.dumps(good[2]).encode()), (key, json.dumps(good[3]).encode()),
+    ])
+    run_counting(counting_env)
+    dsn = counting_env["DATABASE_URL"]
+    assert rows(dsn, "SELECT total FROM paid WHERE customer_code = %(c)s", {"c": customer}) == [{"total": 1000}]
+    rejected = rows(dsn, 'SELECT reason, event_type FROM rejected_events WHERE event_key IN (%(k)s, %(o)s) '
+                         'ORDER BY "offset"', {"k": customer, "o": "someone-else"})
+    reasons = sorted(r["reason"] for r in rejected)
+    assert len(reasons) == 5
+    assert sum(r.startswith("not valid UTF-8 JSON") for r in reasons) == 2
+    assert sum("type: Must be one of" in r for r in reasons) == 1
+    assert sum("data.amount: Must be greater than or equal to 1" in r for r in reasons) == 1
+    assert sum("key 'someone-else' differs from subject" in r for r in reasons) == 1
+    dead = _dead_letters(kafka_bootstrap, f"{topic_prefix}payments.dlq", {customer.encode(), b"someone-else"})
+    assert sorted(h["dlq.reason"] for h in dead) == sorted(reasons)
+    assert {h["dlq.topic"] for h in dead} == {"payments"}
+
+
+def _dead_letters(bootstrap: str, topic: str, keys: set[bytes]) -> list[dict[str, str]]:
+    """Headers of the dead letters with the given keys."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000,
+                             auto_offset_reset="earliest", fetch_max_bytes=16 * 1024 * 1024)
+    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    found = [{k: v.decode() for k, v in m.headers} for m in consumer if m.key in keys]
+    consumer.close()
+    return found
+
+
+def test_sigkill_mid_run_then_restart_equals_clean_rebuild(counting_env, publisher, make_database, topic_prefix):
+    rng = random.Random(7)
+    customers = [events.customer_code() for _ in range(40)]
+    batch = [events.payment(rng.choice(customers), rng.randint(1, 10_000)) for _ in range(12_000)]
+    expected: dict[str, int] = {}
+    for e in batch:
+        expected[e["subject"]] = expected.get(e["subject"], 0) + e["data"]["amount"]
+    assert publisher.publish("payments", batch).sent == len(batch)
+    env = {**counting_env, "PROJECTOR_BATCH_SIZE": "100"}
+    for _ in range(3):
+        proc = start_counting(env)
+        time.sleep(rng.uniform(1.5, 3.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    run_counting(env)
+    killed = [r for r in rows(env["DATABASE_URL"], TOTALS) if r["customer_code"] in expected]
+    clean_env = projector_env(make_database(f"clean_{uuid.uuid4().hex[:6]}"), topic_prefix,
+                              f"clean-{uuid.uuid4().hex[:6]}")
+    run_counting(clean_env)
+    clean = [r for r in rows(clean_env["DATABASE_URL"], TOTALS) if r["customer_code"] in expected]
+    assert killed == clean
+    assert {r["customer_code"]: r["total"] for r in killed} == expected
+    assert sum(r["events"] for r in killed) == len(batch)
+
+
+def test_rebuild_gives_an_identical_read_model(counting_env, publisher):
+    customer = events.customer_code()
+    publisher.publish("payments", [events.payment(customer, 300), events.refund(customer, 100)])
+    run_counting(counting_env)
+    before = rows(counting_env["DATABASE_URL"], TOTALS)
+    assert {"customer_code": customer, "total": 200, "events": 2} in before
+    run_counting(counting_env, "--rebuild")
+    assert rows(counting_env["DATABASE_URL"], TOTALS) == before
+
+
+def test_sigterm_finishes_the_batch_and_exits_cleanly(counting_env, publisher):
+    customer = events.customer_code()
+    publisher.publish("payments", [events.payment(customer, 42)])
+    proc = start_counting(counting_env)
+    wait_for(lambda: rows(counting_env["DATABASE_URL"], "SELECT total FROM paid WHERE customer_code = %(c)s",
+                          {"c": customer}) if _has_table(counting_env["DATABASE_URL"]) else None)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+
+
+def _has_table(dsn: str) -> bool:
+    return bool(rows(dsn, "SELECT to_regclass('paid') IS NOT NULL AS ok")[0]["ok"])

@@ -1,0 +1,62 @@
+"""Running projector processes and reading their read models in tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from kafka import KafkaProducer
+
+from shared import db
+from tests.support.infra import ROOT
+
+
+def projector_env(database_url: str, topic_prefix: str, group: str, **extra: str) -> dict[str, str]:
+    """Environment of a test projector process."""
+    return {**os.environ, "DATABASE_URL": database_url, "TOPIC_PREFIX": topic_prefix, "CONSUMER_GROUP": group,
+            "PYTHONPATH": str(ROOT), **extra}
+
+
+def start_counting(env: dict[str, str], *args: str, capture: bool = False) -> subprocess.Popen:
+    """Start the counting test projector (stderr captured only when asked)."""
+    return subprocess.Popen([sys.executable, "-m", "tests.support.counting", *args], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if capture else subprocess.DEVNULL)
+
+
+def run_counting(env: dict[str, str], *args: str, timeout: float = 120) -> None:
+    """Run the counting projector until it has caught up."""
+    proc = start_counting(env, "--until-caught-up", *args, capture=True)
+    _, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err.decode()[-2000:]
+
+
+def rows(database_url: str, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run a read query against a read model."""
+    with db.connect(database_url) as conn:
+        return conn.execute(query, params or {}).fetchall()
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.2):  # noqa: ANN001
+    """Poll until `predicate()` is truthy; return its value or fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+        time.sleep(interval)
+
+
+def send_raw(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes | None]]) -> None:
+    """Send raw (key, value) messages, bypassing the publisher's validation."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+    try:
+        for key, value in messages:
+            producer.send(topic, key=key, value=value)
+        producer.flush()
+    finally:
+        producer.close()

@@ -1,0 +1,95 @@
+"""Gateway session tokens: issue, verify, expiry, tampering, wrong key."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from gateway.auth import Session, issue_token, verify_token
+from shared.problems import ProblemError
+
+SECRET = "unit-test-secret-0123456789-abcdefghij"
+OTHER_SECRET = "another-secret-0123456789-abcdefghijkl"
+
+
+def _segment(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _rejected(token: str, secret: str = SECRET) -> ProblemError:
+    with pytest.raises(ProblemError) as caught:
+        verify_token(secret, token)
+    return caught.value
+
+
+def test_issued_token_verifies_to_its_customer_and_serial() -> None:
+    token, _ = issue_token(SECRET, "C/1001", "SN-42", ttl_minutes=30)
+    assert verify_token(SECRET, token) == Session(customer_code="C/1001", serial_number="SN-42")
+
+
+def test_token_carries_the_claims_and_expires_after_the_ttl() -> None:
+    now = datetime(2026, 3, 1, 10, 0, 0, 500_000, tzinfo=UTC)
+    token, expires_at = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30, now=now)
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert expires_at == datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
+    assert claims["sub"] == "C1001" and claims["serial"] == "SN-42"
+    assert claims["iat"] == int(datetime(2026, 3, 1, 10, 0, tzinfo=UTC).timestamp())
+    assert claims["exp"] == int(expires_at.timestamp())
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+
+
+def test_every_token_has_its_own_id() -> None:
+    first, _ = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30)
+    second, _ = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30)
+    ids = {jwt.decode(t, SECRET, algorithms=["HS256"])["jti"] for t in (first, second)}
+    assert len(ids) == 2
+
+
+def test_expired_token_is_a_401() -> None:
+    token, expires_at = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30,
+                                    now=datetime.now(UTC) - timedelta(minutes=31))
+    assert expires_at < datetime.now(UTC)
+    problem = _rejected(token)
+    assert (problem.status, problem.title, problem.detail) == (401, "Unauthorized", "The token has expired.")
+    assert problem.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_token_with_another_customer_swapped_in_is_a_401() -> None:
+    token, _ = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30)
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = ".".join([header, _segment({**claims, "sub": "C9999"}), signature])
+    problem = _rejected(forged)
+    assert (problem.status, problem.detail) == (401, "The token is not valid.")
+
+
+def test_token_with_a_damaged_signature_is_a_401() -> None:
+    token, _ = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30)
+    last = token[-1]
+    damaged = token[:-1] + ("A" if last != "A" else "B")
+    assert _rejected(damaged).status == 401
+
+
+def test_token_signed_with_another_key_is_a_401() -> None:
+    token, _ = issue_token(OTHER_SECRET, "C1001", "SN-42", ttl_minutes=30)
+    assert verify_token(OTHER_SECRET, token).customer_code == "C1001"
+    assert _rejected(token, SECRET).status == 401
+
+
+def test_unsigned_token_is_a_401() -> None:
+    unsigned = ".".join([_segment({"alg": "none", "typ": "JWT"}),
+                         _segment({"sub": "C1001", "serial": "SN-42", "iat": 1, "exp": 4102444800, "jti": "x"}), ""])
+    assert _rejected(unsigned).status == 401
+
+
+def test_token_without_a_serial_number_is_a_401() -> None:
+    claims = {"sub": "C1001", "iat": datetime.now(UTC), "exp": datetime.now(UTC) + timedelta(minutes=5), "jti": "x"}
+    assert _rejected(jwt.encode(claims, SECRET, algorithm="HS256")).status == 401
+
+
+def test_garbage_is_a_401() -> None:
+    assert _rejected("not-a-token").status == 401
