@@ -21,8 +21,10 @@ from shared.observability import configure_logging, register_request_logging
 from shared.problems import ProblemError, register_problem_handlers
 
 log = logging.getLogger("gateway")
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff",
-                    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
 
 
 @dataclass
@@ -64,8 +66,12 @@ def build_gateway(app: Flask) -> Gateway:
     """Service clients, the login limiter (its table ensured now if the database answers) and counters."""
     settings = app.config
     pool = make_pool(settings["DATABASE_URL"], settings["DB_POOL_SIZE"])
-    limiter = LoginLimiter(pool, settings["LOGIN_FAILURES_PER_CODE"], settings["LOGIN_FAILURES_PER_ADDRESS"],
-                           settings["LOGIN_WINDOW_MINUTES"])
+    limiter = LoginLimiter(
+        pool,
+        settings["LOGIN_FAILURES_PER_CODE"],
+        settings["LOGIN_FAILURES_PER_ADDRESS"],
+        settings["LOGIN_WINDOW_MINUTES"],
+    )
     try:
         limiter.ensure_schema()
     except ProblemError:

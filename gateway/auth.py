@@ -23,13 +23,19 @@ class Session:
     serial_number: str
 
 
-def issue_token(secret: str, customer_code: str, serial_number: str, ttl_minutes: int,
-                now: datetime | None = None) -> tuple[str, datetime]:
+def issue_token(
+    secret: str, customer_code: str, serial_number: str, ttl_minutes: int, now: datetime | None = None
+) -> tuple[str, datetime]:
     """A signed token for the customer and serial number, and when it expires."""
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
     expires_at = issued_at + timedelta(minutes=ttl_minutes)
-    claims = {"sub": customer_code, "serial": serial_number, "iat": issued_at, "exp": expires_at,
-              "jti": uuid.uuid4().hex}
+    claims = {
+        "sub": customer_code,
+        "serial": serial_number,
+        "iat": issued_at,
+        "exp": expires_at,
+        "jti": uuid.uuid4().hex,
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM), expires_at
 
 

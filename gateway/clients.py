@@ -39,8 +39,9 @@ class ServiceClient:
         self.internal_token = internal_token
         self.session = pooled_session()
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                json: Any = None, stream: bool = False) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None, stream: bool = False
+    ) -> requests.Response:
         """The service's answer below 500; ServiceUnavailable for anything that is the service's fault."""
         answer = self.send(method, path, params=params, json=json, stream=stream)
         if answer.status_code >= 500 or answer.status_code in (401, 403):
@@ -50,15 +51,31 @@ class ServiceClient:
             raise ServiceUnavailable(self.name)
         return answer
 
-    def send(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
-             stream: bool = False, timeout: tuple[float, float] | None = None,
-             request_id: str | None = None) -> requests.Response:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        stream: bool = False,
+        timeout: tuple[float, float] | None = None,
+        request_id: str | None = None,
+    ) -> requests.Response:
         """Any answer of the service; ServiceUnavailable when it is unreachable or too slow."""
-        headers = {"X-Internal-Token": self.internal_token,
-                   REQUEST_ID_HEADER: request_id or g.get("request_id", "")}
+        if request_id is None:  # outside a request (health probes) the caller passes it
+            request_id = g.get("request_id", "")
+        headers = {"X-Internal-Token": self.internal_token, REQUEST_ID_HEADER: request_id}
         try:
-            return self.session.request(method, self.base_url + path, params=params, json=json,
-                                        headers=headers, stream=stream, timeout=timeout or self.timeout)
+            return self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=json,
+                headers=headers,
+                stream=stream,
+                timeout=timeout or self.timeout,
+            )
         except requests.RequestException as exc:
             log.warning("service call failed", extra={"service": self.name, "path": path, "error": str(exc)})
             raise ServiceUnavailable(self.name) from None
@@ -96,5 +113,7 @@ def relay_problem(answer: requests.Response) -> Response:
 def build_clients(settings: dict[str, Any]) -> dict[str, ServiceClient]:
     """One client per service, from the settings."""
     timeout = (settings["SERVICE_CONNECT_TIMEOUT_S"], settings["SERVICE_TIMEOUT_S"])
-    return {name: ServiceClient(name, settings[f"{name.upper()}_URL"], settings["INTERNAL_TOKEN"], timeout)
-            for name in ("contracts", "ledger", "tickets", "quota")}
+    return {
+        name: ServiceClient(name, settings[f"{name.upper()}_URL"], settings["INTERNAL_TOKEN"], timeout)
+        for name in ("contracts", "ledger", "tickets", "quota")
+    }

@@ -19,8 +19,7 @@ REPORTED = ("database", "kafka", "rejected_events")
 def service_status(client: ServiceClient, timeout_s: float, lag_limit: int, request_id: str) -> dict[str, Any]:
     """One service's readiness: down if unreachable or not ready, degraded if a topic lags too far."""
     try:
-        answer = client.send("GET", "/health/ready", timeout=(min(timeout_s, 0.5), timeout_s),
-                             request_id=request_id)
+        answer = client.send("GET", "/health/ready", timeout=(min(timeout_s, 0.5), timeout_s), request_id=request_id)
         report = answer.json()
     except (ServiceUnavailable, ValueError):
         report, answer = None, None
@@ -51,9 +50,12 @@ def health() -> Response:
     settings, request_id = current_app.config, g.get("request_id", "")
     clients: dict[str, ServiceClient] = gateway.clients
     with ThreadPoolExecutor(max_workers=len(clients), thread_name_prefix="health") as pool:
-        futures = {name: pool.submit(service_status, client, settings["HEALTH_TIMEOUT_S"],
-                                     settings["LAG_DEGRADED_MESSAGES"], request_id)
-                   for name, client in clients.items()}
+        futures = {
+            name: pool.submit(
+                service_status, client, settings["HEALTH_TIMEOUT_S"], settings["LAG_DEGRADED_MESSAGES"], request_id
+            )
+            for name, client in clients.items()
+        }
         services = {name: future.result() for name, future in futures.items()}
     return jsonify(status=worst([s["status"] for s in services.values()]), services=services)
 
@@ -77,6 +79,4 @@ def ready() -> tuple[Response, int]:
 @blueprint.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format: request metrics and login counters."""
-    return Response(generate_latest(current_app.extensions["metrics_registry"]),
-                    mimetype="text/plain; version=0.0.4")
-
+    return Response(generate_latest(current_app.extensions["metrics_registry"]), mimetype="text/plain; version=0.0.4")

@@ -23,8 +23,11 @@ class ProblemSchema(Schema):
     title = fields.String(metadata={"example": "Invalid request"})
     status = fields.Integer(metadata={"example": 400})
     detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.Raw(),
-                         metadata={"description": "Field name -> messages (validation errors only)."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={"description": "Field name -> messages (validation errors only)."},
+    )
 
 
 class ProblemParser(FlaskParser):
@@ -32,15 +35,18 @@ class ProblemParser(FlaskParser):
 
     DEFAULT_VALIDATION_STATUS = 400
 
-    def handle_error(self, error: ValidationError, req: Any, schema: Schema, *, error_status_code: int | None,
-                     error_headers: Any) -> NoReturn:
+    def handle_error(
+        self, error: ValidationError, req: Any, schema: Schema, *, error_status_code: int | None, error_headers: Any
+    ) -> NoReturn:
         """A malformed request, never a 422 and never a 500."""
-        raise ProblemError(400, "Invalid request", "One or more request parameters are invalid.",
-                           errors=_by_field(error.messages))
+        raise ProblemError(
+            400, "Invalid request", "One or more request parameters are invalid.", errors=_by_field(error.messages)
+        )
 
     def _handle_invalid_json_error(self, error: Exception, req: Any, *args: Any, **kwargs: Any) -> NoReturn:
-        raise ProblemError(400, "Invalid request", "The body is not valid JSON.",
-                           errors={"body": ["Invalid JSON body."]})
+        raise ProblemError(
+            400, "Invalid request", "The body is not valid JSON.", errors={"body": ["Invalid JSON body."]}
+        )
 
 
 def _by_field(messages: Any) -> dict[str, Any]:
@@ -71,8 +77,9 @@ def problem_responses(blp: Blueprint, *statuses: int, **descriptions: str) -> Ca
     def decorate(view: Any) -> Any:
         for status in statuses:
             description = descriptions.get(f"s{status}", HTTPStatus(status).phrase)
-            view = blp.alt_response(status, schema=ProblemSchema, description=description,
-                                    content_type=PROBLEM_JSON)(view)
+            view = blp.alt_response(status, schema=ProblemSchema, description=description, content_type=PROBLEM_JSON)(
+                view
+            )
         return view
 
     return decorate

@@ -56,8 +56,12 @@ class RateLimited(ProblemError):
     """A 429 problem with the seconds to wait in Retry-After."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(429, "Too Many Requests", "Too many failed login attempts; try again later.",
-                         headers={"Retry-After": str(retry_after)})
+        super().__init__(
+            429,
+            "Too Many Requests",
+            "Too many failed login attempts; try again later.",
+            headers={"Retry-After": str(retry_after)},
+        )
         self.retry_after = retry_after
 
 
@@ -103,8 +107,10 @@ class LoginLimiter:
         """Remove the attempt's rows: it succeeded, or it could not be checked (best effort)."""
         try:
             with self._connection() as conn:
-                conn.execute("DELETE FROM gateway.login_failures WHERE failure_id = ANY(%(ids)s)",
-                             {"ids": list(reservation.failure_ids)})
+                conn.execute(
+                    "DELETE FROM gateway.login_failures WHERE failure_id = ANY(%(ids)s)",
+                    {"ids": list(reservation.failure_ids)},
+                )
         except ProblemError:
             log.warning("login attempt not withdrawn; it counts as a failure", extra={"ids": reservation.failure_ids})
 
@@ -114,8 +120,9 @@ class LoginLimiter:
             conn.execute("SELECT 1")
 
     def _wait(self, conn: psycopg.Connection, scope: str, key: str) -> float:
-        row = conn.execute(WAIT_SQL, {"scope": scope, "key": key, "window": self.window,
-                                      "limit": self.limits[scope]}).fetchone()
+        row = conn.execute(
+            WAIT_SQL, {"scope": scope, "key": key, "window": self.window, "limit": self.limits[scope]}
+        ).fetchone()
         return float(row[0]) if row else 0.0
 
     def _record(self, conn: psycopg.Connection, scope: str, key: str) -> int:
@@ -143,7 +150,6 @@ class LoginLimiter:
 
 def make_pool(dsn: str, size: int) -> ConnectionPool:
     """The gateway database's connection pool (opened in the background)."""
-    pool = ConnectionPool(dsn, min_size=1, max_size=size, kwargs={"autocommit": True}, open=False,
-                          name="gateway")
+    pool = ConnectionPool(dsn, min_size=1, max_size=size, kwargs={"autocommit": True}, open=False, name="gateway")
     pool.open(wait=False)
     return pool

@@ -25,8 +25,13 @@ def documented(not_found: str | None = None) -> Callable[[Callable[..., Any]], C
     statuses = (400, 401, 503) + ((404,) if not_found else ())
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        view = problem_responses(blp, *statuses, s401="Missing, invalid or expired token.", s404=not_found or "",
-                                 s503="The service answering this query is unavailable.")(view)
+        view = problem_responses(
+            blp,
+            *statuses,
+            s401="Missing, invalid or expired token.",
+            s404=not_found or "",
+            s503="The service answering this query is unavailable.",
+        )(view)
         return blp.doc(security=SECURED)(view)
 
     return decorate

@@ -22,16 +22,20 @@ blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Login")
 
 def invalid_credentials() -> ProblemError:
     """The one answer to every failed credential check, whatever part was wrong."""
-    return ProblemError(401, "Invalid credentials",
-                        "The customer code, serial number or password is not valid.",
-                        headers={"WWW-Authenticate": 'Bearer realm="portal"'})
+    return ProblemError(
+        401,
+        "Invalid credentials",
+        "The customer code, serial number or password is not valid.",
+        headers={"WWW-Authenticate": 'Bearer realm="portal"'},
+    )
 
 
 def check_credentials(credentials: dict[str, Any]) -> tuple[bool, str | None]:
     """Whether the credentials may log in today, and the customer's name if so."""
     contracts = current_app.extensions["gateway"].clients["contracts"]
-    answer = contracts.request("POST", "/internal/v1/credentials/check",
-                               json={**credentials, "today": today_budapest().isoformat()})
+    answer = contracts.request(
+        "POST", "/internal/v1/credentials/check", json={**credentials, "today": today_budapest().isoformat()}
+    )
     try:
         verdict = answer.json() if answer.status_code == 200 else None
     except ValueError:
@@ -46,8 +50,15 @@ def check_credentials(credentials: dict[str, Any]) -> tuple[bool, str | None]:
 @blp.route("/sessions", methods=["POST"])
 @blp.arguments(LoginRequest)
 @blp.response(201, SessionCreated)
-@problem_responses(blp, 400, 401, 429, 503, s401="Invalid credentials (whatever part was wrong).",
-                   s429="Too many failed attempts; wait the seconds in Retry-After.")
+@problem_responses(
+    blp,
+    400,
+    401,
+    429,
+    503,
+    s401="Invalid credentials (whatever part was wrong).",
+    s429="Too many failed attempts; wait the seconds in Retry-After.",
+)
 def create_session(credentials: dict[str, Any]) -> dict[str, Any]:
     """Log in with customer code, serial number and (if the customer has one) password."""
     gateway = current_app.extensions["gateway"]
@@ -71,7 +82,13 @@ def create_session(credentials: dict[str, Any]) -> dict[str, Any]:
 def session_body(customer_code: str, serial_number: str, customer_name: str | None) -> dict[str, Any]:
     """The 201 body: a fresh token bound to the customer and serial number."""
     settings = current_app.config
-    token, expires_at = issue_token(settings["GATEWAY_SECRET_KEY"], customer_code, serial_number,
-                                    settings["TOKEN_TTL_MINUTES"])
-    return {"token": token, "expires_at": expires_at, "customer_code": customer_code,
-            "serial_number": serial_number, "customer_name": customer_name}
+    token, expires_at = issue_token(
+        settings["GATEWAY_SECRET_KEY"], customer_code, serial_number, settings["TOKEN_TTL_MINUTES"]
+    )
+    return {
+        "token": token,
+        "expires_at": expires_at,
+        "customer_code": customer_code,
+        "serial_number": serial_number,
+        "customer_name": customer_name,
+    }

@@ -18,8 +18,10 @@ MAX_CREDENTIAL_LENGTH = 256
 
 def _today_field(name: str) -> StrictDate:
     """A date argument that defaults to today in Europe/Budapest."""
-    return StrictDate(load_default=today_budapest,
-                      metadata={"description": f"`{name}` as YYYY-MM-DD; default: today in Europe/Budapest."})
+    return StrictDate(
+        load_default=today_budapest,
+        metadata={"description": f"`{name}` as YYYY-MM-DD; default: today in Europe/Budapest."},
+    )
 
 
 class QueryArgs(Schema):
@@ -37,8 +39,7 @@ class LoginRequest(Schema):
 
     customer_code = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH))
     serial_number = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH))
-    password = fields.String(load_default=None, allow_none=True,
-                             validate=validate.Length(max=MAX_CREDENTIAL_LENGTH))
+    password = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_CREDENTIAL_LENGTH))
 
 
 class BalanceArgs(QueryArgs):
@@ -69,8 +70,10 @@ class SupportCallsArgs(QueryArgs):
     q = fields.String(validate=validate.Length(max=MAX_QUERY_LENGTH), metadata={"description": "Text in subject."})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
-    format = fields.String(validate=validate.OneOf(["json", "csv"]),
-                           metadata={"description": "`csv` for a download; `Accept: text/csv` works too."})
+    format = fields.String(
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "`csv` for a download; `Accept: text/csv` works too."},
+    )
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:

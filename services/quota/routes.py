@@ -22,7 +22,7 @@ class QuotaQuery(Schema):
     settlement_date = fields.Date(required=True)
 
 
-@blueprint.get("/customers/<code>/quota")
+@blueprint.get("/customers/<path:code>/quota")
 def quota(code: str) -> dict[str, Any]:
     """The customer's minute quota statement on `settlement_date`."""
     settlement_date = parse_query(QuotaQuery())["settlement_date"]

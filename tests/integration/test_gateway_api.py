@@ -15,7 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
@@ -39,22 +39,33 @@ class Stub:
 
     def __init__(self, name: str) -> None:
         self.name, self.received, self.delay_s = name, [], 0.0
-        self.answers: dict[str, Answer] = {"ready": lambda: {"status": "ok", "database": "ok", "kafka": "ok",
-                                                             "lag": {f"{name}.topic": {"messages": 3}},
-                                                             "rejected_events": 0}}
+        self.answers: dict[str, Answer] = {
+            "ready": lambda: {
+                "status": "ok",
+                "database": "ok",
+                "kafka": "ok",
+                "lag": {f"{name}.topic": {"messages": 3}},
+                "rejected_events": 0,
+            }
+        }
         app = Flask(f"stub_{name}")
         app.add_url_rule("/<path:path>", view_func=self._handle, methods=["GET", "POST"])
         # Single-threaded: HTTP/1.0, one connection per request, so a stopped stub is really gone.
         self.server = make_server("127.0.0.1", 0, app)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     def _handle(self, path: str) -> Any:
-        self.received.append({"path": path, "raw_uri": request.environ.get("RAW_URI"),
-                              "args": request.args.to_dict(), "json": request.get_json(silent=True),
-                              "headers": dict(request.headers)})
+        self.received.append(
+            {
+                "path": path,
+                "raw_uri": request.environ.get("RAW_URI"),
+                "args": request.args.to_dict(),
+                "json": request.get_json(silent=True),
+                "headers": dict(request.headers),
+            }
+        )
         time.sleep(self.delay_s)
         answer = self.answers.get(path.rsplit("/", 1)[-1])
         return answer() if answer else ({"title": "Not Found", "status": 404}, 404)
@@ -73,8 +84,11 @@ class Stub:
 
 def problem(status: int, title: str) -> Answer:
     """An answer that is a problem+json body."""
-    return lambda: Response(f'{{"type":"about:blank","title":"{title}","status":{status},"detail":"x"}}',
-                            status=status, mimetype="application/problem+json")
+    return lambda: Response(
+        f'{{"type":"about:blank","title":"{title}","status":{status},"detail":"x"}}',
+        status=status,
+        mimetype="application/problem+json",
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,8 +113,14 @@ def make_client(stubs: dict[str, Stub]) -> Iterator[Callable[..., FlaskClient]]:
     address = f"10.{uuid4().int % 250}.{uuid4().int % 250}.{uuid4().int % 250}"
 
     def build(**settings: Any) -> FlaskClient:
-        config = {"INTERNAL_TOKEN": INTERNAL_TOKEN, "GATEWAY_SECRET_KEY": SECRET, "DATABASE_URL": GATEWAY_DSN,
-                  "SERVICE_TIMEOUT_S": 1.0, **{f"{n.upper()}_URL": s.url for n, s in stubs.items()}, **settings}
+        config = {
+            "INTERNAL_TOKEN": INTERNAL_TOKEN,
+            "GATEWAY_SECRET_KEY": SECRET,
+            "DATABASE_URL": GATEWAY_DSN,
+            "SERVICE_TIMEOUT_S": 1.0,
+            **{f"{n.upper()}_URL": s.url for n, s in stubs.items()},
+            **settings,
+        }
         app = create_app(config)
         apps.append(app)
         client = app.test_client()
@@ -121,13 +141,20 @@ def client(make_client: Callable[..., FlaskClient]) -> FlaskClient:
 @pytest.fixture
 def customer(stubs: dict[str, Stub]) -> dict[str, str]:
     """A customer the contracts stub knows, with a password; the code contains '/'."""
-    known = {"customer_code": f"C/{uuid4().hex[:8]}", "serial_number": f"SN-{uuid4().hex[:6]}",
-             "password": "correct horse", "name": "Példa Kft."}
+    known = {
+        "customer_code": f"C/{uuid4().hex[:8]}",
+        "serial_number": f"SN-{uuid4().hex[:6]}",
+        "password": "correct horse",
+        "name": "Példa Kft.",
+    }
 
     def check() -> Any:
         body = request.get_json()
         valid = (body["customer_code"], body["serial_number"], body["password"]) == (
-            known["customer_code"], known["serial_number"], known["password"])
+            known["customer_code"],
+            known["serial_number"],
+            known["password"],
+        )
         return {"valid": valid, "customer_name": known["name"] if valid else None}
 
     stubs["contracts"].answers["check"] = check
@@ -149,27 +176,38 @@ def bearer(client: FlaskClient, customer: dict[str, str]) -> dict[str, str]:
 
 # --- login --------------------------------------------------------------------------------------
 
-def test_login_returns_a_token_bound_to_customer_and_serial(client: FlaskClient, customer: dict[str, str],
-                                                            stubs: dict[str, Stub]) -> None:
+
+def test_login_returns_a_token_bound_to_customer_and_serial(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
     response = login(client, customer)
     body = response.get_json()
     assert response.status_code == 201
     assert (body["customer_code"], body["serial_number"], body["customer_name"]) == (
-        customer["customer_code"], customer["serial_number"], "Példa Kft.")
+        customer["customer_code"],
+        customer["serial_number"],
+        "Példa Kft.",
+    )
     expires_at = datetime.fromisoformat(body["expires_at"])
     assert timedelta(minutes=29) < expires_at - datetime.now(UTC) <= timedelta(minutes=30)
     assert response.headers["Cache-Control"] == "no-store"
     sent = stubs["contracts"].calls("check")[-1]
-    assert sent["json"] == {"customer_code": customer["customer_code"], "serial_number": customer["serial_number"],
-                            "password": "correct horse", "today": today_budapest().isoformat()}
+    assert sent["json"] == {
+        "customer_code": customer["customer_code"],
+        "serial_number": customer["serial_number"],
+        "password": "correct horse",
+        "today": today_budapest().isoformat(),
+    }
     assert sent["headers"]["X-Internal-Token"] == INTERNAL_TOKEN
 
 
 def test_every_failed_login_is_the_same_401(client: FlaskClient, customer: dict[str, str]) -> None:
-    failures = [login(client, customer, customer_code=f"C-{uuid4().hex[:8]}"),  # unknown customer
-                login(client, customer, serial_number="SN-not-theirs"),
-                login(client, customer, password="wrong"),
-                login(client, customer, password=None)]  # password missing
+    failures = [
+        login(client, customer, customer_code=f"C-{uuid4().hex[:8]}"),  # unknown customer
+        login(client, customer, serial_number="SN-not-theirs"),
+        login(client, customer, password="wrong"),
+        login(client, customer, password=None),
+    ]  # password missing
     assert [r.status_code for r in failures] == [401] * 4
     assert {r.data for r in failures} == {failures[0].data}
     assert failures[0].get_json()["title"] == "Invalid credentials"
@@ -178,16 +216,18 @@ def test_every_failed_login_is_the_same_401(client: FlaskClient, customer: dict[
 
 
 @pytest.mark.parametrize("body", [None, "not json", "[1, 2]", '{"customer_code": "C1"}', '{"customer_code": 5}'])
-def test_malformed_login_is_a_400_not_a_failed_login(client: FlaskClient, stubs: dict[str, Stub],
-                                                     body: str | None) -> None:
+def test_malformed_login_is_a_400_not_a_failed_login(
+    client: FlaskClient, stubs: dict[str, Stub], body: str | None
+) -> None:
     response = client.post("/api/v1/sessions", data=body, content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["title"] == "Invalid request" and response.get_json()["errors"]
     assert stubs["contracts"].calls("check") == []
 
 
-def test_sixth_failure_for_a_code_is_429_without_asking_contracts(client: FlaskClient, customer: dict[str, str],
-                                                                  stubs: dict[str, Stub]) -> None:
+def test_sixth_failure_for_a_code_is_429_without_asking_contracts(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
     assert [login(client, customer, password="wrong").status_code for _ in range(5)] == [401] * 5
     limited = login(client, customer)  # even the right password
     assert limited.status_code == 429
@@ -198,14 +238,36 @@ def test_sixth_failure_for_a_code_is_429_without_asking_contracts(client: FlaskC
     assert "login_failures_total 5.0" in metrics and "login_rate_limited_total 1.0" in metrics
 
 
-def test_limit_holds_across_two_gateway_workers(make_client: Callable[..., FlaskClient],
-                                                customer: dict[str, str]) -> None:
+def test_limit_holds_across_two_gateway_workers(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str]
+) -> None:
     first, second = make_client(), make_client()
-    statuses = [login(worker, customer, password="wrong").status_code
-                for worker in (first, second, first, second, first)]
+    statuses = [
+        login(worker, customer, password="wrong").status_code for worker in (first, second, first, second, first)
+    ]
     assert statuses == [401] * 5
     assert login(second, customer).status_code == 429
     assert login(first, customer).status_code == 429
+
+
+def test_a_burst_of_parallel_guesses_gets_only_five_checks(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    workers = [make_client(), make_client()]
+    statuses: list[int] = []
+
+    def guess(n: int) -> None:
+        own = workers[n % 2].application.test_client()  # a test client per thread, same address
+        own.environ_base.update(workers[n % 2].environ_base)
+        statuses.append(login(own, customer, password=f"guess-{n}").status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+    assert len(stubs["contracts"].calls("check")) == 5
 
 
 def test_success_neither_counts_nor_clears(client: FlaskClient, customer: dict[str, str]) -> None:
@@ -214,19 +276,28 @@ def test_success_neither_counts_nor_clears(client: FlaskClient, customer: dict[s
     assert login(client, customer).status_code == 429
 
 
-def test_per_address_limit_ignores_forwarded_for_unless_trusted(make_client: Callable[..., FlaskClient],
-                                                                customer: dict[str, str]) -> None:
+def test_per_address_limit_ignores_forwarded_for_unless_trusted(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str]
+) -> None:
     direct = make_client(LOGIN_FAILURES_PER_ADDRESS=3)
     for n in range(3):
         forged = {"X-Forwarded-For": f"192.0.2.{n}"}
         body = {"customer_code": f"C-{uuid4().hex[:8]}", "serial_number": "S", "password": "p"}
         assert direct.post("/api/v1/sessions", json=body, headers=forged).status_code == 401
-    assert direct.post("/api/v1/sessions", json={"customer_code": f"C-{uuid4().hex[:8]}", "serial_number": "S"},
-                       headers={"X-Forwarded-For": "192.0.2.99"}).status_code == 429
+    assert (
+        direct.post(
+            "/api/v1/sessions",
+            json={"customer_code": f"C-{uuid4().hex[:8]}", "serial_number": "S"},
+            headers={"X-Forwarded-For": "192.0.2.99"},
+        ).status_code
+        == 429
+    )
     proxied = make_client(LOGIN_FAILURES_PER_ADDRESS=3, TRUST_PROXY=1)
     client_address = {"X-Forwarded-For": f"198.51.100.{uuid4().int % 250}"}
-    assert proxied.post("/api/v1/sessions", json={**customer, "password": "wrong"},
-                        headers=client_address).status_code == 401  # its own address, not the proxy's
+    assert (
+        proxied.post("/api/v1/sessions", json={**customer, "password": "wrong"}, headers=client_address).status_code
+        == 401
+    )  # its own address, not the proxy's
 
 
 def test_oversized_body_is_413(client: FlaskClient, stubs: dict[str, Stub]) -> None:
@@ -238,27 +309,37 @@ def test_oversized_body_is_413(client: FlaskClient, stubs: dict[str, Stub]) -> N
 
 # --- queries ------------------------------------------------------------------------------------
 
+
 def answer_everything(stubs: dict[str, Stub]) -> None:
     """Fixed JSON answers for the five queries."""
     stubs["ledger"].answers["balance"] = lambda: {"balance": 1200, "status": "arrears"}
     stubs["tickets"].answers["support-calls"] = lambda: (
-        Response(CSV_BODY, mimetype="text/csv") if request.args.get("format") == "csv" else {"total": 7})
+        Response(CSV_BODY, mimetype="text/csv") if request.args.get("format") == "csv" else {"total": 7}
+    )
     stubs["quota"].answers["quota"] = lambda: {"used_minutes": 90}
     stubs["contracts"].answers["contract-annex"] = lambda: {"contracts": []}
     stubs["contracts"].answers["expected-fee"] = lambda: {"contracts": [{"net_total": 1}]}
 
 
-QUERIES = [("/api/v1/balance", "ledger", "balance", {"balance": 1200, "status": "arrears"}),
-           ("/api/v1/support-calls", "tickets", "support-calls", {"total": 7}),
-           ("/api/v1/quota", "quota", "quota", {"used_minutes": 90}),
-           ("/api/v1/contract-annex", "contracts", "contract-annex", {"contracts": []}),
-           ("/api/v1/expected-fee", "contracts", "expected-fee", {"contracts": [{"net_total": 1}]})]
+QUERIES = [
+    ("/api/v1/balance", "ledger", "balance", {"balance": 1200, "status": "arrears"}),
+    ("/api/v1/support-calls", "tickets", "support-calls", {"total": 7}),
+    ("/api/v1/quota", "quota", "quota", {"used_minutes": 90}),
+    ("/api/v1/contract-annex", "contracts", "contract-annex", {"contracts": []}),
+    ("/api/v1/expected-fee", "contracts", "expected-fee", {"contracts": [{"net_total": 1}]}),
+]
 
 
 @pytest.mark.parametrize(("path", "service", "endpoint", "expected"), QUERIES)
-def test_query_asks_for_the_tokens_customer_only(client: FlaskClient, customer: dict[str, str],
-                                                 stubs: dict[str, Stub], path: str, service: str,
-                                                 endpoint: str, expected: dict[str, Any]) -> None:
+def test_query_asks_for_the_tokens_customer_only(
+    client: FlaskClient,
+    customer: dict[str, str],
+    stubs: dict[str, Stub],
+    path: str,
+    service: str,
+    endpoint: str,
+    expected: dict[str, Any],
+) -> None:
     answer_everything(stubs)
     headers = {**bearer(client, customer), "X-Request-ID": "req-123"}
     response = client.get(f"{path}?customer_code=C-other&serial_number=SN-other", headers=headers)
@@ -272,24 +353,31 @@ def test_query_asks_for_the_tokens_customer_only(client: FlaskClient, customer: 
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_dates_default_to_today_in_budapest_and_are_passed_through(client: FlaskClient, customer: dict[str, str],
-                                                                   stubs: dict[str, Stub]) -> None:
+def test_dates_default_to_today_in_budapest_and_are_passed_through(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
     answer_everything(stubs)
     headers = bearer(client, customer)
     client.get("/api/v1/balance", headers=headers)
     client.get("/api/v1/quota?settlement_date=2026-02-28", headers=headers)
-    client.get("/api/v1/support-calls?from=2026-01-01&to=2026-01-31&q=printer&category=other&page=2",
-               headers=headers)
+    client.get("/api/v1/support-calls?from=2026-01-01&to=2026-01-31&q=printer&category=other&page=2", headers=headers)
     assert stubs["ledger"].calls("balance")[-1]["args"]["as_of"] == today_budapest().isoformat()
     assert stubs["quota"].calls("quota")[-1]["args"] == {"settlement_date": "2026-02-28"}
     assert stubs["tickets"].calls("support-calls")[-1]["args"] == {
-        "status": "all", "page": "2", "per_page": "50", "category": "other", "from": "2026-01-01",
-        "to": "2026-01-31", "q": "printer"}
+        "status": "all",
+        "page": "2",
+        "per_page": "50",
+        "category": "other",
+        "from": "2026-01-01",
+        "to": "2026-01-31",
+        "q": "printer",
+    }
 
 
 @pytest.mark.parametrize("ask", [{"query_string": "format=csv"}, {"headers": {"Accept": "text/csv"}}])
-def test_support_calls_csv_is_streamed_through(client: FlaskClient, customer: dict[str, str],
-                                               stubs: dict[str, Stub], ask: dict[str, Any]) -> None:
+def test_support_calls_csv_is_streamed_through(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub], ask: dict[str, Any]
+) -> None:
     answer_everything(stubs)
     headers = {**bearer(client, customer), **ask.get("headers", {})}
     response = client.get("/api/v1/support-calls", query_string=ask.get("query_string"), headers=headers)
@@ -301,44 +389,65 @@ def test_support_calls_csv_is_streamed_through(client: FlaskClient, customer: di
     response.close()
 
 
-def test_queries_without_a_valid_token_are_401(client: FlaskClient, customer: dict[str, str],
-                                               stubs: dict[str, Stub]) -> None:
+def test_queries_without_a_valid_token_are_401(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
     answer_everything(stubs)
     token = bearer(client, customer)["Authorization"].removeprefix("Bearer ")
-    expired, _ = issue_token(SECRET, customer["customer_code"], customer["serial_number"], 30,
-                             now=datetime.now(UTC) - timedelta(hours=1))
+    expired, _ = issue_token(
+        SECRET, customer["customer_code"], customer["serial_number"], 30, now=datetime.now(UTC) - timedelta(hours=1)
+    )
     foreign, _ = issue_token("some-other-secret-0123456789-abcdefgh", customer["customer_code"], "SN", 30)
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    for headers in ({}, {"Authorization": token}, {"Authorization": f"Basic {token}"},
-                    {"Authorization": f"Bearer {expired}"}, {"Authorization": f"Bearer {foreign}"},
-                    {"Authorization": f"Bearer {tampered}"}):
+    for headers in (
+        {},
+        {"Authorization": token},
+        {"Authorization": f"Basic {token}"},
+        {"Authorization": f"Bearer {expired}"},
+        {"Authorization": f"Bearer {foreign}"},
+        {"Authorization": f"Bearer {tampered}"},
+    ):
         for path, *_ in QUERIES:
             response = client.get(path, headers=headers)
             assert (response.status_code, response.get_json()["title"]) == (401, "Unauthorized"), (path, headers)
     assert all(stub.calls(endpoint) == [] for _, name, endpoint, _ in QUERIES for stub in [stubs[name]])
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("/api/v1/balance?as_of=2026-13-01", "as_of"), ("/api/v1/balance?as_of=20260301", "as_of"),
-    ("/api/v1/quota?settlement_date=yesterday", "settlement_date"),
-    ("/api/v1/contract-annex?as_of=2026-02-30", "as_of"), ("/api/v1/expected-fee?as_of=", "as_of"),
-    ("/api/v1/support-calls?page=0", "page"), ("/api/v1/support-calls?page=abc", "page"),
-    ("/api/v1/support-calls?per_page=201", "per_page"), ("/api/v1/support-calls?per_page=0", "per_page"),
-    ("/api/v1/support-calls?status=pending", "status"), ("/api/v1/support-calls?category=x", "category"),
-    ("/api/v1/support-calls?from=2026-1-5", "from"), ("/api/v1/support-calls?from=2026-02-01&to=2026-01-01", "to"),
-])
-def test_malformed_query_is_a_400_naming_the_field(client: FlaskClient, customer: dict[str, str],
-                                                   stubs: dict[str, Stub], query: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("/api/v1/balance?as_of=2026-13-01", "as_of"),
+        ("/api/v1/balance?as_of=20260301", "as_of"),
+        ("/api/v1/quota?settlement_date=yesterday", "settlement_date"),
+        ("/api/v1/contract-annex?as_of=2026-02-30", "as_of"),
+        ("/api/v1/expected-fee?as_of=", "as_of"),
+        ("/api/v1/support-calls?page=0", "page"),
+        ("/api/v1/support-calls?page=abc", "page"),
+        ("/api/v1/support-calls?per_page=201", "per_page"),
+        ("/api/v1/support-calls?per_page=0", "per_page"),
+        ("/api/v1/support-calls?status=pending", "status"),
+        ("/api/v1/support-calls?category=x", "category"),
+        ("/api/v1/support-calls?from=2026-1-5", "from"),
+        ("/api/v1/support-calls?from=2026-02-01&to=2026-01-01", "to"),
+    ],
+)
+def test_malformed_query_is_a_400_naming_the_field(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub], query: str, field: str
+) -> None:
     response = client.get(query, headers=bearer(client, customer))
     body = response.get_json()
-    assert (response.status_code, response.mimetype, body["title"]) == (400, "application/problem+json",
-                                                                         "Invalid request")
+    assert (response.status_code, response.mimetype, body["title"]) == (
+        400,
+        "application/problem+json",
+        "Invalid request",
+    )
     assert list(body["errors"]) == [field]
     assert all(stub.calls(e) == [] for _, name, e, _ in QUERIES for stub in [stubs[name]])
 
 
-def test_service_problems_are_passed_through(client: FlaskClient, customer: dict[str, str],
-                                             stubs: dict[str, Stub]) -> None:
+def test_service_problems_are_passed_through(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
     stubs["quota"].answers["quota"] = problem(404, "No support year")
     stubs["contracts"].answers["contract-annex"] = problem(404, "No contract")
     headers = bearer(client, customer)
@@ -349,8 +458,9 @@ def test_service_problems_are_passed_through(client: FlaskClient, customer: dict
     assert annex.mimetype == "application/problem+json"
 
 
-def test_a_stopped_service_fails_only_its_queries(client: FlaskClient, customer: dict[str, str],
-                                                  stubs: dict[str, Stub]) -> None:
+def test_a_stopped_service_fails_only_its_queries(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
     answer_everything(stubs)
     headers = bearer(client, customer)
     stubs["ledger"].stop()
@@ -364,8 +474,9 @@ def test_a_stopped_service_fails_only_its_queries(client: FlaskClient, customer:
             assert client.get(path, headers=headers).get_json() == expected
 
 
-def test_slow_failing_or_refusing_services_are_503(make_client: Callable[..., FlaskClient],
-                                                   customer: dict[str, str], stubs: dict[str, Stub]) -> None:
+def test_slow_failing_or_refusing_services_are_503(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
     client = make_client(SERVICE_TIMEOUT_S=0.3)
     answer_everything(stubs)
     headers = bearer(client, customer)
@@ -379,21 +490,28 @@ def test_slow_failing_or_refusing_services_are_503(make_client: Callable[..., Fl
     assert client.get("/api/v1/expected-fee", headers=headers).status_code == 503
 
 
-def test_login_with_contracts_down_is_503_and_not_a_failure(client: FlaskClient, customer: dict[str, str],
-                                                            stubs: dict[str, Stub]) -> None:
+def test_login_with_contracts_down_is_503_and_not_a_failure(
+    client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
     stubs["contracts"].stop()
     assert [login(client, customer, password="wrong").status_code for _ in range(6)] == [503] * 6
 
 
 # --- documentation and operations ---------------------------------------------------------------
 
+
 def test_openapi_document_lists_the_six_operations(client: FlaskClient) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     operations = {(path, method) for path, item in doc["paths"].items() for method in item}
     assert doc["openapi"] == "3.0.3"
-    assert operations == {("/api/v1/sessions", "post"), ("/api/v1/balance", "get"),
-                          ("/api/v1/support-calls", "get"), ("/api/v1/quota", "get"),
-                          ("/api/v1/contract-annex", "get"), ("/api/v1/expected-fee", "get")}
+    assert operations == {
+        ("/api/v1/sessions", "post"),
+        ("/api/v1/balance", "get"),
+        ("/api/v1/support-calls", "get"),
+        ("/api/v1/quota", "get"),
+        ("/api/v1/contract-annex", "get"),
+        ("/api/v1/expected-fee", "get"),
+    }
     params = {p["name"] for p in doc["paths"]["/api/v1/support-calls"]["get"]["parameters"]}
     assert params == {"status", "category", "from", "to", "q", "page", "per_page", "format"}
     assert doc["paths"]["/api/v1/balance"]["get"]["security"] == [{"bearerAuth": []}]
@@ -403,19 +521,35 @@ def test_health_reports_each_service(make_client: Callable[..., FlaskClient], st
     client = make_client(LAG_DEGRADED_MESSAGES=1000)
     healthy = client.get("/health").get_json()
     assert healthy["status"] == "ok"
-    assert healthy["services"]["ledger"] == {"status": "ok", "lag": {"ledger.topic": {"messages": 3}},
-                                             "database": "ok", "kafka": "ok", "rejected_events": 0}
-    stubs["quota"].answers["ready"] = lambda: {"status": "ok", "database": "ok", "kafka": "ok",
-                                               "lag": {"quota.topic": {"messages": 1001}}, "rejected_events": 2}
+    assert healthy["services"]["ledger"] == {
+        "status": "ok",
+        "lag": {"ledger.topic": {"messages": 3}},
+        "database": "ok",
+        "kafka": "ok",
+        "rejected_events": 0,
+    }
+    stubs["quota"].answers["ready"] = lambda: {
+        "status": "ok",
+        "database": "ok",
+        "kafka": "ok",
+        "lag": {"quota.topic": {"messages": 1001}},
+        "rejected_events": 2,
+    }
     degraded = client.get("/health").get_json()
     assert (degraded["status"], degraded["services"]["quota"]["status"]) == ("degraded", "degraded")
-    stubs["tickets"].answers["ready"] = lambda: ({"status": "down", "database": "down", "kafka": "ok",
-                                                  "lag": {}, "rejected_events": None}, 503)
+    stubs["tickets"].answers["ready"] = lambda: (
+        {"status": "down", "database": "down", "kafka": "ok", "lag": {}, "rejected_events": None},
+        503,
+    )
     stubs["contracts"].stop()
     down = client.get("/health").get_json()
     assert down["status"] == "down"
     assert {name: s["status"] for name, s in down["services"].items()} == {
-        "contracts": "down", "ledger": "ok", "tickets": "down", "quota": "degraded"}
+        "contracts": "down",
+        "ledger": "ok",
+        "tickets": "down",
+        "quota": "degraded",
+    }
     assert down["services"]["tickets"]["database"] == "down"
     assert down["services"]["contracts"]["lag"] is None
 
@@ -427,4 +561,5 @@ def test_gateway_liveness_readiness_and_metrics(client: FlaskClient) -> None:
     metrics = client.get("/metrics")
     assert metrics.mimetype == "text/plain"
     assert 'http_requests_total{endpoint="/health/ready",method="GET",status="200"} 1.0' in metrics.get_data(
-        as_text=True)
+        as_text=True
+    )

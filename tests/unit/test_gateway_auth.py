@@ -50,8 +50,9 @@ def test_every_token_has_its_own_id() -> None:
 
 
 def test_expired_token_is_a_401() -> None:
-    token, expires_at = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30,
-                                    now=datetime.now(UTC) - timedelta(minutes=31))
+    token, expires_at = issue_token(
+        SECRET, "C1001", "SN-42", ttl_minutes=30, now=datetime.now(UTC) - timedelta(minutes=31)
+    )
     assert expires_at < datetime.now(UTC)
     problem = _rejected(token)
     assert (problem.status, problem.title, problem.detail) == (401, "Unauthorized", "The token has expired.")
@@ -81,8 +82,13 @@ def test_token_signed_with_another_key_is_a_401() -> None:
 
 
 def test_unsigned_token_is_a_401() -> None:
-    unsigned = ".".join([_segment({"alg": "none", "typ": "JWT"}),
-                         _segment({"sub": "C1001", "serial": "SN-42", "iat": 1, "exp": 4102444800, "jti": "x"}), ""])
+    unsigned = ".".join(
+        [
+            _segment({"alg": "none", "typ": "JWT"}),
+            _segment({"sub": "C1001", "serial": "SN-42", "iat": 1, "exp": 4102444800, "jti": "x"}),
+            "",
+        ]
+    )
     assert _rejected(unsigned).status == 401
 
 

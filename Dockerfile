@@ -1,0 +1,13 @@
+# One image for every service, projector and the gateway; the command picks the role.
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY shared ./shared
+COPY services ./services
+COPY gateway ./gateway
+COPY scripts ./scripts
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 portal
+USER portal
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "gateway.app:create_app()"]

@@ -1,0 +1,53 @@
+"""The publisher CLI: valid lines are sent keyed by subject, bad lines reported and not sent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from kafka import KafkaConsumer, TopicPartition
+
+from tests.support import events
+from tests.support.infra import ROOT
+
+
+def _messages_of(bootstrap: str, topic: str, key: bytes) -> list[dict]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000)
+    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    found = [json.loads(m.value) for m in consumer if m.key == key]
+    consumer.close()
+    return found
+
+
+def test_file_with_bad_lines_sends_the_good_ones_and_reports_the_bad(tmp_path, kafka_bootstrap, topic_prefix):
+    customer = events.customer_code()
+    good = [events.payment(customer, 100), events.payment(customer, 200)]
+    wrong_type = events.envelope("invoice.cancelled", customer, {"invoice_number": "X", "customer_code": customer,
+                                                                 "cancelled_on": "2026-01-01"})
+    lines = [json.dumps(good[0]), "{broken", "", json.dumps(events.payment(customer, 0)), json.dumps(wrong_type),
+             json.dumps(good[1])]
+    path = tmp_path / "payments.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "shared.publish", "--topic", "payments", str(path)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "2 sent to payments, 3 refused" in result.stdout
+    assert "line 2: refused: not valid UTF-8 JSON" in result.stderr
+    assert "line 4: refused: invalid data for payment.received: data.amount" in result.stderr
+    assert "line 5: refused: type invoice.cancelled does not belong on topic payments" in result.stderr
+    sent = _messages_of(kafka_bootstrap, f"{topic_prefix}payments", customer.encode())
+    assert [m["id"] for m in sent] == [good[0]["id"], good[1]["id"]]
+
+
+def test_stdin_and_all_valid_exit_zero(kafka_bootstrap, topic_prefix):
+    customer = events.customer_code()
+    body = json.dumps(events.payment(customer, 700)) + "\n"
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "shared.publish", "--topic", "payments", "-"], input=body,
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1 sent to payments, 0 refused"

@@ -1,0 +1,115 @@
+"""The whole system as processes for end-to-end tests: four services (API + projector) and the gateway."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from shared.catchup import wait_caught_up
+from tests.support.infra import ROOT
+
+SERVICES = ("contracts", "ledger", "tickets", "quota")
+INTERNAL_TOKEN = "e2e-internal-token"
+SECRET_KEY = "e2e-gateway-secret-0123456789abcdef0123"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class System:
+    """Processes of one running system, with its ports and databases."""
+
+    env: dict[str, str]
+    log_dir: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
+        self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        log.close()
+
+    def start_api(self, service: str) -> None:
+        """Start one service's API (or the gateway) under gunicorn."""
+        app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        self._spawn(f"{service}-api", [gunicorn, "--workers", "1", "--threads", "8", "--bind",
+                                       f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "2", app])
+
+    def start_projector(self, service: str) -> None:
+        """Start one service's projector."""
+        self._spawn(f"{service}-projector", [sys.executable, "-m", f"services.{service}.projector"])
+
+    def stop(self, name: str) -> None:
+        """Stop one process (e.g. 'ledger-api') and wait for it."""
+        proc = self.procs.pop(name)
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Wait until every API answers /health/live."""
+        deadline = time.monotonic() + timeout
+        for name in (*SERVICES, "gateway"):
+            while True:
+                try:
+                    if requests.get(f"{self.url(name)}/health/live", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{name} did not start; see {self.log_dir}")
+                time.sleep(0.2)
+
+    def wait_caught_up(self, timeout: float = 60) -> None:
+        """Wait until every projection has applied everything published so far."""
+        lags = wait_caught_up({s: self.url(s) for s in SERVICES}, timeout)
+        assert all(lag == 0 for lag in lags.values()), f"projections behind: {lags}"
+
+    def shutdown(self) -> None:
+        """Stop every process."""
+        for name in list(self.procs):
+            self.stop(name)
+
+
+def start_system(kafka_bootstrap: str, topic_prefix: str, make_database, log_dir: Path, run_id: str) -> System:
+    """Start all services and the gateway against real Kafka and PostgreSQL."""
+    ports = {name: free_port() for name in (*SERVICES, "gateway")}
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix,
+           "INTERNAL_TOKEN": INTERNAL_TOKEN, "GATEWAY_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT),
+           "PROJECTOR_POLL_TIMEOUT_MS": "100", "CONSUMER_GROUP": "",
+           # every e2e login comes from 127.0.0.1; the per-address limit has its own gateway test
+           "LOGIN_FAILURES_PER_ADDRESS": "100000"}
+    for name in (*SERVICES, "gateway"):
+        env[f"{name.upper()}_DATABASE_URL"] = make_database(f"e2e_{name}")
+        env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    system = System(env, log_dir, ports)
+    for service in SERVICES:
+        system.start_projector(service)
+        system.start_api(service)
+    system.start_api("gateway")
+    system.wait_ready()
+    return system
