@@ -18,7 +18,7 @@ SERVICES = ("contracts", "ledger", "tickets", "quota")
 def total_lag(url: str) -> int | None:
     """Messages behind across all topics of one service, or None when not ready."""
     try:
-        report = requests.get(f"{url}/health/ready", timeout=3).json()
+        report = requests.get(f"{url}/health/ready", params={"fresh": "1"}, timeout=3).json()
     except (requests.RequestException, ValueError):
         return None
     if report.get("status") != "ok":
@@ -33,7 +33,7 @@ def wait_caught_up(urls: dict[str, str], timeout_s: float) -> dict[str, int | No
         lags = {name: total_lag(url) for name, url in urls.items()}
         if all(lag == 0 for lag in lags.values()) or time.monotonic() > deadline:
             return lags
-        time.sleep(0.5)
+        time.sleep(0.1)
 
 
 def main(argv: list[str] | None = None) -> int:

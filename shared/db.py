@@ -23,6 +23,8 @@ def connect(dsn: str, schema: str = READ_MODEL_SCHEMA, autocommit: bool = False)
 def ensure_schema(conn: psycopg.Connection, ddl_path: Path, schema: str = READ_MODEL_SCHEMA) -> None:
     """Create the schema and apply the service's idempotent DDL (CREATE ... IF NOT EXISTS)."""
     with conn.transaction():
+        # projector and API processes start together; IF NOT EXISTS alone races in the catalog
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ddl:{schema}",))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
         conn.execute(ddl_path.read_text())

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -18,12 +18,12 @@ from shared.lag import EndOffsets, projection_lag
 log = logging.getLogger("health")
 
 
-def readiness(app: Flask, topics: list[str]) -> dict[str, Any]:
-    """Database and Kafka reachability plus projection lag per topic."""
+def readiness(app: Flask, topics: list[str], fresh: bool = False) -> dict[str, Any]:
+    """Database and Kafka reachability plus projection lag per topic (`fresh`: no cached end offsets)."""
     report: dict[str, Any] = {"database": "down", "kafka": "down", "lag": {}, "rejected_events": None}
     ends: dict[tuple[str, int], int] | None = None
     try:
-        ends = app.extensions["end_offsets"].get(topics)
+        ends = app.extensions["end_offsets"].get(topics, fresh)
         report["kafka"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means unreachable here
         report["kafka_error"] = str(exc)
@@ -78,7 +78,7 @@ def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> N
     @app.get("/health/ready")
     def ready() -> tuple[Response, int]:
         """Database and Kafka reachable, with the projection lag per topic."""
-        report = readiness(current_app, topics)
+        report = readiness(current_app, topics, fresh=request.args.get("fresh") == "1")
         return jsonify(service=service, **report), 200 if report["status"] == "ok" else 503
 
     @app.get("/metrics")

@@ -22,10 +22,10 @@ class EndOffsets:
         self._cache: tuple[float, dict[tuple[str, int], int]] | None = None
         self._lock = threading.Lock()
 
-    def get(self, topics: list[str]) -> dict[tuple[str, int], int]:
+    def get(self, topics: list[str], fresh: bool = False) -> dict[tuple[str, int], int]:
         """End offset per (catalog topic, partition); raises when Kafka is unreachable."""
         with self._lock:
-            if self._cache and time.monotonic() - self._cache[0] < self.ttl_s:
+            if not fresh and self._cache and time.monotonic() - self._cache[0] < self.ttl_s:
                 return self._cache[1]
             try:
                 ends = self._fetch(topics)
@@ -38,7 +38,7 @@ class EndOffsets:
     def _fetch(self, topics: list[str]) -> dict[tuple[str, int], int]:
         if self._consumer is None:
             self._consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=3000,
-                                           api_version_auto_timeout_ms=2000, enable_auto_commit=False)
+                                           enable_auto_commit=False)
         parts = []
         for topic in topics:
             found = self._consumer.partitions_for_topic(physical(topic, self.prefix)) or set()

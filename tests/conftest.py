@@ -12,7 +12,6 @@ from psycopg import sql
 
 from tests.support import infra
 
-
 _CONTAINERS: list = []
 
 

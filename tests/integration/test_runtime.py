@@ -73,7 +73,8 @@ def test_poison_messages_are_dead_lettered_and_good_ones_applied(counting_env, p
     assert sum("data.amount: Must be greater than or equal to 1" in r for r in reasons) == 1
     assert sum("key 'someone-else' differs from subject" in r for r in reasons) == 1
     dead = _dead_letters(kafka_bootstrap, f"{topic_prefix}payments.dlq", {customer.encode(), b"someone-else"})
-    assert sorted(h["dlq.reason"] for h in dead) == sorted(reasons)
+    # other projectors of this run (the e2e ledger) dead-letter the same messages too: compare as sets
+    assert {h["dlq.reason"] for h in dead} == set(reasons)
     assert {h["dlq.topic"] for h in dead} == {"payments"}
 
 
