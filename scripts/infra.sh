@@ -46,7 +46,7 @@ kafka_up() {
   say "Starting Kafka on 127.0.0.1:$KAFKA_PORT (log: $RUN_DIR/logs/kafka.log)"
   nohup java -Xms256m -Xmx${PORTAL_KAFKA_HEAP:-768m} -XX:+UseG1GC \
     -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.properties" \
-    -cp "$KAFKA_JARS/*" kafka.Kafka "$dir/server.properties" >> "$RUN_DIR/logs/kafka.log" 2>&1 &
+    -cp "$KAFKA_JARS/*" kafka.Kafka "$dir/server.properties" >> "$RUN_DIR/logs/kafka.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
 }
 

@@ -6,6 +6,7 @@
 #   scripts/stack.sh test    venv + Kafka + PostgreSQL, then the whole pytest suite
 #   scripts/stack.sh status
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
 
 venv() {
   local stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" | md5sum | cut -c1-12)"
@@ -23,7 +24,8 @@ start_bg() {  # name command...
   local name="$1"; shift
   local pidfile="$RUN_DIR/pids/$name.pid"
   pid_alive "$pidfile" && return
-  (cd "$ROOT" && nohup "$@" >> "$RUN_DIR/logs/$name.log" 2>&1 & echo $! > "$pidfile")
+  nohup "$@" >> "$RUN_DIR/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
 }
 
 services_up() {
@@ -77,7 +79,6 @@ banner() {
 
 The customer portal is running.
   Gateway (public API):   http://127.0.0.1:$GATEWAY_PORT/api/v1   (OpenAPI: /api/v1/openapi.json)
-  Web portal:             http://127.0.0.1:$GATEWAY_PORT/
   System health:          http://127.0.0.1:$GATEWAY_PORT/health
 MSG
   for s in "${SERVICES[@]}"; do
