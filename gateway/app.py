@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import health, routes
+from gateway import health, portal, routes
 from gateway.clients import ServiceClient, build_clients
 from gateway.config import check, complete, settings_from_env
 from gateway.openapi import build_api
@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_problem_handlers(app)  # after the Api, so problem+json replaces flask-smorest's error body
     routes.register(api)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(portal.blueprint)  # before the guards: its CSP hook must run after theirs
     register_http_guards(app)
     app.extensions["gateway"] = build_gateway(app)
     if settings["TRUST_PROXY"]:
