@@ -28,10 +28,13 @@ start_bg() {  # name command...
   echo $! > "$pidfile"
 }
 
+# Prometheus metrics of the projector processes (PROJECTOR_METRICS_PORT; docs/operations.md).
+declare -A PROJECTOR_METRICS_PORT=([contracts]=9101 [ledger]=9102 [tickets]=9103 [quota]=9104)
+
 services_up() {
   mkdir -p "$RUN_DIR/pids" "$RUN_DIR/logs"
   for s in "${SERVICES[@]}"; do
-    start_bg "$s-projector" "$PY" -m "services.$s.projector"
+    start_bg "$s-projector" env PROJECTOR_METRICS_PORT="${PROJECTOR_METRICS_PORT[$s]}" "$PY" -m "services.$s.projector"
     start_bg "$s-api" "$VENV/bin/gunicorn" --workers "${PORTAL_API_WORKERS:-2}" --threads 4 \
       --bind "127.0.0.1:${SERVICE_PORT[$s]}" "services.$s.app:create_app()"
   done
@@ -82,7 +85,8 @@ The customer portal is running.
   System health:          http://127.0.0.1:$GATEWAY_PORT/health
 MSG
   for s in "${SERVICES[@]}"; do
-    printf '  %-22s  http://127.0.0.1:%s/health/ready   metrics: /metrics\n' "$s service:" "${SERVICE_PORT[$s]}"
+    printf '  %-22s  http://127.0.0.1:%s/health/ready   metrics: /metrics   projector metrics: :%s/metrics\n' \
+      "$s service:" "${SERVICE_PORT[$s]}" "${PROJECTOR_METRICS_PORT[$s]}"
   done
   printf '  Kafka: %s   PostgreSQL: %s\n  Logs: %s/logs   Stop: make stop\n\nDemo logins:\n' \
     "$KAFKA_BOOTSTRAP_SERVERS" "$DATABASE_URL" "$RUN_DIR"
@@ -95,6 +99,7 @@ case "${1:-}" in
   reset) services_down; "$ROOT/scripts/infra.sh" down; say "Deleting $RUN_DIR and $PG_HOME"; rm -rf "$RUN_DIR" "$PG_HOME" ;;
   services) services_up ;;
   test) shift; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
+  bench) shift; venv; "$ROOT/scripts/infra.sh" up; command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || die "wrk is required (apt-get install wrk)"; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
   status) "$ROOT/scripts/infra.sh" status
           for s in "${SERVICES[@]}" gateway; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
   *) echo "usage: $0 run|stop|reset|services|test|status" >&2; exit 2 ;;

@@ -22,6 +22,15 @@ def connect(dsn: str, schema: str = READ_MODEL_SCHEMA, autocommit: bool = False)
 
 def ensure_schema(conn: psycopg.Connection, ddl_path: Path, schema: str = READ_MODEL_SCHEMA) -> None:
     """Create the schema and apply the service's idempotent DDL (CREATE ... IF NOT EXISTS)."""
+    try:
+        _ensure_schema(conn, ddl_path, schema)
+    except psycopg.errors.UniqueViolation:
+        # The advisory lock does not refresh this session's catalog cache: a schema another process
+        # created while we waited for the lock can still look absent. A new transaction sees it.
+        _ensure_schema(conn, ddl_path, schema)
+
+
+def _ensure_schema(conn: psycopg.Connection, ddl_path: Path, schema: str) -> None:
     with conn.transaction():
         # projector and API processes start together; IF NOT EXISTS alone races in the catalog
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ddl:{schema}",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from shared import db, store
+from shared import db, readmodel, store
 from shared.lag import EndOffsets, projection_lag
 
 log = logging.getLogger("health")
@@ -21,20 +22,24 @@ log = logging.getLogger("health")
 def readiness(app: Flask, topics: list[str], fresh: bool = False) -> dict[str, Any]:
     """Database and Kafka reachability plus projection lag per topic (`fresh`: no cached end offsets)."""
     report: dict[str, Any] = {"database": "down", "kafka": "down", "lag": {}, "rejected_events": None}
+    offsets: EndOffsets = app.extensions["end_offsets"]
     ends: dict[tuple[str, int], int] | None = None
+    stored: dict[tuple[str, int], int] | None = None
     try:
-        ends = app.extensions["end_offsets"].get(topics, fresh)
+        ends = offsets.get(topics, fresh)
         report["kafka"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means unreachable here
         report["kafka_error"] = str(exc)
     try:
-        with app.extensions["db_pool"].connection(timeout=2) as conn:
+        with _connection(app) as conn:
+            row = conn.execute("SELECT count(*) AS n, current_schema() AS live FROM rejected_events").fetchone()
+            report["rejected_events"], report["read_model_schema"] = row["n"], row["live"]
+            stored = store.stored_offsets(conn)
             report["database"] = "ok"
-            report["rejected_events"] = conn.execute("SELECT count(*) AS n FROM rejected_events").fetchone()["n"]
-            if ends is not None:
-                report["lag"] = projection_lag(conn, ends, topics)
     except (psycopg.Error, TimeoutError) as exc:
         report["database_error"] = str(exc)
+    if ends is not None and stored is not None:
+        report["lag"] = projection_lag(ends, stored, topics, offsets.publish_times)
     report["status"] = "ok" if report["database"] == "ok" and report["kafka"] == "ok" else "down"
     return report
 
@@ -49,11 +54,13 @@ class ProjectionCollector(Collector):
         applied = CounterMetricFamily("projection_events_applied", "Events applied", labels=["type"])
         rejected = CounterMetricFamily("projection_events_rejected", "Events rejected", labels=["type"])
         lag = GaugeMetricFamily("projection_lag_messages", "Messages not yet applied", labels=["topic"])
+        lag_s = GaugeMetricFamily("projection_lag_seconds", "Age of the oldest message not yet applied",
+                                  labels=["topic"])
         up = GaugeMetricFamily("service_ready", "1 when database and Kafka are reachable")
         report = readiness(self.app, self.topics)
         up.add_metric([], 1 if report["status"] == "ok" else 0)
         try:
-            with self.app.extensions["db_pool"].connection(timeout=2) as conn:
+            with _connection(self.app) as conn:
                 for row in conn.execute("SELECT event_type, applied, rejected FROM projection_counters"):
                     applied.add_metric([row["event_type"]], row["applied"])
                     rejected.add_metric([row["event_type"]], row["rejected"])
@@ -61,7 +68,9 @@ class ProjectionCollector(Collector):
             pass
         for topic, value in report["lag"].items():
             lag.add_metric([topic], value["messages"])
-        yield from (applied, rejected, lag, up)
+            if value["seconds"] is not None:
+                lag_s.add_metric([topic], value["seconds"])
+        yield from (applied, rejected, lag, lag_s, up)
 
 
 def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> None:
@@ -88,11 +97,18 @@ def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> N
                         mimetype="text/plain; version=0.0.4")
 
 
+def _connection(app: Flask) -> AbstractContextManager[psycopg.Connection]:
+    """A pooled connection to the live read model, for health and metrics."""
+    return readmodel.live_connection(app.extensions["db_pool"], app.config["READ_MODEL_SCHEMA"], timeout=2)
+
+
 def _ensure_tables(app: Flask, ddl: Path) -> None:
     """Create the schema so queries work before the projector's first start (best effort)."""
     try:
         with db.connect(app.config["DATABASE_URL"], app.config["READ_MODEL_SCHEMA"]) as conn:
-            db.ensure_schema(conn, ddl, app.config["READ_MODEL_SCHEMA"])
-            db.ensure_schema(conn, store.RUNTIME_DDL, app.config["READ_MODEL_SCHEMA"])
+            # the projector creates the pointer (with its projection version); without one the name is the schema
+            live = readmodel.live(conn, app.config["READ_MODEL_SCHEMA"]).schema
+            db.ensure_schema(conn, ddl, live)
+            db.ensure_schema(conn, store.RUNTIME_DDL, live)
     except psycopg.OperationalError as exc:
         log.warning("database not reachable at start; tables not ensured: %s", exc)

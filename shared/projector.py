@@ -6,72 +6,51 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import Any
 
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
-from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
-from shared import db, store
+from shared import db, readmodel, store
 from shared.batch import Batch, build_batch
+from shared.consumer import all_partitions, end_reached, make_consumer
 from shared.deadletter import DeadLetterPublisher
 from shared.event import Event
-from shared.topics import logical, physical
+from shared.follow import PointerFollowing, SchemaSwitched
+from shared.projector_metrics import ProjectorMetrics
+from shared.projector_settings import ProjectorSettings, retry, with_overrides
+from shared.topics import logical
 
+__all__ = ["Projector", "ProjectorSettings", "retry", "with_overrides"]
 log = logging.getLogger("projector")
 Handler = Callable[[psycopg.Cursor, Event], None]
 
 
-@dataclass
-class ProjectorSettings:
-    """Everything one projector process needs."""
+class Projector(PointerFollowing):
+    """One service's projector: a consumer group member writing one read model (the live schema).
 
-    service: str
-    database_url: str
-    bootstrap_servers: str
-    topics: list[str]
-    ddl: Path
-    schema: str = db.READ_MODEL_SCHEMA
-    group_id: str = ""
-    topic_prefix: str = ""
-    batch_size: int = 1000
-    poll_timeout_ms: int = 200
-    max_backoff_s: float = 10.0
-    stop_when_caught_up: bool = False
-    extra: dict = field(default_factory=dict)
+    `on_caught_up` (shadow rebuilds) is asked once everything fetched is applied; True stops the run.
+    """
 
-
-class SeekToStored(ConsumerRebalanceListener):
-    """On every assignment, continue from the offsets stored with the read model."""
-
-    def __init__(self, projector: Projector) -> None:
-        self.projector = projector
-
-    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        log.info("partitions revoked: %s", revoked)
-
-    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self.projector.seek_to_stored(assigned)
-
-
-class Projector:
-    """One service's projector: a consumer group member writing one read model."""
-
-    def __init__(self, settings: ProjectorSettings, handlers: dict[str, Handler]) -> None:
+    def __init__(self, settings: ProjectorSettings, handlers: dict[str, Handler],
+                 on_caught_up: Callable[[], bool] | None = None) -> None:
         self.settings = settings
         self.handlers = handlers
+        self.on_caught_up = on_caught_up
+        self.schema = settings.schema
         self.stopping = False
         self.conn: psycopg.Connection | None = None
         self.consumer: KafkaConsumer | None = None
         self.dead_letters: DeadLetterPublisher | None = None
+        self.metrics = ProjectorMetrics(settings.service)
 
     def run(self) -> None:
         """Consume until SIGTERM/SIGINT (or until caught up, when asked)."""
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+        self.metrics.serve(self.settings.metrics_port)
         self.conn = self._connect()
-        self.consumer = self._consumer()
+        self.consumer = make_consumer(self.settings, self)
         self.dead_letters = DeadLetterPublisher(self.settings.bootstrap_servers)
         try:
             self._loop()
@@ -79,34 +58,28 @@ class Projector:
             self.consumer.close(autocommit=False)
             self.dead_letters.close()
             self.conn.close()
+            self.metrics.close()
 
     def _stop(self, *_: object) -> None:
         log.info("stop requested; finishing the current batch")
         self.stopping = True
 
     def _connect(self) -> psycopg.Connection:
-        conn = retry(lambda: db.connect(self.settings.database_url, self.settings.schema), self)
-        db.ensure_schema(conn, self.settings.ddl, self.settings.schema)
-        db.ensure_schema(conn, store.RUNTIME_DDL, self.settings.schema)
-        return conn
-
-    def _consumer(self) -> KafkaConsumer:
         s = self.settings
-        consumer = KafkaConsumer(
-            bootstrap_servers=s.bootstrap_servers,
-            group_id=s.group_id or f"{s.topic_prefix}{s.service}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=s.batch_size,
-            fetch_max_bytes=64 * 1024 * 1024,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-        )
-        consumer.subscribe([physical(t, s.topic_prefix) for t in s.topics], listener=SeekToStored(self))
-        return consumer
+        self.conn = retry(lambda: db.connect(s.database_url, s.schema), self)
+        if s.follow_pointer:
+            readmodel.ensure_pointer(self.conn, s.schema, s.projection_version)
+            self.follow_pointer(now=True)  # may reconnect to the live schema
+        if not self.waiting:  # a schema of another projection version is not ours to change
+            db.ensure_schema(self.conn, s.ddl, self.schema)
+            db.ensure_schema(self.conn, store.RUNTIME_DDL, self.schema)
+        self.metrics.writing(self.schema)
+        return self.conn
 
     def seek_to_stored(self, assigned: Iterable[TopicPartition]) -> None:
-        """Seek each assigned partition to its stored next offset (or the beginning)."""
-        offsets = retry(lambda: self._stored_offsets(), self)
+        """Seek each assigned partition to its stored next offset (or the beginning) in the live schema."""
+        self.follow_pointer(now=True)
+        offsets = self._read(store.stored_offsets)
         for tp in assigned:
             next_offset = offsets.get((logical(tp.topic, self.settings.topic_prefix), tp.partition))
             if next_offset is None:
@@ -115,28 +88,41 @@ class Projector:
                 self.consumer.seek(tp, next_offset)
         log.info("assigned %s", sorted((tp.topic, tp.partition) for tp in assigned))
 
-    def _stored_offsets(self) -> dict[tuple[str, int], int]:
-        try:
-            offsets = store.stored_offsets(self.conn)
-            self.conn.commit()
-            return offsets
-        except psycopg.OperationalError:
-            self._reconnect()
-            raise
+    def _read(self, query: Callable[[psycopg.Connection], Any]) -> Any:
+        """A read on the projector's connection, committed; reconnects and retries while the database is away."""
+
+        def attempt() -> Any:
+            try:
+                value = query(self.conn)
+                self.conn.commit()
+                return value
+            except psycopg.OperationalError:
+                self._reconnect()
+                raise
+
+        return retry(attempt, self)
 
     def _loop(self) -> None:
         idle_polls = 0
         while not self.stopping:
+            self.pause_while_waiting()
             polled = self.consumer.poll(timeout_ms=self.settings.poll_timeout_ms)
             records = [r for part in polled.values() for r in part]
-            if not records:
-                idle_polls += 1
-                if self.settings.stop_when_caught_up and idle_polls >= 2 and self.caught_up():
-                    return
-                continue
-            idle_polls = 0
-            batch = build_batch(records, self.settings.topic_prefix)
-            self.apply_with_retry(batch)
+            idle_polls = 0 if records else idle_polls + 1
+            if records:
+                self.apply_with_retry(build_batch(records, self.settings.topic_prefix))
+            else:
+                self.follow_pointer()
+            behind = self.metrics.observe_lag(self.consumer, self.settings.topic_prefix)
+            if self.settings.stop_when_caught_up and self._done(idle_polls, behind):
+                return
+
+    def _done(self, idle_polls: int, behind: dict[tuple[str, int], int]) -> bool:
+        """Caught up: end offsets reached (plain), or everything fetched applied and the hook agrees (shadow)."""
+        if self.on_caught_up is None:
+            return idle_polls >= 2 and self.caught_up()
+        partitions = all_partitions(self.consumer, self.settings)
+        return len(behind) == len(partitions) and not any(behind.values()) and self.on_caught_up()
 
     def apply_with_retry(self, batch: Batch) -> None:
         """Apply a batch; on any failure roll back, back off and try the same batch again."""
@@ -144,6 +130,10 @@ class Projector:
         while True:
             try:
                 self.apply(batch)
+                return
+            except SchemaSwitched:
+                self.follow_pointer(now=True)
+                self.seek_to_stored(self.consumer.assignment())  # the batch is read again from the new offsets
                 return
             except Exception:  # noqa: BLE001 - a valid event that failed to apply is retried, never skipped
                 if self.stopping:
@@ -154,26 +144,39 @@ class Projector:
                 delay = min(delay * 2, self.settings.max_backoff_s)
 
     def apply(self, batch: Batch) -> None:
-        """Dead-letter the invalid, apply the new valid events and store the offsets: one transaction."""
+        """Check the pointer, dead-letter the invalid, apply the new valid events, store the offsets: one transaction."""
         started = time.perf_counter()
-        self.dead_letters.send(batch.rejections, self.settings.topic_prefix)
         with self.conn.transaction(), self.conn.cursor() as cur:
-            seen = store.already_applied(cur, [e.id for e in batch.events])
-            applied: list[tuple[str, str]] = []
-            for event in batch.events:
-                if event.id in seen:
-                    continue
-                seen.add(event.id)
-                self.handlers[event.type](cur, event)
-                applied.append((event.id, event.type))
+            self.check_pointer(cur)
+            if self.settings.publish_dead_letters:
+                self.dead_letters.send(batch.rejections, self.settings.topic_prefix)
+            applied = self._apply_events(cur, batch.events)
             store.mark_applied(cur, applied)
             store.record_rejections(cur, batch.rejections)
             store.save_offsets(cur, batch.positions)
-        log.info(
-            "batch applied",
-            extra={"applied": len(applied), "skipped": len(batch.events) - len(applied),
-                   "rejected": len(batch.rejections), "ms": round((time.perf_counter() - started) * 1000, 1)},
-        )
+        seconds = time.perf_counter() - started
+        skipped = len(batch.events) - len(applied)
+        self.metrics.batch((t for _, t in applied), skipped, batch.rejections, seconds)
+        log.info("batch applied", extra={"schema": self.schema, "applied": len(applied), "skipped": skipped,
+                                         "rejected": len(batch.rejections), "ms": round(seconds * 1000, 1)})
+
+    def _apply_events(self, cur: psycopg.Cursor, events: list[Event]) -> list[tuple[str, str]]:
+        """Run the handler of every event not applied before; the (id, type) pairs applied."""
+        seen = store.already_applied(cur, [e.id for e in events])
+        fresh: list[Event] = []
+        for event in events:
+            if event.id not in seen:
+                seen.add(event.id)
+                fresh.append(event)
+        # A projection may load what its handlers will read for the whole batch at once.
+        prepare = getattr(self.handlers, "prepare_batch", None)
+        if prepare is not None:
+            prepare(cur, fresh)
+        # Pipeline mode: the handlers' statements go out without waiting for each one's answer.
+        with cur.connection.pipeline():
+            for event in fresh:
+                self.handlers[event.type](cur, event)
+        return [(event.id, event.type) for event in fresh]
 
     def _reconnect(self) -> None:
         try:
@@ -181,7 +184,7 @@ class Projector:
                 self.conn.close()
         except Exception:  # noqa: BLE001 - the old connection is being thrown away
             pass
-        self.conn = retry(lambda: db.connect(self.settings.database_url, self.settings.schema), self)
+        self.conn = retry(lambda: db.connect(self.settings.database_url, self.schema), self)
 
     def caught_up(self) -> bool:
         """True when the read model has every partition of its topics applied up to the end offset.
@@ -189,29 +192,4 @@ class Projector:
         Checked against the offsets stored in PostgreSQL for all partitions, not only the ones
         assigned to this member: after a crash the group may still count a dead member.
         """
-        parts = [TopicPartition(physical(t, self.settings.topic_prefix), p)
-                 for t in self.settings.topics
-                 for p in self.consumer.partitions_for_topic(physical(t, self.settings.topic_prefix)) or ()]
-        ends = self.consumer.end_offsets(parts)
-        stored = retry(self._stored_offsets, self)
-        return all(stored.get((logical(tp.topic, self.settings.topic_prefix), tp.partition), 0) >= end
-                   for tp, end in ends.items())
-
-
-def retry(action: Callable, owner: Projector | None = None, max_backoff_s: float = 10.0):
-    """Run `action` until it succeeds, backing off on connection errors."""
-    delay = 0.2
-    while True:
-        try:
-            return action()
-        except psycopg.OperationalError as exc:
-            if owner is not None and owner.stopping:
-                raise
-            log.warning("database unavailable (%s); retrying in %.1fs", exc, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, max_backoff_s)
-
-
-def with_overrides(settings: ProjectorSettings, **changes: object) -> ProjectorSettings:
-    """A copy of the settings with some fields changed."""
-    return replace(settings, **changes)
+        return end_reached(self.consumer, self.settings, self._read(store.stored_offsets))

@@ -1,4 +1,4 @@
-"""Plain rebuild: throw the read model away so the projector replays its topics from the start."""
+"""Plain rebuild: throw the live read model away so the projector replays its topics from the start."""
 
 from __future__ import annotations
 
@@ -6,16 +6,23 @@ import logging
 
 from psycopg import sql
 
-from shared import db, store
+from shared import db, readmodel, store
+from shared.projector_settings import ProjectorSettings
 
 log = logging.getLogger("rebuild")
 
 
-def rebuild(settings) -> None:  # noqa: ANN001 - ProjectorSettings (import cycle)
-    """Drop and recreate the read-model schema; stored offsets go with it. Stop the projector first."""
+def rebuild(settings: ProjectorSettings) -> None:
+    """Drop and recreate the live read-model schema; stored offsets go with it. Stop the projector first.
+
+    The API answers from an empty read model until the replay is done: for production use
+    `--rebuild-shadow` (shared.shadow), which keeps serving the old one meanwhile.
+    """
     with db.connect(settings.database_url, "public") as conn:
+        live = readmodel.ensure_pointer(conn, settings.schema, settings.projection_version)
         with conn.transaction():
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(settings.schema)))
-        db.ensure_schema(conn, settings.ddl, settings.schema)
-        db.ensure_schema(conn, store.RUNTIME_DDL, settings.schema)
-    log.info("read model emptied; replaying from the beginning", extra={"schema": settings.schema})
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(live)))
+            readmodel.set_version(conn, settings.schema, settings.projection_version)
+        db.ensure_schema(conn, settings.ddl, live)
+        db.ensure_schema(conn, store.RUNTIME_DDL, live)
+    log.info("read model emptied; replaying from the beginning", extra={"schema": live})

@@ -14,6 +14,7 @@ from shared import config, db
 from shared.observability import configure_logging
 from shared.projector import Projector, ProjectorSettings
 from shared.rebuild import rebuild
+from shared.shadow import rebuild_shadow
 from shared.web import create_service_app
 
 
@@ -48,11 +49,8 @@ def _ddl(package: str) -> Path:
 
 
 def projector_main(service: str, package: str, projection: ModuleType, argv: list[str] | None = None) -> int:
-    """`python -m services.<name>.projector [--rebuild] [--until-caught-up]`."""
-    parser = argparse.ArgumentParser(prog=f"python -m {package}.projector")
-    parser.add_argument("--rebuild", action="store_true", help="empty the read model and replay the topics")
-    parser.add_argument("--until-caught-up", action="store_true", help="exit once every partition is applied")
-    args = parser.parse_args(argv)
+    """`python -m services.<name>.projector [--rebuild | --rebuild-shadow] [--until-caught-up]`."""
+    args = _projector_args(package, argv)
     configure_logging()
     s = settings_from_env(service, need_token=False)
     settings = ProjectorSettings(
@@ -60,8 +58,26 @@ def projector_main(service: str, package: str, projection: ModuleType, argv: lis
         topics=list(projection.TOPICS), ddl=_ddl(package), schema=s["READ_MODEL_SCHEMA"],
         group_id=s["CONSUMER_GROUP"], topic_prefix=s["TOPIC_PREFIX"], batch_size=s["BATCH_SIZE"],
         poll_timeout_ms=s["POLL_TIMEOUT_MS"], stop_when_caught_up=args.until_caught_up,
+        metrics_port=config.integer("PROJECTOR_METRICS_PORT", 0) or None,
+        projection_version=getattr(projection, "VERSION", 1),
     )
+    if args.rebuild_shadow:
+        rebuild_shadow(settings, projection.HANDLERS, args.grace_seconds)
+        return 0
     if args.rebuild:
         rebuild(settings)
     Projector(settings, projection.HANDLERS).run()
     return 0
+
+
+def _projector_args(package: str, argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=f"python -m {package}.projector")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--rebuild", action="store_true",
+                      help="empty the live read model and replay the topics (development: the API sees it empty)")
+    mode.add_argument("--rebuild-shadow", action="store_true",
+                      help="rebuild into a new schema while the API serves the old one, switch, then exit")
+    parser.add_argument("--grace-seconds", type=float, default=30.0,
+                        help="with --rebuild-shadow: wait this long after the switch before dropping the old schema")
+    parser.add_argument("--until-caught-up", action="store_true", help="exit once every partition is applied")
+    return parser.parse_args(argv)

@@ -65,10 +65,14 @@ def record_rejections(cur: psycopg.Cursor, rejections: list[Rejection]) -> None:
     cur.executemany(
         'INSERT INTO rejected_events (topic, partition, "offset", event_key, event_id, event_type, reason, value) '
         "VALUES (%(topic)s, %(partition)s, %(offset)s, %(key)s, %(event_id)s, %(event_type)s, %(reason)s, %(value)s) "
-        'ON CONFLICT (topic, partition, "offset") DO NOTHING',
+        """ON CONFLICT (topic, partition, "offset") DO NOTHING RETURNING coalesce(event_type, '(invalid)') AS kind""",
         [r.__dict__ for r in rejections],
+        returning=True,
     )
-    bump_counters(cur, Counter(r.event_type or "(invalid)" for r in rejections), "rejected")
+    # Only rejections new to the table count: a replayed range meets the same ones again.
+    new = Counter(row["kind"] for _ in cur.results() for row in cur.fetchall())
+    if new:
+        bump_counters(cur, new, "rejected")
 
 
 def save_offsets(cur: psycopg.Cursor, positions: dict[tuple[str, int], tuple[int, datetime | None]]) -> None:

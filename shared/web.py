@@ -14,7 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from shared import db
+from shared import db, readmodel
 from shared.health import register_health
 from shared.observability import register_request_logging
 from shared.problems import ProblemError, register_problem_handlers
@@ -48,18 +48,18 @@ def db_connection() -> Iterator[psycopg.Connection]:
     """A pooled read-model connection (dict rows, search_path set) for one request."""
     pool: ConnectionPool = current_app.extensions["db_pool"]
     try:
-        with pool.connection(timeout=5) as conn:
+        # the live schema is read at every checkout: a rebuild's switch applies to the next request
+        with readmodel.live_connection(pool, current_app.config["READ_MODEL_SCHEMA"], timeout=5) as conn:
             yield conn
     except (psycopg.OperationalError, TimeoutError) as exc:
         raise ProblemError(503, "Service Unavailable", f"The read model is unreachable: {exc}") from None
 
 
 def make_pool(dsn: str, schema: str, size: int = 8) -> ConnectionPool:
-    """A connection pool whose connections read the service's read-model schema."""
+    """A connection pool of the service's database (borrow with `shared.readmodel.live_connection`)."""
 
     def configure(conn: psycopg.Connection) -> None:
-        conn.execute(f'SET search_path TO "{schema}", public')
-        conn.commit()
+        readmodel.use_schema(conn, schema)
 
     return ConnectionPool(dsn, min_size=1, max_size=size, kwargs={"row_factory": dict_row, "autocommit": True},
                           configure=configure, open=False, name=schema)

@@ -12,6 +12,9 @@ from psycopg import sql
 
 from tests.support import infra
 
+# The whole-system fixtures (`system`, `publish`, `gateway`) for tests/e2e, tests/reliability, tests/security.
+pytest_plugins = ["tests.support.fixtures"]
+
 _CONTAINERS: list = []
 
 

@@ -1,149 +1,7 @@
 /* Customer portal: login, five statements, Hungarian by default with an English switch.
-   Plain JavaScript, no build step; talks only to the gateway's /api/v1. */
+   Plain JavaScript, no build step; talks only to the gateway's /api/v1. Texts are in texts.js. */
+/* global TEXTS */
 "use strict";
-
-/* ---------- texts ---------- */
-
-const TEXTS = {
-  hu: {
-    skip: "Ugrás a tartalomra", portal: "Ügyfélportál", print: "Nyomtatás", logout: "Kilépés",
-    views: "Nézetek", switchTo: "English",
-    footer: "Kérdése van? Nyisson hibajegyet, vagy hívja ügyfélszolgálatunkat munkanapokon 8 és 17 óra között.",
-    "nav.balance": "Egyenleg", "nav.support": "Eseménylista", "nav.quota": "Perckeret kimutatás",
-    "nav.annex": "Szerződés melléklet", "nav.fee": "Várható éves terméktámogatási díj",
-    "login.title": "Bejelentkezés",
-    "login.hint": "Az ügyfélkódot és a program sorozatszámát a szerződésén és a havi elszámoláson találja.",
-    "login.customer_code": "Ügyfélkód", "login.serial_number": "Sorozatszám",
-    "login.password": "Jelszó (ha igényelt)", "login.submit": "Belépés",
-    "login.missing": "Kérjük, adja meg az ügyfélkódot és a sorozatszámot.",
-    "login.invalid": "Hibás ügyfélkód, sorozatszám vagy jelszó. Ellenőrizze az adatokat, és próbálja újra.",
-    "login.limited": "Túl sok sikertelen belépési kísérlet. Kérjük, várjon {wait}, mielőtt újra próbálkozik.",
-    "login.expired": "A munkamenet lejárt. Kérjük, jelentkezzen be újra.",
-    "login.unavailable": "A belépés most nem lehetséges, kérjük, próbálja újra néhány perc múlva.",
-    "wait.min": "{m} percet", "wait.minsec": "{m} percet és {s} másodpercet", "wait.sec": "{s} másodpercet",
-    loading: "Betöltés…", unavailable: "Ez a kimutatás most nem érhető el. Kérjük, próbálja újra később.",
-    asOf: "Állapot: {date}", copy: "Másolás", copied: "Másolva", none: "—",
-    "balance.title": "Egyenleg", "balance.arrears": "Hátralék", "balance.settled": "Rendezett",
-    "balance.overpaid": "Túlfizetés", "balance.balance": "Egyenleg", "balance.overdue": "Lejárt tartozás",
-    "balance.codes": "Bérletkód és internetkód", "balance.serial": "Sorozatszám", "balance.rental": "Bérletkód",
-    "balance.internet": "Internetkód", "balance.valid": "Érvényes", "balance.noRental": "nincs (vásárolt program)",
-    "balance.withheld": "A kódokat a tartozás rendezése után jelenítjük meg. Kérjük, utalja át az alábbi összeget, közleményként az ügyfélkódjával:",
-    "balance.payAmount": "Fizetendő összeg", "balance.reference": "Közlemény (ügyfélkód)",
-    "balance.afterPayment": "A befizetés beérkezése után a kódok itt azonnal megjelennek.",
-    "balance.noCodes": "A(z) {serial} sorozatszámhoz erre a napra nincs érvényes kód. Kérjük, keresse ügyfélszolgálatunkat.",
-    "balance.sheet": "Folyószámla (elszámolási lap)", "balance.empty": "Nincs könyvelt tétel.",
-    "col.date": "Dátum", "col.type": "Típus", "col.document": "Bizonylat", "col.description": "Megnevezés",
-    "col.due": "Esedékes", "col.debit": "Tartozik", "col.credit": "Követel", "col.running": "Egyenleg",
-    "type.invoice": "Számla", "type.cancellation": "Sztornó", "type.payment": "Befizetés", "type.refund": "Visszautalás",
-    "support.title": "Eseménylista", "support.filters": "Szűrés", "support.status": "Állapot",
-    "support.category": "Kategória", "support.from": "Megnyitva ettől", "support.to": "Megnyitva eddig",
-    "support.q": "Keresés a tárgyban", "support.apply": "Szűrés", "support.reset": "Szűrők törlése",
-    "support.all": "Mind", "support.open": "Nyitott", "support.closedOnly": "Lezárt", "support.anyCategory": "Mind",
-    "support.csv": "Letöltés CSV-ben", "support.total": "{total} esemény", "support.empty": "Nincs a szűrésnek megfelelő esemény.",
-    "support.page": "{page}. oldal / {pages}", "support.prev": "Előző oldal", "support.next": "Következő oldal",
-    "support.byStatus": "Állapot szerint", "support.csvFailed": "A letöltés nem sikerült, kérjük, próbálja újra.",
-    "col.call": "Azonosító", "col.opened": "Megnyitva", "col.category": "Kategória", "col.channel": "Csatorna",
-    "col.subject": "Tárgy", "col.status": "Állapot", "col.assignee": "Ügyintéző", "col.updated": "Utolsó változás",
-    "col.minutes": "Perc", "col.resolution": "Megoldás",
-    "status.registered": "Rögzítve", "status.in_progress": "Folyamatban",
-    "status.waiting_for_customer": "Válaszára vár", "status.closed": "Lezárva",
-    "category.bug_report": "Hibabejelentés", "category.help_request": "Segítségkérés",
-    "category.development_request": "Fejlesztési igény", "category.consultation": "Konzultáció", "category.other": "Egyéb",
-    "channel.phone": "Telefon", "channel.email": "E-mail", "channel.remote": "Távsegítség",
-    "channel.on_site": "Helyszíni", "channel.portal": "Portál",
-    "quota.title": "Perckeret kimutatás", "quota.date": "Elszámolás napja", "quota.show": "Lekérdezés",
-    "quota.year": "Támogatási év", "quota.fee": "Éves terméktámogatási díj (nettó)", "quota.total": "Perckeret",
-    "quota.used": "Felhasznált", "quota.remaining": "Hátralévő", "quota.overrun": "Túllépés",
-    "quota.bar": "Felhasznált {used} perc a {total} perces keretből", "quota.minutes": "{n} perc",
-    "quota.usage": "Felhasznált percek tételesen", "quota.noUsage": "Ebben a támogatási évben még nem volt díjköteles munka.",
-    "quota.invoices": "Perctúllépési számlák", "quota.noInvoices": "Nincs perctúllépési számla.",
-    "quota.noYear": "Erre a napra nincs támogatási év: nincs rá éves terméktámogatási díjat tartalmazó számla.",
-    "col.performed": "Időpont", "col.staff": "Munkatárs", "col.work": "Elvégzett munka", "col.cumulative": "Összesen",
-    "col.invoice": "Számlaszám", "col.issued": "Kiállítva", "col.overrunMinutes": "Túllépés (perc)",
-    "col.net": "Nettó", "col.gross": "Bruttó",
-    "annex.title": "Szerződés melléklet", "annex.customer": "Ügyfél adatai", "annex.name": "Név",
-    "annex.address": "Cím", "annex.tax": "Adószám", "annex.email": "E-mail", "annex.code": "Ügyfélkód",
-    "annex.contract": "Szerződés: {id}", "annex.signed": "Aláírva", "annex.starts": "Hatályos",
-    "annex.none": "Erre a napra nincs hatályos szerződés.",
-    "col.serial": "Sorozatszám", "col.productCode": "Termékkód", "col.product": "Program",
-    "col.quantity": "Mennyiség", "col.license": "Licenc",
-    "license.purchase": "Vásárolt", "license.rental": "Bérelt",
-    discrepancy: "Ha valami nem a megállapodás szerint szerepel, kérjük, jelezze szerződéskezelő kollégáinknak (vagy nyisson hibajegyet), és javítjuk.",
-    "fee.title": "Várható éves terméktámogatási díj", "fee.anniversary": "Következő évforduló",
-    "fee.contract": "Szerződés: {id}", "fee.priceList": "Árlista érvényes: {date}",
-    "col.annualFee": "Éves díj (nettó)", "fee.noPrice": "nincs ár", "fee.rentalIncluded": "a bérleti díj tartalmazza",
-    "fee.net": "Nettó összesen", "fee.vat": "ÁFA ({rate}%)", "fee.gross": "Bruttó összesen",
-  },
-  en: {
-    skip: "Skip to content", portal: "Customer portal", print: "Print", logout: "Log out",
-    views: "Views", switchTo: "Magyar",
-    footer: "Questions? Open a support call or phone our help desk on working days between 8:00 and 17:00.",
-    "nav.balance": "Balance", "nav.support": "Support events", "nav.quota": "Minute quota",
-    "nav.annex": "Contract annex", "nav.fee": "Expected annual support fee",
-    "login.title": "Log in",
-    "login.hint": "Your customer code and the program's serial number are on your contract and the monthly statement.",
-    "login.customer_code": "Customer code", "login.serial_number": "Serial number",
-    "login.password": "Password (if you asked for one)", "login.submit": "Log in",
-    "login.missing": "Please enter your customer code and serial number.",
-    "login.invalid": "Wrong customer code, serial number or password. Please check them and try again.",
-    "login.limited": "Too many failed attempts. Please wait {wait} before trying again.",
-    "login.expired": "Your session has expired. Please log in again.",
-    "login.unavailable": "Logging in is not possible right now; please try again in a few minutes.",
-    "wait.min": "{m} min", "wait.minsec": "{m} min {s} s", "wait.sec": "{s} seconds",
-    loading: "Loading…", unavailable: "This statement is not available right now. Please try again later.",
-    asOf: "As of {date}", copy: "Copy", copied: "Copied", none: "—",
-    "balance.title": "Balance", "balance.arrears": "In arrears", "balance.settled": "Settled",
-    "balance.overpaid": "Overpaid", "balance.balance": "Balance", "balance.overdue": "Overdue",
-    "balance.codes": "Rental code and internet code", "balance.serial": "Serial number", "balance.rental": "Rental code",
-    "balance.internet": "Internet code", "balance.valid": "Valid", "balance.noRental": "none (purchased program)",
-    "balance.withheld": "The codes are shown once the balance is paid. Please transfer the amount below, with your customer code as the reference:",
-    "balance.payAmount": "Amount to pay", "balance.reference": "Reference (customer code)",
-    "balance.afterPayment": "Once the payment arrives the codes appear here straight away.",
-    "balance.noCodes": "No code is valid today for serial number {serial}. Please contact our help desk.",
-    "balance.sheet": "Account (settlement sheet)", "balance.empty": "Nothing booked yet.",
-    "col.date": "Date", "col.type": "Type", "col.document": "Document", "col.description": "Description",
-    "col.due": "Due", "col.debit": "Debit", "col.credit": "Credit", "col.running": "Balance",
-    "type.invoice": "Invoice", "type.cancellation": "Cancellation", "type.payment": "Payment", "type.refund": "Refund",
-    "support.title": "Support events", "support.filters": "Filter", "support.status": "Status",
-    "support.category": "Category", "support.from": "Opened from", "support.to": "Opened until",
-    "support.q": "Search in subject", "support.apply": "Filter", "support.reset": "Clear filters",
-    "support.all": "All", "support.open": "Open", "support.closedOnly": "Closed", "support.anyCategory": "All",
-    "support.csv": "Download CSV", "support.total": "{total} events", "support.empty": "No event matches the filter.",
-    "support.page": "Page {page} of {pages}", "support.prev": "Previous page", "support.next": "Next page",
-    "support.byStatus": "By status", "support.csvFailed": "The download failed, please try again.",
-    "col.call": "Reference", "col.opened": "Opened", "col.category": "Category", "col.channel": "Channel",
-    "col.subject": "Subject", "col.status": "Status", "col.assignee": "Handled by", "col.updated": "Last change",
-    "col.minutes": "Minutes", "col.resolution": "Resolution",
-    "status.registered": "Registered", "status.in_progress": "In progress",
-    "status.waiting_for_customer": "Waiting for you", "status.closed": "Closed",
-    "category.bug_report": "Bug report", "category.help_request": "Help request",
-    "category.development_request": "Development request", "category.consultation": "Consultation", "category.other": "Other",
-    "channel.phone": "Phone", "channel.email": "E-mail", "channel.remote": "Remote", "channel.on_site": "On site",
-    "channel.portal": "Portal",
-    "quota.title": "Minute quota statement", "quota.date": "Settlement date", "quota.show": "Show",
-    "quota.year": "Support year", "quota.fee": "Annual support fee (net)", "quota.total": "Quota",
-    "quota.used": "Used", "quota.remaining": "Remaining", "quota.overrun": "Overrun",
-    "quota.bar": "{used} of {total} minutes used", "quota.minutes": "{n} min",
-    "quota.usage": "Minutes used, item by item", "quota.noUsage": "No chargeable work in this support year yet.",
-    "quota.invoices": "Quota overrun invoices", "quota.noInvoices": "No overrun invoice.",
-    "quota.noYear": "No support year covers this date: no annual support fee invoice includes it.",
-    "col.performed": "When", "col.staff": "Staff", "col.work": "Work done", "col.cumulative": "Total",
-    "col.invoice": "Invoice", "col.issued": "Issued", "col.overrunMinutes": "Overrun (min)",
-    "col.net": "Net", "col.gross": "Gross",
-    "annex.title": "Contract annex", "annex.customer": "Customer details", "annex.name": "Name",
-    "annex.address": "Address", "annex.tax": "Tax number", "annex.email": "E-mail", "annex.code": "Customer code",
-    "annex.contract": "Contract {id}", "annex.signed": "Signed", "annex.starts": "In force from",
-    "annex.none": "No contract is in force on this date.",
-    "col.serial": "Serial number", "col.productCode": "Product code", "col.product": "Program",
-    "col.quantity": "Quantity", "col.license": "Licence",
-    "license.purchase": "Purchased", "license.rental": "Rented",
-    discrepancy: "If anything here is not as agreed, please tell our contract administration (or open a support call) and we will correct it.",
-    "fee.title": "Expected annual support fee", "fee.anniversary": "Next anniversary",
-    "fee.contract": "Contract {id}", "fee.priceList": "Price list valid from {date}",
-    "col.annualFee": "Annual fee (net)", "fee.noPrice": "no price", "fee.rentalIncluded": "included in the rent",
-    "fee.net": "Net total", "fee.vat": "VAT ({rate}%)", "fee.gross": "Gross total",
-  },
-};
 
 const state = { lang: localStorage.getItem("portal.lang") === "en" ? "en" : "hu", support: { page: 1 } };
 const PER_PAGE = 20;
@@ -179,10 +37,17 @@ const BUDAPEST = new Intl.DateTimeFormat("en-CA", {
   hour: "2-digit", minute: "2-digit", hourCycle: "h23",
 });
 
+/* A timestamp as Budapest wall-clock date and time; in tables it may wrap between the two. */
 function moment(iso) {
   if (!iso) return t("none");
   const parts = Object.fromEntries(BUDAPEST.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
   return `${day(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
+}
+
+function stamp(iso) {
+  const text = moment(iso);
+  const cut = text.lastIndexOf(" ");
+  return h("span", { className: "stamp" }, h("span", {}, text.slice(0, cut)), " ", h("span", {}, text.slice(cut + 1)));
 }
 
 function waitText(seconds) {
@@ -221,12 +86,12 @@ function facts(pairs) {
     h("div", {}, h("dt", {}, label), h("dd", { "data-field": field }, value))));
 }
 
-function copyable(text, field) {
+function copyable(text, field, value = text) {
   const code = h("code", { className: "copy-text", "data-field": field }, text);
   const button = h("button", { type: "button", className: "copy", "aria-label": `${t("copy")}: ${text}` }, t("copy"));
   button.addEventListener("click", async () => {
     try {
-      await navigator.clipboard.writeText(text);
+      await navigator.clipboard.writeText(value);
     } catch {
       getSelection().selectAllChildren(code); // no clipboard permission: select it for Ctrl+C
     }
@@ -359,8 +224,8 @@ function codesBlock(data) {
   const withheld = data.codes_withheld || {};
   if (withheld.reason === "outstanding_balance") {
     return h("div", { className: "code-box withheld" }, h("p", {}, t("balance.withheld")), facts([
-      [t("balance.payAmount"), copyable(money(withheld.amount_due), "amount_due"), "pay"],
-      [t("balance.reference"), copyable(data.customer_code, "reference"), "reference"],
+      [t("balance.payAmount"), copyable(money(withheld.amount_due), "amount_due", String(withheld.amount_due)), "pay"],
+      [t("balance.reference"), copyable(data.customer_code, "reference"), "reference-row"],
     ]), h("p", { className: "hint" }, t("balance.afterPayment")));
   }
   return message(t("balance.noCodes", { serial: session()?.serial_number }));
@@ -378,14 +243,13 @@ async function renderSupport() {
       csvLink(filters)),
     statusSummary(data.summary.by_status),
     data.calls.length ? table("calls", [
-      { key: "call_id", label: "col.call", cell: (c) => c.call_id },
-      { key: "opened_at", label: "col.opened", cell: (c) => moment(c.opened_at) },
-      { key: "category", label: "col.category", cell: (c) => t(`category.${c.category}`) },
-      { key: "channel", label: "col.channel", cell: (c) => t(`channel.${c.channel}`) },
+      { key: "call_id", label: "col.call", cell: (c) => h("span", { className: "nowrap" }, c.call_id) },
+      { key: "opened_at", label: "col.opened", cell: (c) => stamp(c.opened_at) },
+      { key: "category", label: "col.category", cell: (c) => `${t(`category.${c.category}`)} (${t(`channel.${c.channel}`).toLowerCase()})` },
       { key: "subject", label: "col.subject", cell: (c) => c.subject },
       { key: "status", label: "col.status", cell: (c) => h("span", { className: `badge ${c.status}` }, t(`status.${c.status}`)) },
       { key: "assignee", label: "col.assignee", cell: (c) => c.assignee || t("none") },
-      { key: "last_update_at", label: "col.updated", cell: (c) => moment(c.last_update_at) },
+      { key: "last_update_at", label: "col.updated", cell: (c) => stamp(c.last_update_at) },
       { key: "minutes_logged", label: "col.minutes", num: true, cell: (c) => number(c.minutes_logged) },
       { key: "resolution", label: "col.resolution", cell: (c) => c.resolution || "" },
     ], data.calls) : message(t("support.empty")),
@@ -493,7 +357,7 @@ async function renderQuota() {
     quotaBar(data.used_minutes, data.total_minutes),
     h("h2", {}, t("quota.usage")),
     data.usage.length ? table("usage", [
-      { key: "performed_at", label: "col.performed", cell: (u) => moment(u.performed_at) },
+      { key: "performed_at", label: "col.performed", cell: (u) => stamp(u.performed_at) },
       { key: "call_id", label: "col.call", cell: (u) => u.call_id },
       { key: "subject", label: "col.subject", cell: (u) => u.subject || "" },
       { key: "staff", label: "col.staff", cell: (u) => u.staff },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,6 +22,9 @@ DISCREPANCY_NOTE = (
 PASSWORD_HASHER = PasswordHasher()
 # Verified against when there is no real hash, so every check costs one argon2 verification.
 DUMMY_PASSWORD_HASH = PASSWORD_HASHER.hash(secrets.token_urlsafe(16))
+# Each argon2id verification holds its memory cost (64 MiB by default) while it runs: more at once than
+# there are cores gains no throughput and only multiplies the process's peak memory.
+VERIFYING = threading.BoundedSemaphore(2)
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ def _current_password_hash(conn: psycopg.Connection, customer_code: str) -> str 
 def _password_verifies(password_hash: str, password: str) -> bool:
     """One argon2 verification; a mismatch or a malformed hash is False."""
     try:
-        return PASSWORD_HASHER.verify(password_hash, password)
+        with VERIFYING:
+            return PASSWORD_HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import astuple, fields
+from dataclasses import astuple, dataclass, fields
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row, tuple_row
 
 from services.tickets import rules
 from services.tickets.rules import CallState
@@ -26,6 +27,12 @@ SELECT_STATE = sql.SQL(
     "SELECT {columns} FROM support_call WHERE customer_code = %s AND call_id = %s FOR UPDATE"
 ).format(columns=sql.SQL(", ").join(map(sql.Identifier, STATE_COLUMNS)))
 
+SELECT_STATES = sql.SQL(
+    "SELECT s.customer_code, s.call_id, {columns} FROM support_call s"
+    " JOIN unnest(%s::text[], %s::text[]) AS k(customer_code, call_id)"
+    " ON s.customer_code = k.customer_code AND s.call_id = k.call_id FOR UPDATE OF s"
+).format(columns=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(c) for c in STATE_COLUMNS))
+
 INSERT_WORK = """
     INSERT INTO support_call_work
         (work_id, customer_code, call_id, performed_at, staff, minutes, description, chargeable)
@@ -34,6 +41,7 @@ INSERT_WORK = """
     ON CONFLICT (work_id) DO NOTHING
     RETURNING work_id
 """
+INSERT_WORK_QUIETLY = INSERT_WORK.replace("RETURNING work_id", "")  # the batch already knows the logged ids
 
 
 def _upsert_sql(columns: tuple[str, ...]) -> sql.Composed:
@@ -61,14 +69,55 @@ def _locked_state(cur: psycopg.Cursor, key: tuple[str, str]) -> CallState | None
         return state_cur.execute(SELECT_STATE, key).fetchone()
 
 
+@dataclass
+class BatchState:
+    """What the batch's handlers read, loaded once by `prepare_batch` and kept current as they write."""
+
+    calls: dict[tuple[str, str], CallState | None]
+    work_ids: set[str]
+
+
+# Per transaction: the projector's cursor lives exactly as long as one batch's transaction.
+_BATCHES: WeakKeyDictionary[psycopg.Cursor, BatchState] = WeakKeyDictionary()
+
+
+def prepare_batch(cur: psycopg.Cursor, events: list[Event]) -> None:
+    """Row-lock and load the state of every call of the batch, and the work ids already logged: two queries."""
+    keys = {(e.data["customer_code"], e.data["call_id"]) for e in events}
+    work_ids = [e.data["work_id"] for e in events if e.type == "support_call.work_logged"]
+    calls: dict[tuple[str, str], CallState | None] = dict.fromkeys(keys)
+    if keys:
+        codes, call_ids = zip(*keys, strict=True)
+        with cur.connection.cursor(row_factory=dict_row) as batch_cur:
+            for row in batch_cur.execute(SELECT_STATES, (list(codes), list(call_ids))):
+                calls[(row["customer_code"], row["call_id"])] = CallState(**{c: row[c] for c in STATE_COLUMNS})
+    logged = set()
+    if work_ids:
+        with cur.connection.cursor(row_factory=tuple_row) as ids_cur:
+            rows = ids_cur.execute("SELECT work_id FROM support_call_work WHERE work_id = ANY(%s)", (work_ids,))
+            logged = {work_id for (work_id,) in rows.fetchall()}
+    _BATCHES[cur] = BatchState(calls, logged)
+
+
+def _state(cur: psycopg.Cursor, key: tuple[str, str]) -> CallState | None:
+    """The call's current state: from the batch's loaded states, else read and row-locked now."""
+    batch = _BATCHES.get(cur)
+    if batch is not None and key in batch.calls:
+        return batch.calls[key]
+    return _locked_state(cur, key)
+
+
 def _fold(cur: psycopg.Cursor, event: Event, opening: tuple[Any, ...] = (), minutes: int = 0) -> None:
     """Fold the event into the call's row, creating a partial row when the call is new."""
     key = (event.data["customer_code"], event.data["call_id"])
-    state = _locked_state(cur, key)
+    state = _state(cur, key)
     folded = rules.apply_event(state or CallState(), event.type, event.data)
     if opening or minutes or folded != state:
         statement = UPSERT_OPENING if opening else UPSERT_STATE
         cur.execute(statement, (*key, *astuple(folded), *opening, minutes))
+    batch = _BATCHES.get(cur)
+    if batch is not None:
+        batch.calls[key] = folded  # the row's state columns now hold exactly `folded`
 
 
 def opened(cur: psycopg.Cursor, event: Event) -> None:
@@ -84,16 +133,29 @@ def call_updated(cur: psycopg.Cursor, event: Event) -> None:
 
 def work_logged(cur: psycopg.Cursor, event: Event) -> None:
     """Store the work log once per work_id and add its minutes to the call."""
-    if cur.execute(INSERT_WORK, event.data).fetchone() is None:
-        return  # this work_id was logged before: it adds nothing
+    batch = _BATCHES.get(cur)
+    if batch is None:
+        if cur.execute(INSERT_WORK, event.data).fetchone() is None:
+            return  # this work_id was logged before: it adds nothing
+    else:
+        if event.data["work_id"] in batch.work_ids:
+            return
+        batch.work_ids.add(event.data["work_id"])
+        cur.execute(INSERT_WORK_QUIETLY, event.data)
     _fold(cur, event, minutes=event.data["minutes"])
 
 
-HANDLERS: dict[str, Handler] = {
+class BatchHandlers(dict):
+    """The handlers by event type, and `prepare_batch`, which the projector runs before a batch's handlers."""
+
+    prepare_batch = staticmethod(prepare_batch)
+
+
+HANDLERS: dict[str, Handler] = BatchHandlers({
     "support_call.opened": opened,
     "support_call.assigned": call_updated,
     "support_call.status_changed": call_updated,
     "support_call.work_logged": work_logged,
     "support_call.closed": call_updated,
     "support_call.reopened": call_updated,
-}
+})

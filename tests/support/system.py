@@ -55,6 +55,19 @@ class System:
         self._spawn(f"{service}-api", [gunicorn, "--workers", "1", "--threads", "8", "--bind",
                                        f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "2", app])
 
+    def start_gateway(self, name: str, **env: str) -> str:
+        """Start one more gateway process (own port, settings changed by `env`); returns its URL."""
+        self.ports[name] = free_port()
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
+        self.procs[name] = subprocess.Popen(
+            [gunicorn, "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{self.ports[name]}",
+             "--graceful-timeout", "2", "gateway.app:create_app()"],
+            cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=log)
+        log.close()
+        wait_live(self.url(name))
+        return self.url(name)
+
     def start_projector(self, service: str) -> None:
         """Start one service's projector."""
         self._spawn(f"{service}-projector", [sys.executable, "-m", f"services.{service}.projector"])
@@ -73,15 +86,7 @@ class System:
         """Wait until every API answers /health/live."""
         deadline = time.monotonic() + timeout
         for name in (*SERVICES, "gateway"):
-            while True:
-                try:
-                    if requests.get(f"{self.url(name)}/health/live", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{name} did not start; see {self.log_dir}")
-                time.sleep(0.2)
+            wait_live(self.url(name), max(deadline - time.monotonic(), 1), f"{name} did not start; see {self.log_dir}")
 
     def wait_caught_up(self, timeout: float = 60) -> None:
         """Wait until every projection has applied everything published so far."""
@@ -94,17 +99,33 @@ class System:
             self.stop(name)
 
 
-def start_system(kafka_bootstrap: str, topic_prefix: str, make_database, log_dir: Path, run_id: str) -> System:
-    """Start all services and the gateway against real Kafka and PostgreSQL."""
-    ports = {name: free_port() for name in (*SERVICES, "gateway")}
+def wait_live(url: str, timeout: float = 60, message: str | None = None) -> None:
+    """Wait until a process answers `GET /health/live` with 200."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{url}/health/live", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(message or f"{url} did not start")
+        time.sleep(0.2)
+
+
+def start_system(kafka_bootstrap: str, topic_prefix: str, make_database, log_dir: Path, run_id: str,
+                 extra_env: dict[str, str] | None = None, name: str = "e2e") -> System:
+    """Start all services and the gateway against real Kafka and PostgreSQL (`extra_env` overrides settings)."""
+    ports = {process: free_port() for process in (*SERVICES, "gateway")}
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix,
            "INTERNAL_TOKEN": INTERNAL_TOKEN, "GATEWAY_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT),
            "PROJECTOR_POLL_TIMEOUT_MS": "100", "CONSUMER_GROUP": "",
            # every e2e login comes from 127.0.0.1; the per-address limit has its own gateway test
-           "LOGIN_FAILURES_PER_ADDRESS": "100000"}
-    for name in (*SERVICES, "gateway"):
-        env[f"{name.upper()}_DATABASE_URL"] = make_database(f"e2e_{name}")
-        env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+           "LOGIN_FAILURES_PER_ADDRESS": "100000", **(extra_env or {})}
+    for service in (*SERVICES, "gateway"):
+        env[f"{service.upper()}_DATABASE_URL"] = make_database(f"{name}_{service}")
+    for service in (*SERVICES, "gateway"):
+        env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
     log_dir.mkdir(parents=True, exist_ok=True)
     system = System(env, log_dir, ports)
     for service in SERVICES:

@@ -1,0 +1,53 @@
+"""`python -m bench.compare --before DIR`: projection rebuild throughput of another source tree against this one.
+
+Both trees rebuild the same topics, alternately, so the machine's load hits both alike. DIR is e.g.
+`mkdir /tmp/before && git archive HEAD | tar -x -C /tmp/before`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+from pathlib import Path
+
+from bench.dataset import cached
+from bench.infra import ROOT, Scope
+from bench.throughput import SERVICE_TOPICS, bare_consume, publish, rebuild_retrying
+from shared.timeutil import today_budapest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare")
+    parser.add_argument("--before", type=Path, required=True)
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--services", nargs="*", default=list(SERVICE_TOPICS))
+    args = parser.parse_args(argv)
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
+    data = cached(ROOT / ".run" / "bench-cache", args.events, args.customers, 42, today_budapest())
+    scope = Scope(bootstrap, server)
+    try:
+        scope.make_topics()
+        publish(scope, data)
+        print("| service | events | before ev/s | after ev/s | after/before | bare ev/s |\n|---|---:|---:|---:|---:|---:|")
+        for service in args.services:
+            rates: dict[str, list[float]] = {"before": [], "after": []}
+            bare = []
+            for attempt in range(args.repeat):
+                events, seconds = bare_consume(scope, SERVICE_TOPICS[service], 1000)
+                bare.append(events / seconds)
+                for label, source in (("before", args.before), ("after", ROOT)):
+                    rates[label].append(rebuild_retrying(scope, service, f"{label}{attempt}", source).rate)
+            before, after = statistics.median(rates["before"]), statistics.median(rates["after"])
+            print(f"| {service} | {events:,} | {before:,.0f} | {after:,.0f} | {after / before:.2f} | "
+                  f"{statistics.median(bare):,.0f} |", flush=True)
+    finally:
+        scope.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

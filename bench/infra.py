@@ -1,0 +1,158 @@
+"""Per-benchmark Kafka topics and PostgreSQL databases, the system's processes, and their memory."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from shared.admin import create_topics, delete_topics
+from shared.config import with_database
+from tests.support.system import INTERNAL_TOKEN, SECRET_KEY, SERVICES, System, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Scope:
+    """One benchmark's own topic prefix and databases; `close()` removes them."""
+
+    bootstrap: str
+    server_url: str
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    databases: list[str] = field(default_factory=list)
+    topics_made: bool = False
+
+    @property
+    def prefix(self) -> str:
+        return f"bench{self.run_id}."
+
+    def make_topics(self, partitions: int = 3) -> None:
+        create_topics(self.bootstrap, partitions, self.prefix)
+        self.topics_made = True
+
+    def database(self, name: str, fresh: bool = False) -> str:
+        """URL of this run's database `name` (created if absent, emptied when fresh)."""
+        db = f"bench{self.run_id}_{name}"
+        with psycopg.connect(self.server_url, autocommit=True) as conn:
+            if fresh:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+        if db not in self.databases:
+            self.databases.append(db)
+        return with_database(self.server_url, db)
+
+    def close(self) -> None:
+        with psycopg.connect(self.server_url, autocommit=True) as conn:
+            for db in self.databases:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db)))
+        if self.topics_made:
+            delete_topics(self.bootstrap, self.prefix)
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM (peak resident set) of a live process, in MB."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) / 1024 if match else None
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process (gunicorn workers of their master)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+class BenchSystem(System):
+    """The e2e System, with gunicorn workers and threads as scripts/stack.sh runs them."""
+
+    workers: dict[str, tuple[int, int]] = {}
+
+    def start_api(self, service: str) -> None:
+        app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        workers, threads = self.workers[service]
+        self._spawn(f"{service}-api", [gunicorn, "--workers", str(workers), "--threads", str(threads), "--bind",
+                                       f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "2", app])
+
+    def peak_memory(self) -> dict[str, float]:
+        """Peak RSS in MB of every process (for an API: its largest gunicorn process)."""
+        peaks = {}
+        for name, proc in self.procs.items():
+            pids = [proc.pid, *children(proc.pid)]
+            values = [v for v in (peak_rss_mb(p) for p in pids) if v is not None]
+            if values:
+                peaks[name] = max(values)
+        return peaks
+
+
+def start_system(scope: Scope, log_dir: Path, poll_timeout_ms: int, api_workers: tuple[int, int],
+                 gateway_workers: tuple[int, int]) -> BenchSystem:
+    """Projectors (continuing from the rebuilt read models), APIs and the gateway on free ports."""
+    ports = {name: free_port() for name in (*SERVICES, "gateway")}
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": scope.bootstrap, "TOPIC_PREFIX": scope.prefix,
+           "INTERNAL_TOKEN": INTERNAL_TOKEN, "GATEWAY_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT),
+           "PROJECTOR_POLL_TIMEOUT_MS": str(poll_timeout_ms), "CONSUMER_GROUP": "",
+           "LOGIN_FAILURES_PER_ADDRESS": "100000000", "LOGIN_FAILURES_PER_CODE": "100000000"}
+    for name in (*SERVICES, "gateway"):
+        env[f"{name.upper()}_DATABASE_URL"] = scope.database(name)
+        env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    system = BenchSystem(env, log_dir, ports)
+    system.workers = {**dict.fromkeys(SERVICES, api_workers), "gateway": gateway_workers}
+    for service in SERVICES:
+        system.start_projector(service)
+        system.start_api(service)
+    system.start_api("gateway")
+    system.wait_ready(timeout=120)
+    return system
+
+
+def _first_line(args: list[str]) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=20).stdout.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine(server_url: str, bootstrap: str, load_before: tuple[float, float, float]) -> dict[str, str]:
+    """What the figures were measured on."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    with psycopg.connect(server_url) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+    kafka = os.environ.get("BENCH_KAFKA_VERSION") or _kafka_version()
+    load_after = os.getloadavg()
+    return {
+        "nproc": str(os.cpu_count()),
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "cpu": cpu,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "kafka": f"{kafka} (broker at {bootstrap})",
+        "load": f"1-min load average {load_before[0]:.1f} before, {load_after[0]:.1f} after",
+        "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def _kafka_version() -> str:
+    pom = ROOT / "scripts" / "kafka" / "pom.xml"
+    match = re.search(r"<kafka.version>(.*?)</kafka.version>", pom.read_text()) if pom.exists() else None
+    return match.group(1) if match else "unknown"

@@ -1,0 +1,114 @@
+"""Benchmark 3: the five queries, login and /health/live under 32 concurrent clients, driven by wrk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import requests
+
+from gateway.auth import issue_token
+from tests.support.system import SECRET_KEY
+
+LUA = r"""
+local items, n, method, path, body_tpl = {}, 0, "GET", "/", nil
+function init(args)
+  method, path = args[1], args[2]
+  for line in io.lines(args[3]) do items[#items + 1] = line end
+  n = math.random(#items)
+end
+function request()
+  n = n % #items + 1
+  if method == "POST" then
+    return wrk.format("POST", path, {["Content-Type"] = "application/json"}, items[n])
+  end
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. items[n]})
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+def queries(today: date) -> dict[str, str]:
+    """Name -> public path of each measured query."""
+    day = today.isoformat()
+    return {
+        "balance": f"/api/v1/balance?as_of={day}",
+        "support-calls": "/api/v1/support-calls",
+        "quota": f"/api/v1/quota?settlement_date={day}",
+        "contract-annex": f"/api/v1/contract-annex?as_of={day}",
+        "expected-fee": f"/api/v1/expected-fee?as_of={day}",
+    }
+
+
+def mint(logins: list[dict]) -> list[str]:
+    """A gateway token per login (as POST /sessions would issue), valid for two hours."""
+    return [issue_token(SECRET_KEY, row["customer_code"], row["serial_number"], 120)[0] for row in logins]
+
+
+def screen(gateway: str, tokens: list[str], paths: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Per query, the tokens it answers 200 for; and how many answered otherwise (e.g. 404 no support year)."""
+    ok: dict[str, list[str]] = {name: [] for name in paths}
+    other = dict.fromkeys(paths, 0)
+    session = requests.Session()
+    for token in tokens:
+        for name, path in paths.items():
+            answer = session.get(gateway + path, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            if answer.status_code == 200:
+                ok[name].append(token)
+            else:
+                other[name] += 1
+    return ok, other
+
+
+def wrk(base: str, method: str, path: str, items: list[str], seconds: int, connections: int = 32,
+        threads: int = 2) -> dict:
+    """One wrk run; requests/s, p50/p99 in ms and error counts (non-2xx included)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script, data = Path(tmp) / "bench.lua", Path(tmp) / "items.txt"
+        script.write_text(LUA)
+        data.write_text("\n".join(items) + "\n")
+        out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+                              "--timeout", "10s", "-s", str(script), base, "--", method, path, str(data)],
+                             capture_output=True, text=True, timeout=seconds + 60)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result: {out.stdout}\n{out.stderr}")
+    raw = json.loads(line.removeprefix("WRKJSON "))
+    errors = raw["connect"] + raw["read"] + raw["write"] + raw["status"] + raw["timeout"]
+    return {"rps": raw["requests"] / (raw["duration_us"] / 1e6), "p50": raw["p50_us"] / 1000,
+            "p99": raw["p99_us"] / 1000, "max": raw["max_us"] / 1000, "errors": errors,
+            "requests": raw["requests"], "status_errors": raw["status"]}
+
+
+def login_bodies(logins: list[dict]) -> list[str]:
+    """JSON bodies of POST /api/v1/sessions for the logins."""
+    bodies = []
+    for row in logins:
+        body = {"customer_code": row["customer_code"], "serial_number": row["serial_number"]}
+        if row["password"]:
+            body["password"] = row["password"]
+        bodies.append(json.dumps(body))
+    return bodies
+
+
+def run(gateway: str, logins: list[dict], today: date, seconds: int, connections: int = 32) -> dict[str, dict]:
+    """Every query, login and /health/live, one after the other; per name the wrk figures."""
+    paths = queries(today)
+    tokens, screened = screen(gateway, mint(logins), paths)
+    results = {"health/live": wrk(gateway, "GET", "/health/live", ["-"], seconds, connections)}
+    for name, path in paths.items():
+        results[name] = wrk(gateway, "GET", path, tokens[name], seconds, connections)
+        results[name]["customers"] = len(tokens[name])
+        results[name]["not_200_in_screening"] = screened[name]
+    results["login"] = wrk(gateway, "POST", "/api/v1/sessions", login_bodies(logins), seconds, connections)
+    return results

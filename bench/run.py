@@ -1,0 +1,130 @@
+"""`python -m bench`: every benchmark at one size and at a tenth of it; prints a table, writes docs/performance.md.
+
+Sizes come from flags or the environment (BENCH_EVENTS, BENCH_CUSTOMERS, BENCH_SECONDS, BENCH_FRESHNESS_SECONDS,
+BENCH_RATE, BENCH_REPEAT); `--quick` is 50k events / 5k customers / 10 s. Nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+from pathlib import Path
+
+from bench import freshness, load, plans, report
+from bench.dataset import DataSet, cached
+from bench.infra import ROOT, Scope, machine, start_system
+from bench.throughput import SERVICE_TOPICS, bare_consume, publish, rebuild_retrying, rejected
+from shared.timeutil import today_budapest
+
+QUICK = {"events": 50_000, "customers": 5_000, "seconds": 10, "freshness_seconds": 20, "repeat": 3}
+FULL = {"events": 1_000_000, "customers": 100_000, "seconds": 30, "freshness_seconds": 60, "repeat": 3}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="50k events, 5k customers, 10 s per query")
+    parser.add_argument("--events", type=int, default=env("BENCH_EVENTS"))
+    parser.add_argument("--customers", type=int, default=env("BENCH_CUSTOMERS"))
+    parser.add_argument("--seconds", type=int, default=env("BENCH_SECONDS"), help="per query load run")
+    parser.add_argument("--freshness-seconds", type=int, default=env("BENCH_FRESHNESS_SECONDS"))
+    parser.add_argument("--rate", type=int, default=int(env("BENCH_RATE", "500")), help="freshness events/s")
+    parser.add_argument("--repeat", type=int, default=env("BENCH_REPEAT"), help="projection rebuilds per service")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--growth-factor", type=int, default=10, help="the small run has 1/N events and customers")
+    parser.add_argument("--shared", default=env("BENCH_SHARED", "yes"), help="was the machine shared? (yes/no)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
+    args = parser.parse_args(argv)
+    for name, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+        setattr(args, name, int(getattr(args, name)))
+    return args
+
+
+def projection(scope: Scope, repeat: int) -> dict[str, dict]:
+    """Per service: median events/s of the rebuilds and of the bare consumer, median ratio, peak RSS."""
+    out = {}
+    for service, topics in SERVICE_TOPICS.items():
+        runs = []
+        for attempt in range(repeat):
+            bare_events, bare_s = bare_consume(scope, topics, batch_size=1000)
+            result = rebuild_retrying(scope, service, str(attempt))
+            runs.append((result, bare_events / bare_s))
+            print(f"  {service} #{attempt + 1}: {result.rate:,.0f} ev/s ({result.wall_rate:,.0f} with start-up), "
+                  f"bare {bare_events / bare_s:,.0f} ev/s, "
+                  f"peak {result.peak_rss_mb:.0f} MB", flush=True)
+        out[service] = {
+            "events": runs[0][0].events,
+            "rate": statistics.median(r.rate for r, _ in runs),
+            "wall_rate": statistics.median(r.wall_rate for r, _ in runs),
+            "bare": statistics.median(b for _, b in runs),
+            "ratio": statistics.median(r.rate / b for r, b in runs),
+            "rates": [round(r.rate) for r, _ in runs],
+            "peak_rss_mb": max(r.peak_rss_mb for r, _ in runs),
+            "rejected": rejected(scope, service),
+        }
+    return out
+
+
+def one_size(data: DataSet, args: argparse.Namespace, bootstrap: str, server: str, with_freshness: bool) -> dict:
+    """Load, rebuild, then run the system: freshness (optional), query load, plans, memory."""
+    scope, system, result = Scope(bootstrap, server), None, {"data": data}
+    today = today_budapest()
+    try:
+        scope.make_topics()
+        sent, seconds = publish(scope, data)
+        result["publish"] = {"events": sent, "rate": sent / seconds}
+        print(f"published {sent:,} events in {seconds:.1f}s", flush=True)
+        result["projection"] = projection(scope, args.repeat)
+        system = start_system(scope, ROOT / ".run" / "bench-logs" / scope.run_id, poll_timeout_ms=200,
+                              api_workers=(2, 4), gateway_workers=(2, 8))
+        logins = random.Random(args.seed).sample(data.logins(), min(300, len(data.logins())))
+        if with_freshness:
+            tokens = list(zip([r["customer_code"] for r in logins], load.mint(logins), strict=True))
+            result["freshness"] = freshness.run(scope, system.gateway, tokens, today, args.rate,
+                                                args.freshness_seconds)
+            print(f"freshness: {result['freshness']}", flush=True)
+        result["queries"] = load.run(system.gateway, logins, today, args.seconds)
+        for name, figures in result["queries"].items():
+            print(f"  {name}: {figures['rps']:.0f} req/s p50 {figures['p50']:.1f} ms p99 {figures['p99']:.1f} ms "
+                  f"errors {figures['errors']}", flush=True)
+        result["memory"] = system.peak_memory()
+        sample = logins[0]
+        urls = {s: scope.database(s) for s in SERVICE_TOPICS}
+        result["plans"] = plans.explain(urls, sample["customer_code"], sample["serial_number"], today)
+    finally:
+        if system is not None:
+            system.shutdown()
+        scope.close()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    cache = ROOT / ".run" / "bench-cache"
+    today = today_budapest()
+    small_events, small_customers = args.events // args.growth_factor, args.customers // args.growth_factor
+    print(f"data sets: {args.events:,}/{args.customers:,} and {small_events:,}/{small_customers:,} "
+          f"events/customers (cache {cache})", flush=True)
+    large = cached(cache, args.events, args.customers, args.seed, today)
+    small = cached(cache, small_events, small_customers, args.seed, today)
+    print(f"== small: {small.events:,} events", flush=True)
+    results = {"small": one_size(small, args, bootstrap, server, with_freshness=False)}
+    print(f"== large: {large.events:,} events", flush=True)
+    results["large"] = one_size(large, args, bootstrap, server, with_freshness=True)
+    info = machine(server, bootstrap, load_before)
+    info["shared"] = args.shared
+    info["duration"] = f"{(time.monotonic() - started) / 60:.1f} min"
+    text = report.render(results, args, info)
+    print(report.table(results))
+    report.write(args.out, text)
+    print(f"written to {args.out}")
+    return 0

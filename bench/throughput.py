@@ -1,0 +1,171 @@
+"""Benchmark 1: load the topics, then rebuild each read model from scratch against a bare consumer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from bench.dataset import SUBJECT, DataSet
+from bench.infra import ROOT, Scope, peak_rss_mb
+from shared.topics import physical
+
+SERVICE_TOPICS = {
+    "contracts": ["contracts"],
+    "ledger": ["invoices", "payments", "license-codes"],
+    "tickets": ["support-calls"],
+    "quota": ["invoices", "support-calls", "contracts"],
+}
+
+
+def publish(scope: Scope, data: DataSet) -> tuple[int, float]:
+    """Send every event of the data set, keyed by its subject, with large batches; (events, seconds)."""
+    producer = KafkaProducer(bootstrap_servers=scope.bootstrap, acks=1, linger_ms=50, batch_size=1024 * 1024,
+                             max_request_size=8 * 1024 * 1024)
+    sent, started = 0, time.perf_counter()
+    try:
+        for topic in data.counts():
+            name = physical(topic, scope.prefix)
+            with data.topic_file(topic).open("rb") as handle:
+                for line in handle:
+                    key = SUBJECT.search(line.decode()).group(1).encode()
+                    producer.send(name, key=key, value=line.rstrip(b"\n"))
+                    sent += 1
+        producer.flush()
+    finally:
+        producer.close()
+    return sent, time.perf_counter() - started
+
+
+def end_offsets(scope: Scope, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = KafkaConsumer(bootstrap_servers=scope.bootstrap)
+    try:
+        parts = [TopicPartition(physical(t, scope.prefix), p) for t in topics
+                 for p in consumer.partitions_for_topic(physical(t, scope.prefix)) or ()]
+        return consumer.end_offsets(parts)
+    finally:
+        consumer.close()
+
+
+def bare_consume(scope: Scope, topics: list[str], batch_size: int) -> tuple[int, float]:
+    """Read the topics from the beginning with kafka-python and json.loads every value; (events, seconds)."""
+    ends = end_offsets(scope, topics)
+    started = time.perf_counter()
+    consumer = KafkaConsumer(bootstrap_servers=scope.bootstrap, group_id=None, enable_auto_commit=False,
+                             auto_offset_reset="earliest", max_poll_records=batch_size,
+                             fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024)
+    consumer.assign(list(ends))
+    consumer.seek_to_beginning()
+    remaining = {tp for tp, end in ends.items() if end > 0}
+    count = 0
+    started = time.perf_counter()  # like the projector's figure: from assignment to the last record
+    try:
+        while remaining:
+            for tp, records in consumer.poll(timeout_ms=200).items():
+                for record in records:
+                    json.loads(record.value)
+                    count += 1
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+    finally:
+        consumer.close()
+    return count, time.perf_counter() - started
+
+
+STALL_S = 60
+
+
+class Stalled(RuntimeError):
+    """The projector stopped making progress before it caught up."""
+
+
+@dataclass
+class Rebuild:
+    """A timed rebuild: `seconds` from the partitions' assignment to the last batch; `wall` from process start."""
+
+    service: str
+    events: int
+    seconds: float
+    wall: float
+    peak_rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+    @property
+    def wall_rate(self) -> float:
+        return self.events / self.wall
+
+
+def _consuming_seconds(log: Path) -> float:
+    """Seconds from the last partition assignment to the last applied batch, from the projector's JSON log."""
+    assigned = last = None
+    for line in log.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        stamp = datetime.fromisoformat(entry.get("ts", "").replace("Z", "+00:00")) if entry.get("ts") else None
+        if entry.get("msg", "").startswith("assigned [(") and last is None:
+            assigned = stamp
+        elif entry.get("msg") == "batch applied":
+            last = stamp
+    if assigned is None or last is None:
+        raise RuntimeError(f"no assignment or batch in {log}")
+    return max((last - assigned).total_seconds(), 0.001)
+
+
+def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Rebuild:
+    """`python -m services.X.projector --until-caught-up` (code from `source`) on a fresh database and group, timed."""
+    events = sum(end_offsets(scope, SERVICE_TOPICS[service]).values())
+    env = {**os.environ, "PYTHONPATH": str(source), "TOPIC_PREFIX": scope.prefix,
+           "KAFKA_BOOTSTRAP_SERVERS": scope.bootstrap,
+           f"{service.upper()}_DATABASE_URL": scope.database(service, fresh=True),
+           "CONSUMER_GROUP": f"{scope.prefix}{service}-rebuild-{attempt}"}
+    log = (ROOT / ".run" / "bench-logs")
+    log.mkdir(parents=True, exist_ok=True)
+    path = log / f"{service}-rebuild-{scope.run_id}-{attempt}.log"
+    with open(path, "wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", f"services.{service}.projector", "--until-caught-up"],
+                                cwd=source, env=env, stdout=out, stderr=out)
+        peak, size, progressed = 0.0, 0, time.monotonic()
+        while proc.poll() is None:
+            peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
+            if path.stat().st_size != size:
+                size, progressed = path.stat().st_size, time.monotonic()
+            elif time.monotonic() - progressed > STALL_S:
+                proc.kill()
+                proc.wait()
+                raise Stalled(f"{service} projector made no progress for {STALL_S}s; see {path}")
+            time.sleep(0.2)
+        wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{service} projector failed ({proc.returncode}); see {path}")
+    return Rebuild(service, events, _consuming_seconds(path), wall, peak)
+
+
+def rebuild_retrying(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Rebuild:
+    """A rebuild; one more try (new group, fresh database) if the consumer stalled, as kafka-python 3 can
+    when a group rebalance meets a metadata refresh while other topics are being deleted on the broker."""
+    try:
+        return rebuild(scope, service, attempt, source)
+    except Stalled as exc:
+        print(f"  {exc}; retrying", flush=True)
+        return rebuild(scope, service, attempt + "-retry", source)
+
+
+def rejected(scope: Scope, service: str) -> int:
+    """Events the rebuilt read model refused (must be 0 for generated data)."""
+    import psycopg
+
+    with psycopg.connect(scope.database(service)) as conn:
+        return conn.execute("SELECT count(*) FROM readmodel.rejected_events").fetchone()[0]

@@ -1,0 +1,290 @@
+"""Operations against real Kafka and PostgreSQL: lag, metrics, request ids, dead letters, rebuild while serving.
+
+The ledger service runs as real processes (gunicorn API + projector) with its own database and
+consumer group, on this run's topics.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+import requests
+
+from shared.publish import Publisher
+from tests.support import domain, events
+from tests.support.infra import ROOT
+from tests.support.ops import INTERNAL_TOKEN, Service, metrics, sample, start_service
+from tests.support.procs import rows, send_raw, wait_for
+
+BALANCE_ENDPOINT = "/internal/v1/customers/<path:customer_code>/balance"
+LEDGER_TABLES = {"invoice": "invoice_number", "invoice_cancellation": "invoice_number", "payment": "payment_id",
+                 "refund": "refund_id", "license_code": "event_id"}
+
+
+@pytest.fixture(scope="module")
+def ledger(kafka_bootstrap, topic_prefix, make_database, tmp_path_factory) -> Iterator[Service]:
+    """The ledger service (API + projector with a metrics port)."""
+    service = start_service("ledger", kafka_bootstrap, topic_prefix, make_database("ops_ledger"),
+                            tmp_path_factory.mktemp("ops-logs"))
+    yield service
+    service.system.shutdown()
+
+
+@pytest.fixture(scope="module")
+def publisher(kafka_bootstrap, topic_prefix) -> Iterator[Publisher]:
+    p = Publisher(kafka_bootstrap, topic_prefix)
+    yield p
+    p.close()
+
+
+def balance(ledger: Service, customer: str, session: requests.Session | None = None) -> requests.Response:
+    """The ledger's balance answer for a customer (serial SN-1, as of 2030-01-01)."""
+    return (session or requests).get(f"{ledger.url}/internal/v1/customers/{customer}/balance",
+                                     params={"as_of": "2030-01-01", "serial_number": "SN-1"},
+                                     headers={"X-Internal-Token": INTERNAL_TOKEN}, timeout=10)
+
+
+def test_lag_counts_messages_and_seconds_since_the_oldest_unapplied_message_and_clears(ledger, publisher):
+    ledger.wait_caught_up()
+    time.sleep(3)  # the last applied message is now 3 s old; the lag must not count that time
+    ledger.system.stop("ledger-projector")
+    customer = events.customer_code()
+    published_from = time.time()
+    assert publisher.publish("payments", [events.payment(customer, 1000 * i) for i in (1, 2, 3)]).sent == 3
+    published_to = time.time()
+    time.sleep(1)
+    asked = time.time()
+    lag = wait_for(lambda: (r := ledger.ready()["lag"]) and r["payments"]["seconds"] is not None and r, timeout=10)
+    answered = time.time()
+    assert lag["payments"]["messages"] == 3
+    assert asked - published_to - 0.1 <= lag["payments"]["seconds"] <= answered - published_from + 0.1
+    assert lag["invoices"] == {"messages": 0, "seconds": 0.0}
+    scraped = metrics(f"{ledger.url}/metrics")
+    assert sample(scraped, "projection_lag_messages", topic="payments") == 3
+    assert 1.0 <= sample(scraped, "projection_lag_seconds", topic="payments") <= time.time() - published_from + 0.1
+    ledger.system.start_projector("ledger")
+    report = ledger.wait_caught_up()
+    assert report["lag"]["payments"] == {"messages": 0, "seconds": 0.0}
+    assert balance(ledger, customer).json()["balance"] == -6000
+
+
+def test_projector_and_api_metrics_count_applied_and_rejected_events_per_type(ledger, publisher, kafka_bootstrap,
+                                                                             topic_prefix):
+    ledger.wait_caught_up()
+    projector_before, api_before = metrics(ledger.projector_metrics), metrics(f"{ledger.url}/metrics")
+    customer = events.customer_code()
+    assert publisher.publish("payments", [events.refund(customer, 10), events.refund(customer, 20)]).sent == 2
+    send_raw(kafka_bootstrap, f"{topic_prefix}payments",
+             [(customer.encode(), json.dumps(events.refund(customer, -5)).encode())])
+    ledger.wait_caught_up()
+    assert balance(ledger, customer).status_code == 200
+
+    def grew(before: dict, after: dict, name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    projector = wait_for(lambda: (m := metrics(ledger.projector_metrics))
+                         and grew(projector_before, m, "projector_events_rejected_total", type="payment.refunded") and m)
+    assert grew(projector_before, projector, "projector_events_applied_total", type="payment.refunded") == 2
+    assert grew(projector_before, projector, "projector_events_rejected_total", type="payment.refunded") == 1
+    assert grew(projector_before, projector, "projector_batch_duration_seconds_count") >= 1
+    lags = {labels: v for (name, labels), v in projector.items() if name == "projector_lag_messages"}
+    assert len(lags) == 9 and set(lags.values()) == {0.0}  # ledger: 3 topics x 3 partitions
+    live = rows(ledger.database_url, "SELECT active_schema FROM public.read_model_pointer")[0]["active_schema"]
+    assert sample(projector, "projector_read_model_schema", schema=live) == 1
+    api = metrics(f"{ledger.url}/metrics")
+    assert grew(api_before, api, "projection_events_applied_total", type="payment.refunded") == 2
+    assert grew(api_before, api, "projection_events_rejected_total", type="payment.refunded") == 1
+    assert grew(api_before, api, "http_requests_total", endpoint=BALANCE_ENDPOINT, method="GET", status="200") == 1
+    assert grew(api_before, api, "http_request_duration_seconds_count", endpoint=BALANCE_ENDPOINT, method="GET") == 1
+    assert sample(api, "service_ready") == 1
+
+
+def test_the_request_id_reaches_the_service_log(ledger):
+    request_id = f"ops-{uuid.uuid4().hex}"
+    answer = requests.get(f"{ledger.url}/internal/v1/customers/C-none/balance",
+                          params={"as_of": "2030-01-01", "serial_number": "SN-1"},
+                          headers={"X-Internal-Token": INTERNAL_TOKEN, "X-Request-ID": request_id}, timeout=10)
+    assert answer.status_code == 200 and answer.headers["X-Request-ID"] == request_id
+    log = ledger.system.log_dir / "ledger-api.log"
+    lines = wait_for(lambda: [json.loads(line) for line in log.read_text().splitlines() if request_id in line])
+    assert [(x["request_id"], x["path"], x["status"]) for x in lines] == [
+        (request_id, "/internal/v1/customers/C-none/balance", 200)]
+
+
+def deadletters(ledger: Service, *args: str) -> subprocess.CompletedProcess:
+    """Run the dead-letter CLI for the ledger service."""
+    return subprocess.run([sys.executable, "-m", "shared.deadletters", *args], cwd=ROOT, env=ledger.env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def listed(ledger: Service, *args: str) -> list[dict]:
+    result = deadletters(ledger, "list", "--service", "ledger", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_dead_letter_cli_lists_and_republishes_a_fixed_event_which_then_applies(ledger, kafka_bootstrap,
+                                                                                topic_prefix, tmp_path):
+    customer = events.customer_code()
+    broken = events.payment(customer, -700)
+    send_raw(kafka_bootstrap, f"{topic_prefix}payments", [(customer.encode(), json.dumps(broken).encode())])
+    ledger.wait_caught_up()
+    row = next(r for r in listed(ledger) if r["event_id"] == broken["id"])
+    assert (row["topic"], row["event_type"], row["republished_at"]) == ("payments", "payment.received", None)
+    assert "data.amount: Must be greater than or equal to 1" in row["reason"]
+    assert isinstance(row["partition"], int) and isinstance(row["offset"], int)
+    assert broken["id"] not in {r["event_id"] for r in listed(ledger, "--since", "2999-01-01T00:00:00+00:00")}
+    table = deadletters(ledger, "list", "--service", "ledger", "--pending").stdout
+    assert f"payments:{row['partition']}@{row['offset']}" in table and broken["id"] in table
+
+    original = deadletters(ledger, "republish", "--service", "ledger", "--id", str(row["id"]))
+    assert original.returncode == 1 and "still invalid, not sent" in original.stderr
+    fixed = tmp_path / "fixed.json"
+    fixed.write_text(json.dumps({**broken, "data": {**broken["data"], "amount": 700}}, indent=2))
+    sent = deadletters(ledger, "republish", "--service", "ledger", "--id", str(row["id"]), "--file", str(fixed))
+    assert sent.returncode == 0, sent.stderr
+    assert wait_for(lambda: balance(ledger, customer).json()["balance"] == -700)
+    again = next(r for r in listed(ledger) if r["id"] == row["id"])
+    assert again["republished_at"] is not None
+    twice = deadletters(ledger, "republish", "--service", "ledger", "--id", str(row["id"]), "--file", str(fixed))
+    assert twice.returncode == 1 and "was republished at" in twice.stderr
+
+
+def test_a_projector_waits_while_the_read_model_belongs_to_another_projection_version(ledger, publisher):
+    ledger.wait_caught_up()
+    pointer = "UPDATE public.read_model_pointer SET version = %(v)s RETURNING version"
+    assert rows(ledger.database_url, pointer, {"v": 2}) == [{"version": 2}]  # as a rebuild by newer code does
+    assert wait_for(lambda: sample(metrics(ledger.projector_metrics), "projector_waiting") == 1)
+    customer = events.customer_code()
+    assert publisher.publish("payments", [events.payment(customer, 400)]).sent == 1
+    time.sleep(2)
+    assert ledger.ready()["lag"]["payments"]["messages"] == 1  # version 1 writes nothing into a version 2 model
+    assert balance(ledger, customer).json()["balance"] == 0
+    assert rows(ledger.database_url, pointer, {"v": 1}) == [{"version": 1}]
+    assert wait_for(lambda: balance(ledger, customer).json()["balance"] == -400)
+    assert sample(metrics(ledger.projector_metrics), "projector_waiting") == 0
+
+
+def ledger_load(customers: list[str]) -> dict[str, list[dict]]:
+    """Invoices, payments, a cancellation and license codes for some customers."""
+    load: dict[str, list[dict]] = {"invoices": [], "payments": [], "license-codes": []}
+    for n, customer in enumerate(customers):
+        number = f"SZ-{uuid.uuid4().hex[:8]}"
+        load["invoices"] += [domain.invoice(customer, number, date(2026, 1, 10), 12_700 * (n + 1)),
+                             domain.invoice(customer, f"{number}-2", date(2026, 2, 10), 5_000)]
+        load["invoices"].append(domain.cancellation(customer, f"{number}-2", date(2026, 2, 12)))
+        load["payments"] += [domain.paid(customer, 10_000, date(2026, 1, 20), reference=number)]
+        load["license-codes"].append(domain.codes(customer, "SN-1", date(2026, 1, 1), date(2026, 12, 31)))
+    return load
+
+
+def snapshot(dsn: str, schema: str) -> dict[str, list]:
+    """A read model's tables as sorted rows (without arrival numbers and timestamps of the bookkeeping)."""
+    found: dict[str, list] = {}
+    for table, key in LEDGER_TABLES.items():
+        data = rows(dsn, f'SELECT * FROM "{schema}".{table} ORDER BY {key}')
+        found[table] = [{k: v for k, v in r.items() if k != "arrival"} for r in data]
+    found["applied_events"] = rows(dsn, f'SELECT * FROM "{schema}".applied_events ORDER BY event_id')
+    found["projection_counters"] = rows(dsn, f'SELECT * FROM "{schema}".projection_counters ORDER BY event_type')
+    found["projector_offsets"] = rows(dsn, f'SELECT topic, partition, next_offset FROM "{schema}".projector_offsets '
+                                           "ORDER BY topic, partition")
+    found["rejected_events"] = rows(dsn, f'SELECT topic, partition, "offset", event_id, reason FROM '
+                                         f'"{schema}".rejected_events ORDER BY topic, partition, "offset"')
+    return found
+
+
+class Traffic:
+    """Queries the API in a loop (and publishes new payments) until stopped; records every answer."""
+
+    def __init__(self, ledger: Service, publisher: Publisher, customers: list[str]) -> None:
+        self.ledger, self.publisher, self.customers = ledger, publisher, customers
+        self.answers: list[tuple[str, int, int | None]] = []
+        self.late: list[dict] = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._query), threading.Thread(target=self._publish)]
+
+    def __enter__(self) -> Traffic:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def _query(self) -> None:
+        with requests.Session() as session:
+            while not self.stop.is_set():
+                for customer in self.customers:
+                    answer = balance(self.ledger, customer, session)
+                    self.answers.append((customer, answer.status_code, answer.json().get("balance")))
+
+    def _publish(self) -> None:
+        while not self.stop.wait(0.05):
+            event = events.payment(events.customer_code(), 100)
+            assert self.publisher.publish("payments", [event]).sent == 1
+            self.late.append(event)
+
+
+def test_rebuild_while_serving_ends_equal_to_a_plain_rebuild_without_a_failed_query(ledger, publisher, make_database,
+                                                                                   kafka_bootstrap, topic_prefix):
+    customers = [events.customer_code() for _ in range(20)]
+    for topic, batch in ledger_load(customers).items():
+        assert publisher.publish(topic, batch).sent == len(batch)
+    send_raw(kafka_bootstrap, f"{topic_prefix}invoices", [(customers[0].encode(), b"{not json")])
+    ledger.wait_caught_up()
+    expected = {c: balance(ledger, c).json()["balance"] for c in customers}
+    assert expected[customers[0]] == 12_700 - 10_000
+    old = rows(ledger.database_url, "SELECT active_schema FROM public.read_model_pointer")[0]["active_schema"]
+    rows(ledger.database_url, f'UPDATE "{old}".rejected_events SET republished_at = now() '
+                              f'WHERE id = (SELECT max(id) FROM "{old}".rejected_events) RETURNING id')
+    marked = rows(ledger.database_url, f'SELECT topic, partition, "offset" FROM "{old}".rejected_events '
+                                       "WHERE republished_at IS NOT NULL ORDER BY 1, 2, 3")
+
+    started = time.monotonic()
+    with Traffic(ledger, publisher, customers) as traffic:
+        result = ledger.run_projector("--rebuild-shadow", "--grace-seconds", "2")
+    seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = ledger.wait_caught_up()
+
+    assert len(traffic.answers) >= 100 and len(traffic.late) >= 10
+    assert [a for a in traffic.answers if a[1] != 200] == []
+    assert [a for a in traffic.answers if a[2] != expected[a[0]]] == []  # never a half-built read model
+    pointer = rows(ledger.database_url, "SELECT active_schema, previous_schema FROM public.read_model_pointer")[0]
+    new = pointer["active_schema"]
+    assert new.startswith("readmodel_") and pointer["previous_schema"] == old
+    assert rows(ledger.database_url, "SELECT count(*) AS n FROM pg_namespace WHERE nspname = %(s)s",
+                {"s": old}) == [{"n": 0}]
+    assert wait_for(lambda: sample(metrics(ledger.projector_metrics), "projector_read_model_schema", schema=new) == 1)
+    assert all(balance(ledger, e["subject"]).json()["balance"] == -100 for e in traffic.late[-3:])
+    assert rows(ledger.database_url, f'SELECT topic, partition, "offset" FROM "{new}".rejected_events '
+                                     "WHERE republished_at IS NOT NULL ORDER BY 1, 2, 3") == marked
+
+    plain = make_database("ops_plain")
+    env = {**ledger.env, "LEDGER_DATABASE_URL": plain, "CONSUMER_GROUP": f"ops-plain-{uuid.uuid4().hex[:6]}",
+           "PROJECTOR_METRICS_PORT": ""}
+    result = ledger.run_projector("--rebuild", "--until-caught-up", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert snapshot(ledger.database_url, new) == snapshot(plain, "readmodel")
+    total = sum(r["next_offset"] for r in rows(plain, "SELECT next_offset FROM projector_offsets"))
+    print(f"\nshadow rebuild of {total} messages while serving {len(traffic.answers)} queries: {seconds:.1f}s "
+          f"(incl. 2 s grace); lag after: {report['lag']}")
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (the prometheus package) is not installed")
+def test_prometheus_config_is_valid_and_the_alert_rules_fire_as_documented():
+    for command in (["check", "config", "prometheus.yml"], ["test", "rules", "alerts_test.yml"]):
+        result = subprocess.run(["promtool", *command], cwd=ROOT / "ops" / "prometheus", capture_output=True,
+                                text=True, timeout=60)
+        assert (result.returncode, "SUCCESS" in result.stdout) == (0, True), result.stdout + result.stderr

@@ -1,0 +1,80 @@
+"""Fixtures of the fault scenarios: fresh topics per test, databases, the local stack's fault switches,
+and a summary of what each scenario measured (printed at the end of the run, kept for docs/reliability.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.admin import create_topics, delete_topics
+from tests.support.faults import local_stack_problem, run_dir
+
+SOAK = os.environ.get("RELIABILITY_SOAK") == "1"
+RESULTS: list[dict] = []
+
+
+@pytest.fixture
+def fresh_topics(kafka_bootstrap: str) -> Iterator[str]:
+    """A topic prefix of this test alone, every catalog and dead-letter topic created (3 partitions)."""
+    prefix = f"r{uuid.uuid4().hex[:8]}."
+    create_topics(kafka_bootstrap, partitions=3, prefix=prefix)
+    yield prefix
+    delete_topics(kafka_bootstrap, prefix)
+
+
+@pytest.fixture
+def new_database(make_database):
+    """new_database(name) -> URL of a fresh, empty database (dropped at the end of the run)."""
+    return lambda name: make_database(f"{name}_{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture
+def local_stack(kafka_bootstrap: str, database_url: str) -> None:
+    """The broker and the cluster are the local stack's, which these tests may kill and start again."""
+    problem = local_stack_problem(kafka_bootstrap, database_url)
+    if problem:
+        pytest.skip(f"fault injection needs the local stack (scripts/infra.sh): {problem}")
+
+
+@pytest.fixture
+def logs(request: pytest.FixtureRequest) -> Path:
+    """A folder for the projector logs of one test: .run/test-logs/<test>/ (emptied first, kept afterwards)."""
+    folder = run_dir() / "test-logs" / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest):
+    """record(**figures): what the scenario measured, printed in the run's summary."""
+    started = time.monotonic()
+
+    def add(**figures: object) -> None:
+        RESULTS.append({"test": request.node.name, "seconds": round(time.monotonic() - started, 1), **figures})
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
+    """Print the figures of the fault scenarios, and keep them in .run/reliability-results.jsonl."""
+    if not RESULTS:
+        return
+    terminalreporter.section("reliability figures")
+    for row in RESULTS:
+        terminalreporter.write_line(json.dumps(row, ensure_ascii=False, default=str))
+    out = run_dir() / "reliability-results.jsonl"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "a", encoding="utf-8") as handle:
+            for row in RESULTS:
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    except OSError:
+        pass

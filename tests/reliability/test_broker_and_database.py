@@ -1,0 +1,188 @@
+"""The Kafka broker killed (kill -9) and PostgreSQL stopped hard (pg_ctl -m immediate) under load.
+
+Two projectors consume the same topics meanwhile: the ledger's real projector, and the counting test
+projection, whose handlers are deliberately not idempotent (a payment applied twice doubles a total).
+Pass: both keep running through the fault, catch up after it, every acknowledged event is applied
+exactly once (counting totals = sums by hand), and the ledger equals its hand oracle and a clean rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from shared.publish import Publisher
+from tests.support import faults, ledger
+from tests.support.procs import projector_env, rows, wait_for
+
+pytestmark = [pytest.mark.usefixtures("local_stack"), pytest.mark.slow]
+EVENTS = 20_000
+DOWN_S = 3.0
+
+
+class Consumers:
+    """A ledger projector and a counting projector on fresh databases, running until stopped."""
+
+    def __init__(self, bootstrap: str, prefix: str, new_database, logs: Path) -> None:  # noqa: ANN001
+        self.ledger_dsn, self.counting_dsn, self.logs = new_database("ledger"), new_database("count"), logs
+        tag = uuid.uuid4().hex[:6]
+        self.ledger_env = ledger.ledger_env(self.ledger_dsn, prefix, f"ledger-{tag}", PROJECTOR_BATCH_SIZE="200")
+        self.counting_env = projector_env(self.counting_dsn, prefix, f"count-{tag}", PROJECTOR_BATCH_SIZE="200",
+                                          LOG_LEVEL="INFO")
+        self.procs = [ledger.start_projector(self.ledger_env, log=logs / "ledger.log"),
+                      ledger.start_projector(self.counting_env, log=logs / "counting.log",
+                                             module="tests.support.counting")]
+
+    def alive(self) -> bool:
+        return all(p.poll() is None for p in self.procs)
+
+    def wait_caught_up(self, load: ledger.Load, timeout: float = 240) -> None:
+        """Until both have consumed every message of the load (the topics hold nothing else)."""
+        payments = len(load.events["payments"])
+        wait_for(lambda: ledger.progress(self.ledger_dsn) >= load.count
+                 and ledger.progress(self.counting_dsn) >= payments or not self.alive(), timeout=timeout)
+        assert self.alive(), f"a projector died: {self.tails()}"
+
+    def stop(self) -> list[int]:
+        """SIGTERM both; their exit codes."""
+        for proc in self.procs:
+            ledger.stop(proc)
+        return [p.returncode for p in self.procs]
+
+    def tails(self) -> str:
+        return "\n".join(f.read_text(errors="replace")[-2000:] for f in self.logs.glob("*.log"))
+
+
+def check_applied_once(load: ledger.Load, consumers: Consumers, bootstrap: str, prefix: str, new_database,  # noqa: ANN001
+                       logs: Path) -> dict:
+    """Counting totals = payments by hand; ledger = hand oracle = clean rebuild. Returns figures."""
+    totals = {r["customer_code"]: (r["total"], r["events"])
+              for r in rows(consumers.counting_dsn, "SELECT customer_code, total, events FROM paid")}
+    assert totals == load.payments_by_customer()
+    found = ledger.snapshot(consumers.ledger_dsn)
+    assert ledger.as_expected(load, consumers.ledger_dsn) == ledger.expected_rows(load)
+    assert len(found["applied_events"]) == len(load.ids)
+    clean_dsn = new_database("clean")
+    ledger.run_until_caught_up(ledger.ledger_env(clean_dsn, prefix, f"clean-{uuid.uuid4().hex[:6]}"),
+                               log=logs / "clean.log")
+    clean = ledger.snapshot(clean_dsn)
+    assert found == clean, ledger.diff(found, clean)
+    return {"applied": len(found["applied_events"]), "payments_applied": sum(n for _, n in totals.values())}
+
+
+def test_broker_killed_during_consumption(kafka_bootstrap, fresh_topics, new_database, logs, record):
+    load = ledger.make_load(EVENTS, customers=300, seed=31)
+    first, second = load.split()
+    assert ledger.publish_load(kafka_bootstrap, fresh_topics, first) == first.count
+    consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs)
+    try:
+        at_kill = wait_for(lambda: (n := ledger.progress(consumers.ledger_dsn)) >= first.count // 4 and n,
+                           timeout=120, interval=0.02)
+        with faults.broker_killed(kafka_bootstrap) as broker:
+            time.sleep(DOWN_S)
+            assert consumers.alive(), consumers.tails()
+        # The second half reaches the topics only through the restarted broker: consumption must resume.
+        assert ledger.publish_load(kafka_bootstrap, fresh_topics, second) == second.count
+        restarted = time.monotonic()
+        consumers.wait_caught_up(load)
+        resumed_s = time.monotonic() - restarted
+    finally:
+        codes = consumers.stop()
+    assert codes == [0, 0], consumers.tails()
+    assert at_kill < first.count
+    figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
+    record(events=load.count, consumed_at_kill=at_kill, broker_down_s=DOWN_S, broker_restart_s=broker["restart_s"],
+           second_half_applied_within_s=round(resumed_s, 1), **figures)
+
+
+def publish_until_acknowledged(bootstrap: str, prefix: str, load: ledger.Load, stats: dict, chunk: int = 250) -> int:
+    """An internal system publishing: every chunk is sent (acks=all, the producer retrying) until the broker
+    acknowledges it; a chunk whose send failed is sent again whole, with the same ids."""
+    publisher = Publisher(bootstrap, prefix)
+    try:
+        for topic, events in load.events.items():
+            for start in range(0, len(events), chunk):
+                stats["acknowledged"] += _send_chunk(publisher, topic, events[start:start + chunk], stats)
+    finally:
+        publisher.close()
+    return stats["acknowledged"]
+
+
+def _send_chunk(publisher: Publisher, topic: str, events: list[dict], stats: dict) -> int:
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            report = publisher.publish(topic, events)
+            assert report.refused == []
+            return report.sent
+        except Exception as exc:  # noqa: BLE001 - not acknowledged: the same chunk goes again
+            stats["failed_sends"] += 1
+            stats["errors"].add(type(exc).__name__)
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_broker_killed_during_publishing(kafka_bootstrap, fresh_topics, new_database, logs, record):
+    load = ledger.make_load(EVENTS, customers=300, seed=32)
+    consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs)
+    stats: dict = {"acknowledged": 0, "failed_sends": 0, "errors": set()}
+    publishing = ledger.Background(publish_until_acknowledged, kafka_bootstrap, fresh_topics, load, stats)
+    try:
+        publishing.start()
+        wait_for(lambda: stats["acknowledged"] >= load.count // 3, timeout=120, interval=0.02)
+        with faults.broker_killed(kafka_bootstrap) as broker:
+            at_kill = stats["acknowledged"]
+            time.sleep(DOWN_S)
+        acknowledged = publishing.join(timeout=400)
+        consumers.wait_caught_up(load)
+    finally:
+        codes = consumers.stop()
+    assert codes == [0, 0], consumers.tails()
+    assert acknowledged == load.count and at_kill < load.count
+    figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
+    offsets = ledger.snapshot(consumers.ledger_dsn)["projector_offsets"]
+    record(events=load.count, acknowledged_at_kill=at_kill, broker_restart_s=broker["restart_s"], failed_sends=stats["failed_sends"],
+           errors=sorted(stats["errors"]), messages_on_topics=sum(r["next_offset"] for r in offsets), **figures)
+
+
+def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fresh_topics, new_database, logs,
+                                             record):
+    load = ledger.make_load(EVENTS, customers=300, seed=41)
+    assert ledger.publish_load(kafka_bootstrap, fresh_topics, load) == load.count
+    consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs)
+    down_s = 6.0
+    try:
+        wait_for(lambda: ledger.progress(consumers.ledger_dsn) >= load.count // 3, timeout=120, interval=0.05)
+        with faults.postgres_stopped(database_url) as postgres:
+            time.sleep(down_s)
+            assert consumers.alive(), consumers.tails()
+        restarted = time.monotonic()
+        consumers.wait_caught_up(load)
+        resumed_s = time.monotonic() - restarted
+    finally:
+        codes = consumers.stop()
+    assert codes == [0, 0], consumers.tails()
+    delays = retry_delays(logs / "ledger.log")
+    assert len(delays) >= 3 and delays[:3] == sorted(delays[:3]) and delays[0] < delays[2], delays
+    figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
+    record(events=load.count, postgres_down_s=down_s, postgres_restart_s=postgres["restart_s"], ledger_retry_delays_s=delays,
+           counting_retries=len(retry_delays(logs / "counting.log")),
+           caught_up_after_restart_s=round(resumed_s, 1), **figures)
+
+
+def retry_delays(log: Path) -> list[float]:
+    """The back-off delays a projector logged while the database was away, in order."""
+    delays = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            message = json.loads(line)["msg"]
+        except (ValueError, KeyError):
+            continue
+        if "retrying in " in message:
+            delays.append(float(message.rsplit("retrying in ", 1)[1].rstrip("s")))
+    return delays

@@ -1,0 +1,58 @@
+"""Whole-system fixtures shared by tests/e2e, tests/reliability and tests/security (a pytest plugin).
+
+The system (four services, API + projector each, and the gateway) is started once per session, on the
+first test that needs it, and stopped at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from shared.publish import Publisher
+from tests.support.system import System, start_system
+
+
+@pytest.fixture(scope="session")
+def system(kafka_bootstrap, topic_prefix, make_database, run_id, tmp_path_factory) -> Iterator[System]:
+    """Four services (API + projector each) and the gateway, as real processes."""
+    log_dir = tmp_path_factory.mktemp("system-logs")
+    running = start_system(kafka_bootstrap, topic_prefix, make_database, log_dir, run_id)
+    yield running
+    running.shutdown()
+    if os.environ.get("KEEP_E2E_LOGS"):
+        print(f"e2e logs in {log_dir}")
+
+
+@pytest.fixture(scope="session")
+def publish(kafka_bootstrap, topic_prefix, system) -> Iterator:
+    """publish(topic, events) through the validating publisher, then wait for the projections."""
+    publisher = Publisher(kafka_bootstrap, topic_prefix)
+
+    def send(topic: str, events: list[dict], wait: bool = True) -> None:
+        report = publisher.publish(topic, events)
+        assert report.refused == [], report.refused
+        if wait:
+            system.wait_caught_up()
+
+    yield send
+    publisher.close()
+
+
+@pytest.fixture(scope="session")
+def gateway(system) -> str:
+    """Base URL of the gateway."""
+    return system.gateway
+
+
+def login(gateway: str, customer: str, serial: str, password: str | None = None) -> dict[str, str]:
+    """Log in and return the Authorization header."""
+    body = {"customer_code": customer, "serial_number": serial}
+    if password is not None:
+        body["password"] = password
+    response = requests.post(f"{gateway}/api/v1/sessions", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
