@@ -156,3 +156,19 @@ def _kafka_version() -> str:
     pom = ROOT / "scripts" / "kafka" / "pom.xml"
     match = re.search(r"<kafka.version>(.*?)</kafka.version>", pom.read_text()) if pom.exists() else None
     return match.group(1) if match else "unknown"
+
+
+OUTAGE_SIGNS = ("Connection refused", "Connection lost", "ECONNREFUSED", "server closed the connection")
+
+
+def outages(log_dir: Path) -> list[str]:
+    """First moments Kafka or PostgreSQL went away, per process log: other users restarting the shared broker
+    or database; figures measured across such a moment are not the system's own."""
+    seen = []
+    for log in sorted(log_dir.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if any(sign in line for sign in OUTAGE_SIGNS):
+                stamp = line.split('"ts": "', 1)[-1][:23] if '"ts": "' in line else "?"
+                seen.append(f"{log.stem} at {stamp}")
+                break
+    return seen

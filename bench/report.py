@@ -21,7 +21,7 @@ def projection_rows(results: dict) -> list[str]:
         for service, p in result["projection"].items():
             rows.append(f"| {size} | {service} | {p['events']:,} | {p['rate']:,.0f} | {p['rates']} | "
                         f"{p['wall_rate']:,.0f} | {p['bare']:,.0f} | {p['ratio']:.2f} | {_ok(p['rate'] >= 10_000)} | "
-                        f"{_ok(p['ratio'] >= 0.5)} | {p['rejected']} |")
+                        f"{_ok(p['ratio'] >= 0.5)} | {p['rejected']} |" + (" broker lost during a run" if p.get("disturbed") else ""))
     return rows
 
 
@@ -84,6 +84,11 @@ def render(results: dict, args: argparse.Namespace, info: dict) -> str:
                   "(`PROJECTOR_POLL_TIMEOUT_MS`) 200 ms, the default."]
     lines += ["", "### 3-4. Queries through the gateway, 32 concurrent clients (wrk), and growth small → large", ""]
     lines += query_rows(results)
+    for size in ("small", "large"):
+        if results[size].get("outages"):
+            lines += ["", f"Kafka or PostgreSQL went away during the {size} run (restarted by another user of the "
+                          f"machine); errors and tail latencies around then are not the system's own: "
+                          + ", ".join(results[size]["outages"])]
     lines += ["", "### 5. Memory", ""] + memory_rows(results)
     lines += ["", "### Query plans (large data set, one active customer)", ""]
     for label, plan in large["plans"].items():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import freshness, load, plans, report
 from bench.dataset import DataSet, cached
-from bench.infra import ROOT, Scope, machine, start_system
+from bench.infra import ROOT, Scope, machine, outages, start_system
 from bench.throughput import SERVICE_TOPICS, bare_consume, publish, rebuild_retrying, rejected
 from shared.timeutil import today_budapest
 
@@ -55,7 +55,7 @@ def projection(scope: Scope, repeat: int) -> dict[str, dict]:
             result = rebuild_retrying(scope, service, str(attempt))
             runs.append((result, bare_events / bare_s))
             print(f"  {service} #{attempt + 1}: {result.rate:,.0f} ev/s ({result.wall_rate:,.0f} with start-up), "
-                  f"bare {bare_events / bare_s:,.0f} ev/s, "
+                  f"bare {bare_events / bare_s:,.0f} ev/s, {'BROKER LOST DURING RUN, ' if result.disturbed else ''}"
                   f"peak {result.peak_rss_mb:.0f} MB", flush=True)
         out[service] = {
             "events": runs[0][0].events,
@@ -65,6 +65,7 @@ def projection(scope: Scope, repeat: int) -> dict[str, dict]:
             "ratio": statistics.median(r.rate / b for r, b in runs),
             "rates": [round(r.rate) for r, _ in runs],
             "peak_rss_mb": max(r.peak_rss_mb for r, _ in runs),
+            "disturbed": sum(r.disturbed for r, _ in runs),
             "rejected": rejected(scope, service),
         }
     return out
@@ -93,6 +94,9 @@ def one_size(data: DataSet, args: argparse.Namespace, bootstrap: str, server: st
             print(f"  {name}: {figures['rps']:.0f} req/s p50 {figures['p50']:.1f} ms p99 {figures['p99']:.1f} ms "
                   f"errors {figures['errors']}", flush=True)
         result["memory"] = system.peak_memory()
+        result["outages"] = outages(system.log_dir)
+        if result["outages"]:
+            print(f"  broker/database lost during the run: {result['outages']}", flush=True)
         sample = logins[0]
         urls = {s: scope.database(s) for s in SERVICE_TOPICS}
         result["plans"] = plans.explain(urls, sample["customer_code"], sample["serial_number"], today)

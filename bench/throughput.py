@@ -95,6 +95,7 @@ class Rebuild:
     seconds: float
     wall: float
     peak_rss_mb: float
+    disturbed: bool = False
 
     @property
     def rate(self) -> float:
@@ -105,14 +106,17 @@ class Rebuild:
         return self.events / self.wall
 
 
-def _consuming_seconds(log: Path) -> float:
-    """Seconds from the last partition assignment to the last applied batch, from the projector's JSON log."""
+def _consuming_seconds(log: Path) -> tuple[float, bool]:
+    """Seconds from the partitions' assignment to the last applied batch, from the projector's JSON log;
+    and whether the broker was lost meanwhile (another user restarting it: the figure is not comparable)."""
     assigned = last = None
+    disturbed = False
     for line in log.read_text().splitlines():
         try:
             entry = json.loads(line)
         except ValueError:
             continue
+        disturbed = disturbed or "Connection lost" in entry.get("msg", "")
         stamp = datetime.fromisoformat(entry.get("ts", "").replace("Z", "+00:00")) if entry.get("ts") else None
         if entry.get("msg", "").startswith("assigned [(") and last is None:
             assigned = stamp
@@ -120,7 +124,7 @@ def _consuming_seconds(log: Path) -> float:
             last = stamp
     if assigned is None or last is None:
         raise RuntimeError(f"no assignment or batch in {log}")
-    return max((last - assigned).total_seconds(), 0.001)
+    return max((last - assigned).total_seconds(), 0.001), disturbed
 
 
 def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Rebuild:
@@ -150,7 +154,8 @@ def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Re
         wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{service} projector failed ({proc.returncode}); see {path}")
-    return Rebuild(service, events, _consuming_seconds(path), wall, peak)
+    seconds, disturbed = _consuming_seconds(path)
+    return Rebuild(service, events, seconds, wall, peak, disturbed)
 
 
 def rebuild_retrying(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Rebuild:

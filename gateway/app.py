@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -90,8 +91,17 @@ def register_http_guards(app: Flask) -> None:
 
     @app.before_request
     def _body_limit() -> None:
-        if (request.content_length or 0) > app.config["MAX_BODY_BYTES"]:
-            raise RequestEntityTooLarge(f"The body may be at most {app.config['MAX_BODY_BYTES']} bytes.")
+        limit = app.config["MAX_BODY_BYTES"]
+        if (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+        if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            # werkzeug silently cuts a body without Content-Length at MAX_CONTENT_LENGTH (then "not valid
+            # JSON"); read it here instead: over the limit is a 413, under it a body of known length.
+            body = request.environ["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                raise RequestEntityTooLarge(f"The body may be at most {limit} bytes.")
+            request.environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+            request.environ.pop("HTTP_TRANSFER_ENCODING", None)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -43,6 +43,12 @@ class ProblemParser(FlaskParser):
             400, "Invalid request", "One or more request parameters are invalid.", errors=_by_field(error.messages)
         )
 
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as error:  # nested deeper than the decoder goes: not a body anyone sends
+            self._handle_invalid_json_error(error, req)
+
     def _handle_invalid_json_error(self, error: Exception, req: Any, *args: Any, **kwargs: Any) -> NoReturn:
         raise ProblemError(
             400, "Invalid request", "The body is not valid JSON.", errors={"body": ["Invalid JSON body."]}

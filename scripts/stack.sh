@@ -82,6 +82,7 @@ banner() {
 
 The customer portal is running.
   Gateway (public API):   http://127.0.0.1:$GATEWAY_PORT/api/v1   (OpenAPI: /api/v1/openapi.json)
+  Web portal:             http://127.0.0.1:$GATEWAY_PORT/
   System health:          http://127.0.0.1:$GATEWAY_PORT/health
 MSG
   for s in "${SERVICES[@]}"; do

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +19,19 @@ from shared import db, readmodel
 from shared.health import register_health
 from shared.observability import register_request_logging
 from shared.problems import ProblemError, register_problem_handlers
+from shared.schemas.base import CODE_MESSAGE, CODE_REGEX
 
-__all__ = ["ProblemError", "parse_query", "parse_json", "db_connection", "create_service_app"]
+__all__ = ["ProblemError", "require_customer_code", "parse_query", "parse_json", "db_connection", "create_service_app"]
+
+
+CUSTOMER_CODE = re.compile(CODE_REGEX)
+
+
+def require_customer_code(customer_code: str) -> str:
+    """The customer code of a path, or a 400 naming it when it breaks the contract's alphabet."""
+    if not CUSTOMER_CODE.match(customer_code):
+        raise ProblemError(400, "Invalid customer code", errors={"customer_code": [CODE_MESSAGE]})
+    return customer_code
 
 
 def parse_query(schema: Schema) -> dict[str, Any]:

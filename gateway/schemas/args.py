@@ -31,15 +31,28 @@ class QueryArgs(Schema):
         unknown = EXCLUDE
 
 
+def storable_text(value: str) -> None:
+    """Refuse text that no code, serial or password contains and PostgreSQL cannot hold: NUL, lone surrogates."""
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text.") from None
+
+
 class LoginRequest(Schema):
     """Login body: customer code, serial number, and the password if the customer has one."""
 
     class Meta:
         unknown = EXCLUDE
 
-    customer_code = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH))
-    serial_number = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH))
-    password = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_CREDENTIAL_LENGTH))
+    customer_code = fields.String(
+        required=True, validate=[validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH), storable_text])
+    serial_number = fields.String(
+        required=True, validate=[validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH), storable_text])
+    password = fields.String(
+        load_default=None, allow_none=True, validate=[validate.Length(max=MAX_CREDENTIAL_LENGTH), storable_text])
 
 
 class BalanceArgs(QueryArgs):
@@ -67,7 +80,8 @@ class SupportCallsArgs(QueryArgs):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     date_from = StrictDate(data_key="from", metadata={"description": "Earliest `opened_at` Budapest date."})
     date_to = StrictDate(data_key="to", metadata={"description": "Latest `opened_at` Budapest date."})
-    q = fields.String(validate=validate.Length(max=MAX_QUERY_LENGTH), metadata={"description": "Text in subject."})
+    q = fields.String(validate=[validate.Length(max=MAX_QUERY_LENGTH), storable_text],
+                      metadata={"description": "Text in subject."})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     format = fields.String(

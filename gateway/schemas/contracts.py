@@ -41,6 +41,7 @@ class AnnexContract(Schema):
 class ContractAnnex(Schema):
     """The contract annex as of a date."""
 
+    customer_code = fields.String()
     as_of = fields.Date()
     customer = fields.Nested(AnnexCustomer)
     contracts = fields.List(fields.Nested(AnnexContract))

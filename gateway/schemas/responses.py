@@ -24,7 +24,7 @@ class LicenseCodes(Schema):
     """Rental and internet codes of the session's serial number."""
 
     serial_number = fields.String()
-    rental_code = fields.String()
+    rental_code = fields.String(allow_none=True, metadata={"description": "Null for purchased programs."})
     internet_code = fields.String()
     valid_from = fields.Date()
     valid_until = fields.Date()

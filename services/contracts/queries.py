@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.contracts import rules
+from shared.jsonready import json_ready
 
 DISCREPANCY_NOTE = (
     "If anything in this annex is not as agreed, please report it to our contract administration "
@@ -69,16 +70,6 @@ def _customer_facts(conn: psycopg.Connection, customer_code: str, as_of: date) -
     return CustomerFacts(**loaded)
 
 
-def _json_ready(value: Any) -> Any:
-    """Dates as 'YYYY-MM-DD', recursively through dicts and lists."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_ready(item) for item in value]
-    return value
-
 
 def contract_annex(conn: psycopg.Connection, customer_code: str, as_of: date) -> dict[str, Any] | None:
     """The contract annex as of a date; None when no contract was signed on or before it."""
@@ -91,7 +82,7 @@ def contract_annex(conn: psycopg.Connection, customer_code: str, as_of: date) ->
         for contract in facts.contracts_in_force(as_of)
     ]
     annex = {"customer_code": customer_code, "as_of": as_of, "customer": customer, "contracts": contracts}
-    return _json_ready({**annex, "discrepancy_note": DISCREPANCY_NOTE})
+    return json_ready({**annex, "discrepancy_note": DISCREPANCY_NOTE})
 
 
 def _price_lists_up_to(conn: psycopg.Connection, day: date) -> list[dict[str, Any]]:
@@ -115,7 +106,7 @@ def expected_fee(conn: psycopg.Connection, customer_code: str, as_of: date) -> d
         rules.contract_fee(contract, facts.items_in_force(contract["contract_id"], as_of), price_lists, as_of)
         for contract in in_force
     ]
-    return _json_ready({"customer_code": customer_code, "as_of": as_of, "contracts": contracts})
+    return json_ready({"customer_code": customer_code, "as_of": as_of, "contracts": contracts})
 
 
 def _current_password_hash(conn: psycopg.Connection, customer_code: str) -> str | None:

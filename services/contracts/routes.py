@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -10,13 +9,10 @@ import flask
 from marshmallow import EXCLUDE, Schema, fields
 
 from services.contracts import queries
-from shared.web import ProblemError, db_connection, parse_json, parse_query
+from shared.web import ProblemError, db_connection, parse_json, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("contracts", __name__, url_prefix="/internal/v1")
 
-# Customer codes as events.md defines them.
-CODE_PATTERN = re.compile(r"\A[A-Za-z0-9_/\-]{1,32}\Z")
-CODE_ERROR = "Must be 1-32 characters of A-Z a-z 0-9 - _ /."
 
 
 class AsOfArgs(Schema):
@@ -42,8 +38,7 @@ class CredentialsCheck(Schema):
 
 def _as_of(customer_code: str) -> date:
     """The `as_of` query argument, after checking the customer code in the path."""
-    if not CODE_PATTERN.match(customer_code):
-        raise ProblemError(400, "Invalid customer code", errors={"customer_code": [CODE_ERROR]})
+    require_customer_code(customer_code)
     return parse_query(AsOfArgs())["as_of"]
 
 
@@ -75,5 +70,7 @@ def contract_annex(customer_code: str) -> dict[str, Any]:
 def expected_fee(customer_code: str) -> dict[str, Any]:
     """The customer's expected annual support fee per contract as of a date."""
     as_of = _as_of(customer_code)
+    if as_of.year == date.max.year:  # the next anniversary may fall in year 10000, which no date can hold
+        raise ProblemError(400, "Invalid request", errors={"as_of": ["Must be before 9999-01-01."]})
     with db_connection() as conn:
         return _found(queries.expected_fee(conn, customer_code, as_of), customer_code)

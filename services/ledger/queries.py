@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from services.ledger import rules
+from shared.jsonready import json_ready
 
 INVOICES = """
 SELECT i.invoice_number, i.issued_on, i.due_on, i.description, i.gross_amount, c.cancelled_on
@@ -37,16 +38,6 @@ def _fetch(conn: psycopg.Connection, query: str, params: dict[str, Any], fact: t
     return [fact(**row) for row in conn.execute(query, params).fetchall()]
 
 
-def _json_ready(value: Any) -> Any:
-    """Dates as 'YYYY-MM-DD', recursively through dicts and lists."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_ready(item) for item in value]
-    return value
-
 
 def balance(conn: psycopg.Connection, customer_code: str, serial_number: str, as_of: date) -> dict[str, Any]:
     """Query 1: balance, status, overdue amount, settlement-sheet entries and license codes."""
@@ -60,4 +51,4 @@ def balance(conn: psycopg.Connection, customer_code: str, serial_number: str, as
         as_of=as_of,
     )
     header = {"customer_code": customer_code, "as_of": as_of, "currency": "HUF"}
-    return _json_ready(header | statement)
+    return json_ready(header | statement)

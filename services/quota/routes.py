@@ -8,7 +8,7 @@ import flask
 from marshmallow import EXCLUDE, Schema, fields
 
 from services.quota.queries import quota_statement
-from shared.web import ProblemError, db_connection, parse_query
+from shared.web import ProblemError, db_connection, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("quota", __name__, url_prefix="/internal/v1")
 
@@ -25,6 +25,7 @@ class QuotaQuery(Schema):
 @blueprint.get("/customers/<path:code>/quota")
 def quota(code: str) -> dict[str, Any]:
     """The customer's minute quota statement on `settlement_date`."""
+    require_customer_code(code)
     settlement_date = parse_query(QuotaQuery())["settlement_date"]
     with db_connection() as conn:
         statement = quota_statement(conn, code, settlement_date)

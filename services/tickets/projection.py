@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -31,7 +31,7 @@ SELECT_STATES = sql.SQL(
     "SELECT s.customer_code, s.call_id, {columns} FROM support_call s"
     " JOIN unnest(%s::text[], %s::text[]) AS k(customer_code, call_id)"
     " ON s.customer_code = k.customer_code AND s.call_id = k.call_id FOR UPDATE OF s"
-).format(columns=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(c) for c in STATE_COLUMNS))
+).format(columns=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(c) for c in STATE_COLUMNS)).as_string()
 
 INSERT_WORK = """
     INSERT INTO support_call_work
@@ -59,8 +59,9 @@ def _upsert_sql(columns: tuple[str, ...]) -> sql.Composed:
     )
 
 
-UPSERT_STATE = _upsert_sql(STATE_COLUMNS)
-UPSERT_OPENING = _upsert_sql((*STATE_COLUMNS, *OPENING_COLUMNS))
+# Rendered once: composing the statement again on every execute cost more than running it.
+UPSERT_STATE = _upsert_sql(STATE_COLUMNS).as_string()
+UPSERT_OPENING = _upsert_sql((*STATE_COLUMNS, *OPENING_COLUMNS)).as_string()
 
 
 def _locked_state(cur: psycopg.Cursor, key: tuple[str, str]) -> CallState | None:
@@ -114,7 +115,7 @@ def _fold(cur: psycopg.Cursor, event: Event, opening: tuple[Any, ...] = (), minu
     folded = rules.apply_event(state or CallState(), event.type, event.data)
     if opening or minutes or folded != state:
         statement = UPSERT_OPENING if opening else UPSERT_STATE
-        cur.execute(statement, (*key, *astuple(folded), *opening, minutes))
+        cur.execute(statement, (*key, *(getattr(folded, name) for name in STATE_COLUMNS), *opening, minutes))
     batch = _BATCHES.get(cur)
     if batch is not None:
         batch.calls[key] = folded  # the row's state columns now hold exactly `folded`

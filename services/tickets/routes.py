@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,13 +11,10 @@ import flask
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.tickets import queries, rules
-from shared.web import ProblemError, db_connection, parse_query
+from shared.web import db_connection, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("tickets", __name__, url_prefix="/internal/v1")
 
-# Customer codes, as events.md defines them.
-CODE_PATTERN = re.compile(r"\A[A-Za-z0-9_/\-]{1,32}\Z")
-CODE_ERROR = "Must be 1-32 characters of A-Z a-z 0-9 - _ /."
 CSV_TYPE = "text/csv"
 
 
@@ -80,8 +76,7 @@ def _csv_response(customer_code: str, filters: dict[str, Any]) -> flask.Response
 @blueprint.get("/customers/<path:customer_code>/support-calls")
 def support_calls(customer_code: str) -> Any:
     """Support calls of a customer, filtered and paged (JSON), or all filtered ones (CSV)."""
-    if not CODE_PATTERN.match(customer_code):
-        raise ProblemError(400, "Invalid customer code", errors={"customer_code": [CODE_ERROR]})
+    require_customer_code(customer_code)
     args = parse_query(SupportCallsQuery())
     filters = {name: args.get(name) for name in ("category", "date_from", "date_to", "q")}
     filters["status"] = args["status"]

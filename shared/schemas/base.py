@@ -6,7 +6,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-CODE = validate.Regexp(r"\A[A-Za-z0-9_/\-]{1,32}\Z", error="Must be 1-32 characters of A-Z a-z 0-9 - _ /.")
+CODE_REGEX = r"\A[A-Za-z0-9_/\-]{1,32}\Z"
+CODE_MESSAGE = "Must be 1-32 characters of A-Z a-z 0-9 - _ /."
+CODE = validate.Regexp(CODE_REGEX, error=CODE_MESSAGE)
 
 
 class InvalidEvent(ValueError):

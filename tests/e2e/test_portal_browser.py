@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,7 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The committed screenshots are refreshed with PORTAL_SCREENSHOTS=docs/screenshots; other runs keep
+# theirs out of the work tree so a test run leaves no changes behind.
+SCREENSHOTS = ROOT / os.environ.get("PORTAL_SCREENSHOTS", ".run/screenshots")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 TODAY = today_budapest()
 DAY = timedelta(days=1)
@@ -203,7 +206,9 @@ def column(page: Page, table: str, col: str) -> list[str]:
 
 def screenshot(page: Page, view: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{view}.png"), full_page=full_page)
+    path = SCREENSHOTS / f"{view}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    assert path.stat().st_size > 10_000, f"screenshot {path} looks empty"
 
 
 @needs_chromium

@@ -10,24 +10,30 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 import requests
 
 from shared.publish import Publisher
-from tests.support import domain, events
+from tests.support import events
 from tests.support.infra import ROOT
-from tests.support.ops import INTERNAL_TOKEN, Service, metrics, sample, start_service
+from tests.support.ops import (
+    INTERNAL_TOKEN,
+    Service,
+    Traffic,
+    balance,
+    ledger_load,
+    metrics,
+    sample,
+    snapshot,
+    start_service,
+)
 from tests.support.procs import rows, send_raw, wait_for
 
 BALANCE_ENDPOINT = "/internal/v1/customers/<path:customer_code>/balance"
-LEDGER_TABLES = {"invoice": "invoice_number", "invoice_cancellation": "invoice_number", "payment": "payment_id",
-                 "refund": "refund_id", "license_code": "event_id"}
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +50,6 @@ def publisher(kafka_bootstrap, topic_prefix) -> Iterator[Publisher]:
     p = Publisher(kafka_bootstrap, topic_prefix)
     yield p
     p.close()
-
-
-def balance(ledger: Service, customer: str, session: requests.Session | None = None) -> requests.Response:
-    """The ledger's balance answer for a customer (serial SN-1, as of 2030-01-01)."""
-    return (session or requests).get(f"{ledger.url}/internal/v1/customers/{customer}/balance",
-                                     params={"as_of": "2030-01-01", "serial_number": "SN-1"},
-                                     headers={"X-Internal-Token": INTERNAL_TOKEN}, timeout=10)
 
 
 def test_lag_counts_messages_and_seconds_since_the_oldest_unapplied_message_and_clears(ledger, publisher):
@@ -172,68 +171,6 @@ def test_a_projector_waits_while_the_read_model_belongs_to_another_projection_ve
     assert rows(ledger.database_url, pointer, {"v": 1}) == [{"version": 1}]
     assert wait_for(lambda: balance(ledger, customer).json()["balance"] == -400)
     assert sample(metrics(ledger.projector_metrics), "projector_waiting") == 0
-
-
-def ledger_load(customers: list[str]) -> dict[str, list[dict]]:
-    """Invoices, payments, a cancellation and license codes for some customers."""
-    load: dict[str, list[dict]] = {"invoices": [], "payments": [], "license-codes": []}
-    for n, customer in enumerate(customers):
-        number = f"SZ-{uuid.uuid4().hex[:8]}"
-        load["invoices"] += [domain.invoice(customer, number, date(2026, 1, 10), 12_700 * (n + 1)),
-                             domain.invoice(customer, f"{number}-2", date(2026, 2, 10), 5_000)]
-        load["invoices"].append(domain.cancellation(customer, f"{number}-2", date(2026, 2, 12)))
-        load["payments"] += [domain.paid(customer, 10_000, date(2026, 1, 20), reference=number)]
-        load["license-codes"].append(domain.codes(customer, "SN-1", date(2026, 1, 1), date(2026, 12, 31)))
-    return load
-
-
-def snapshot(dsn: str, schema: str) -> dict[str, list]:
-    """A read model's tables as sorted rows (without arrival numbers and timestamps of the bookkeeping)."""
-    found: dict[str, list] = {}
-    for table, key in LEDGER_TABLES.items():
-        data = rows(dsn, f'SELECT * FROM "{schema}".{table} ORDER BY {key}')
-        found[table] = [{k: v for k, v in r.items() if k != "arrival"} for r in data]
-    found["applied_events"] = rows(dsn, f'SELECT * FROM "{schema}".applied_events ORDER BY event_id')
-    found["projection_counters"] = rows(dsn, f'SELECT * FROM "{schema}".projection_counters ORDER BY event_type')
-    found["projector_offsets"] = rows(dsn, f'SELECT topic, partition, next_offset FROM "{schema}".projector_offsets '
-                                           "ORDER BY topic, partition")
-    found["rejected_events"] = rows(dsn, f'SELECT topic, partition, "offset", event_id, reason FROM '
-                                         f'"{schema}".rejected_events ORDER BY topic, partition, "offset"')
-    return found
-
-
-class Traffic:
-    """Queries the API in a loop (and publishes new payments) until stopped; records every answer."""
-
-    def __init__(self, ledger: Service, publisher: Publisher, customers: list[str]) -> None:
-        self.ledger, self.publisher, self.customers = ledger, publisher, customers
-        self.answers: list[tuple[str, int, int | None]] = []
-        self.late: list[dict] = []
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._query), threading.Thread(target=self._publish)]
-
-    def __enter__(self) -> Traffic:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
-
-    def _query(self) -> None:
-        with requests.Session() as session:
-            while not self.stop.is_set():
-                for customer in self.customers:
-                    answer = balance(self.ledger, customer, session)
-                    self.answers.append((customer, answer.status_code, answer.json().get("balance")))
-
-    def _publish(self) -> None:
-        while not self.stop.wait(0.05):
-            event = events.payment(events.customer_code(), 100)
-            assert self.publisher.publish("payments", [event]).sent == 1
-            self.late.append(event)
 
 
 def test_rebuild_while_serving_ends_equal_to_a_plain_rebuild_without_a_failed_query(ledger, publisher, make_database,

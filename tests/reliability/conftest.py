@@ -1,12 +1,9 @@
-"""Fixtures of the fault scenarios: fresh topics per test, databases, the local stack's fault switches,
-and a summary of what each scenario measured (printed at the end of the run, kept for docs/reliability.md)."""
+"""Fixtures of the fault scenarios: fresh topics per test, databases, the local stack's fault switches, logs."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,6 @@ from shared.admin import create_topics, delete_topics
 from tests.support.faults import local_stack_problem, run_dir
 
 SOAK = os.environ.get("RELIABILITY_SOAK") == "1"
-RESULTS: list[dict] = []
 
 
 @pytest.fixture
@@ -50,31 +46,3 @@ def logs(request: pytest.FixtureRequest) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
-
-
-@pytest.fixture
-def record(request: pytest.FixtureRequest):
-    """record(**figures): what the scenario measured, printed in the run's summary."""
-    started = time.monotonic()
-
-    def add(**figures: object) -> None:
-        RESULTS.append({"test": request.node.name, "seconds": round(time.monotonic() - started, 1), **figures})
-
-    return add
-
-
-def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
-    """Print the figures of the fault scenarios, and keep them in .run/reliability-results.jsonl."""
-    if not RESULTS:
-        return
-    terminalreporter.section("reliability figures")
-    for row in RESULTS:
-        terminalreporter.write_line(json.dumps(row, ensure_ascii=False, default=str))
-    out = run_dir() / "reliability-results.jsonl"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "a", encoding="utf-8") as handle:
-            for row in RESULTS:
-                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-    except OSError:
-        pass

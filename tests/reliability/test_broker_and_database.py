@@ -64,13 +64,13 @@ def check_applied_once(load: ledger.Load, consumers: Consumers, bootstrap: str, 
               for r in rows(consumers.counting_dsn, "SELECT customer_code, total, events FROM paid")}
     assert totals == load.payments_by_customer()
     found = ledger.snapshot(consumers.ledger_dsn)
-    assert ledger.as_expected(load, consumers.ledger_dsn) == ledger.expected_rows(load)
+    ledger.assert_same(ledger.as_expected(load, consumers.ledger_dsn), ledger.expected_rows(load))
     assert len(found["applied_events"]) == len(load.ids)
     clean_dsn = new_database("clean")
     ledger.run_until_caught_up(ledger.ledger_env(clean_dsn, prefix, f"clean-{uuid.uuid4().hex[:6]}"),
                                log=logs / "clean.log")
     clean = ledger.snapshot(clean_dsn)
-    assert found == clean, ledger.diff(found, clean)
+    ledger.assert_same(found, clean)
     return {"applied": len(found["applied_events"]), "payments_applied": sum(n for _, n in totals.values())}
 
 
@@ -92,6 +92,7 @@ def test_broker_killed_during_consumption(kafka_bootstrap, fresh_topics, new_dat
         resumed_s = time.monotonic() - restarted
     finally:
         codes = consumers.stop()
+        faults.collect_dead_sockets()
     assert codes == [0, 0], consumers.tails()
     assert at_kill < first.count
     figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
@@ -142,6 +143,7 @@ def test_broker_killed_during_publishing(kafka_bootstrap, fresh_topics, new_data
         consumers.wait_caught_up(load)
     finally:
         codes = consumers.stop()
+        faults.collect_dead_sockets()
     assert codes == [0, 0], consumers.tails()
     assert acknowledged == load.count and at_kill < load.count
     figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)

@@ -35,11 +35,6 @@ def clean_rebuild(bootstrap: str, prefix: str, new_database, logs) -> dict:  # n
     return ledger.snapshot(dsn)
 
 
-def assert_same(actual: dict, expected: dict) -> None:
-    """Two snapshots are equal; otherwise say where they differ first."""
-    assert actual == expected, ledger.diff(actual, expected)
-
-
 @pytest.mark.slow
 def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(kafka_bootstrap, fresh_topics, new_database,
                                                                    logs, record):
@@ -69,10 +64,10 @@ def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(kafka_bootstr
     assert published == load.count
     assert ledger.progress(dsn) == load.count
     killed = ledger.snapshot(dsn)
-    assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
+    ledger.assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
     assert len(killed["applied_events"]) == len(load.ids)
     assert sum(r["applied"] for r in killed["projection_counters"]) == len(load.ids)
-    assert_same(killed, clean_rebuild(kafka_bootstrap, fresh_topics, new_database, logs))
+    ledger.assert_same(killed, clean_rebuild(kafka_bootstrap, fresh_topics, new_database, logs))
     killed_at = killed_at[1:]
     assert killed_at[-1] < load.count, f"kills not during the load: {killed_at}"
     record(events=load.count, distinct_ids=len(load.ids), kills=len(killed_at), committed_at_kills=killed_at,
@@ -91,7 +86,7 @@ def test_republished_events_and_a_replayed_range_change_nothing(kafka_bootstrap,
     env = ledger.ledger_env(dsn, fresh_topics, f"replay-{uuid.uuid4().hex[:6]}")
     ledger.run_until_caught_up(env, log=logs / "replay.log")
     before = ledger.snapshot(dsn)
-    assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
+    ledger.assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
     assert len(before["rejected_events"]) == len(poison)
 
     # The same events published again (same ids, new offsets), as a producer does after a lost ack,
@@ -108,7 +103,7 @@ def test_republished_events_and_a_replayed_range_change_nothing(kafka_bootstrap,
     after = ledger.snapshot(dsn)
     consumed = sum(r["next_offset"] for r in after["projector_offsets"])
     assert consumed == load.count + len(poison) + len(again) + len(copied)
-    assert_same(without_offsets(after), without_offsets(before))
+    ledger.assert_same(without_offsets(after), without_offsets(before))
 
     # A whole range replayed: the stored offsets rewound to the beginning, and a new consumer group.
     with db.connect(dsn) as conn:
@@ -116,7 +111,7 @@ def test_republished_events_and_a_replayed_range_change_nothing(kafka_bootstrap,
         conn.commit()
     ledger.run_until_caught_up(ledger.ledger_env(dsn, fresh_topics, f"replay2-{uuid.uuid4().hex[:6]}"),
                                log=logs / "replay.log")
-    assert_same(ledger.snapshot(dsn), after)
+    ledger.assert_same(ledger.snapshot(dsn), after)
     record(events=load.count, republished=len(again), copied_range=len(copied), replayed=consumed,
            rows_changed=0)
 
@@ -172,10 +167,10 @@ def test_two_instances_in_one_group_one_killed_no_gap_no_duplicate(kafka_bootstr
     assert published == load.count
     assert len(shared_before[0]) + len(shared_before[1]) == 3 * len(TOPICS)
     pair = ledger.snapshot(dsn)
-    assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
+    ledger.assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
     assert len(pair["applied_events"]) == len(load.ids)
     assert sum(r["applied"] for r in pair["projection_counters"]) == len(load.ids)
-    assert_same(pair, clean_rebuild(kafka_bootstrap, fresh_topics, new_database, logs))
+    ledger.assert_same(pair, clean_rebuild(kafka_bootstrap, fresh_topics, new_database, logs))
     record(events=load.count, split=[len(p) for p in shared_before], killed_at=killed_at,
            caught_up_after_kill_s=round(recovered_s, 1), lag=0)
 

@@ -6,10 +6,12 @@ test never leaves the broker or the database down for the tests after it.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +106,15 @@ def broker_killed(bootstrap: str) -> Iterator[dict[str, float]]:
         started = time.monotonic()
         start_kafka(bootstrap)
         figures["restart_s"] = round(time.monotonic() - started, 1)
+
+
+def collect_dead_sockets() -> None:
+    """kafka-python leaves the sockets of its failed connection attempts (to the dead broker) to the garbage
+    collector: collect them now, quietly, rather than in whichever test runs next (pytest makes their
+    ResourceWarning an error there)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _pg_ctl(args: str) -> None:

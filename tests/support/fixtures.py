@@ -1,19 +1,26 @@
 """Whole-system fixtures shared by tests/e2e, tests/reliability and tests/security (a pytest plugin).
 
 The system (four services, API + projector each, and the gateway) is started once per session, on the
-first test that needs it, and stopped at the end of the run.
+first test that needs it, and stopped at the end of the run. `record(**figures)` keeps what a reliability
+or security scenario measured: printed in the run's summary and appended to .run/test-figures.jsonl.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 
 from shared.publish import Publisher
+from tests.support.infra import ROOT
 from tests.support.system import System, start_system
+
+FIGURES: list[dict] = []
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +63,31 @@ def login(gateway: str, customer: str, serial: str, password: str | None = None)
     response = requests.post(f"{gateway}/api/v1/sessions", json=body, timeout=10)
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest):
+    """record(**figures): what the scenario measured, printed in the run's summary."""
+    started = time.monotonic()
+
+    def add(**figures: object) -> None:
+        FIGURES.append({"test": request.node.nodeid, "seconds": round(time.monotonic() - started, 1), **figures})
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
+    """Print the recorded figures and append them to .run/test-figures.jsonl (docs/reliability.md quotes them)."""
+    if not FIGURES:
+        return
+    terminalreporter.section("recorded figures")
+    for row in FIGURES:
+        terminalreporter.write_line(json.dumps(row, ensure_ascii=False, default=str))
+    out = Path(os.environ.get("PORTAL_RUN_DIR", ROOT / ".run")) / "test-figures.jsonl"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "a", encoding="utf-8") as handle:
+            for row in FIGURES:
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    except OSError:
+        pass

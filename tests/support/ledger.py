@@ -302,6 +302,11 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def assert_same(actual: dict[str, list], expected: dict[str, list], message: str = "") -> None:
+    """Two snapshots are equal; otherwise say where they differ first."""
+    assert actual == expected, f"{message}\n{diff(actual, expected)}".strip()
+
+
 def diff(left: dict[str, list], right: dict[str, list]) -> str:
     """A short description of where two snapshots differ ('' when equal)."""
     lines = []
@@ -310,5 +315,10 @@ def diff(left: dict[str, list], right: dict[str, list]) -> str:
         if a != b:
             first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
             lines.append(f"{table}: {len(a)} vs {len(b)} rows; first difference at {first}: "
-                         f"{a[first] if first < len(a) else None} vs {b[first] if first < len(b) else None}")
+                         f"{_short(a[first] if first < len(a) else None)} vs {_short(b[first] if first < len(b) else None)}")
     return "\n".join(lines)
+
+
+def _short(row: Any, limit: int = 400) -> str:
+    text = repr(row)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"

@@ -5,19 +5,26 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.publish import Publisher
+from tests.support import domain, events
 from tests.support.infra import ROOT
+from tests.support.procs import rows
 from tests.support.system import System, free_port
 
 INTERNAL_TOKEN = "ops-internal-token"
+LEDGER_TABLES = {"invoice": "invoice_number", "invoice_cancellation": "invoice_number", "payment": "payment_id",
+                 "refund": "refund_id", "license_code": "event_id"}
 
 
 @dataclass
@@ -109,3 +116,74 @@ def metrics(url: str) -> dict[tuple[str, frozenset], float]:
 def sample(samples: dict[tuple[str, frozenset], float], name: str, **labels: str) -> float:
     """One sample's value (0 when absent)."""
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+# ---- the ledger: its balance answer, a load, a snapshot of its read model, traffic during a rebuild ----
+
+def balance(ledger: Service, customer: str, session: requests.Session | None = None) -> requests.Response:
+    """The ledger's balance answer for a customer (serial SN-1, as of 2030-01-01)."""
+    return (session or requests).get(f"{ledger.url}/internal/v1/customers/{customer}/balance",
+                                     params={"as_of": "2030-01-01", "serial_number": "SN-1"},
+                                     headers={"X-Internal-Token": INTERNAL_TOKEN}, timeout=10)
+
+
+def ledger_load(customers: list[str]) -> dict[str, list[dict]]:
+    """Invoices, payments, a cancellation and license codes for some customers."""
+    load: dict[str, list[dict]] = {"invoices": [], "payments": [], "license-codes": []}
+    for n, customer in enumerate(customers):
+        number = f"SZ-{uuid.uuid4().hex[:8]}"
+        load["invoices"] += [domain.invoice(customer, number, date(2026, 1, 10), 12_700 * (n + 1)),
+                             domain.invoice(customer, f"{number}-2", date(2026, 2, 10), 5_000)]
+        load["invoices"].append(domain.cancellation(customer, f"{number}-2", date(2026, 2, 12)))
+        load["payments"] += [domain.paid(customer, 10_000, date(2026, 1, 20), reference=number)]
+        load["license-codes"].append(domain.codes(customer, "SN-1", date(2026, 1, 1), date(2026, 12, 31)))
+    return load
+
+
+def snapshot(dsn: str, schema: str) -> dict[str, list]:
+    """A read model's tables as sorted rows (without arrival numbers and timestamps of the bookkeeping)."""
+    found: dict[str, list] = {}
+    for table, key in LEDGER_TABLES.items():
+        data = rows(dsn, f'SELECT * FROM "{schema}".{table} ORDER BY {key}')
+        found[table] = [{k: v for k, v in r.items() if k != "arrival"} for r in data]
+    found["applied_events"] = rows(dsn, f'SELECT * FROM "{schema}".applied_events ORDER BY event_id')
+    found["projection_counters"] = rows(dsn, f'SELECT * FROM "{schema}".projection_counters ORDER BY event_type')
+    found["projector_offsets"] = rows(dsn, f'SELECT topic, partition, next_offset FROM "{schema}".projector_offsets '
+                                           "ORDER BY topic, partition")
+    found["rejected_events"] = rows(dsn, f'SELECT topic, partition, "offset", event_id, reason FROM '
+                                         f'"{schema}".rejected_events ORDER BY topic, partition, "offset"')
+    return found
+
+
+class Traffic:
+    """Queries the API in a loop (and publishes new payments) until stopped; records every answer."""
+
+    def __init__(self, ledger: Service, publisher: Publisher, customers: list[str]) -> None:
+        self.ledger, self.publisher, self.customers = ledger, publisher, customers
+        self.answers: list[tuple[str, int, int | None]] = []
+        self.late: list[dict] = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._query), threading.Thread(target=self._publish)]
+
+    def __enter__(self) -> Traffic:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def _query(self) -> None:
+        with requests.Session() as session:
+            while not self.stop.is_set():
+                for customer in self.customers:
+                    answer = balance(self.ledger, customer, session)
+                    self.answers.append((customer, answer.status_code, answer.json().get("balance")))
+
+    def _publish(self) -> None:
+        while not self.stop.wait(0.05):
+            event = events.payment(events.customer_code(), 100)
+            assert self.publisher.publish("payments", [event]).sent == 1
+            self.late.append(event)
