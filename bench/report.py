@@ -26,7 +26,7 @@ def projection_rows(results: dict) -> list[str]:
 
 
 def query_rows(results: dict) -> list[str]:
-    rows = ["| query | req/s (small) | p50 ms (small) | p99 ms (small) | req/s | p50 ms | p99 ms | errors | "
+    rows = ["| query | req/s (small) | p50 ms (small) | p99 ms (small) | req/s | p50 ms | p99 ms | errors small / large | "
             "rps ratio to /health/live | p50 growth | targets met |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     small, large = results["small"]["queries"], results["large"]["queries"]
     live = large["health/live"]["rps"]
@@ -36,7 +36,7 @@ def query_rows(results: dict) -> list[str]:
         met = "-" if name in ("health/live", "login") else _ok(
             q["rps"] >= QUERY_TARGET[0] and q["p99"] <= QUERY_TARGET[1] and q["errors"] == 0 and growth <= 1.5)
         rows.append(f"| {name} | {s['rps']:.0f} | {s['p50']:.1f} | {s['p99']:.1f} | {q['rps']:.0f} | "
-                    f"{q['p50']:.1f} | {q['p99']:.1f} | {q['errors']} | {q['rps'] / live:.2f} | {growth:.2f} | {met} |")
+                    f"{q['p50']:.1f} | {q['p99']:.1f} | {s['errors']} / {q['errors']} | {q['rps'] / live:.2f} | {growth:.2f} | {met} |")
     return rows
 
 

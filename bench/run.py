@@ -7,6 +7,7 @@ BENCH_RATE, BENCH_REPEAT); `--quick` is 50k events / 5k customers / 10 s. Nothin
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -127,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     info = machine(server, bootstrap, load_before)
     info["shared"] = args.shared
     info["duration"] = f"{(time.monotonic() - started) / 60:.1f} min"
+    saved = ROOT / ".run" / "bench-logs" / f"results-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    saved.write_text(json.dumps({"results": results, "machine": info}, default=str, indent=1))
     text = report.render(results, args, info)
     print(report.table(results))
     report.write(args.out, text)

@@ -159,11 +159,11 @@ def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Re
 
 
 def rebuild_retrying(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Rebuild:
-    """A rebuild; one more try (new group, fresh database) if the consumer stalled, as kafka-python 3 can
-    when a group rebalance meets a metadata refresh while other topics are being deleted on the broker."""
+    """A rebuild; one more try (new group, fresh database) if the projector failed or stalled, as kafka-python 3
+    can when a group rebalance meets a metadata refresh while other topics are being deleted on the broker."""
     try:
         return rebuild(scope, service, attempt, source)
-    except Stalled as exc:
+    except (Stalled, RuntimeError) as exc:  # also a broker restarted under us by another user of the machine
         print(f"  {exc}; retrying", flush=True)
         return rebuild(scope, service, attempt + "-retry", source)
 

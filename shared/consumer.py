@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 
 from shared.projector_settings import ProjectorSettings
 from shared.topics import logical, physical
@@ -34,17 +36,19 @@ class SeekToStored(ConsumerRebalanceListener):
 
 def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
     """A group member without Kafka-side commits: the offsets live with the read model."""
-    consumer = KafkaConsumer(
+    consumer = _until_kafka_answers(lambda: KafkaConsumer(
         bootstrap_servers=s.bootstrap_servers,
         group_id=s.group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=s.batch_size,
         session_timeout_ms=s.session_timeout_ms,
-        fetch_max_bytes=64 * 1024 * 1024,
-        max_partition_fetch_bytes=8 * 1024 * 1024,
+        # a batch is at most max_poll_records; bigger fetch buffers only cost memory (a larger
+        # message is still fetched whole: the limits are soft)
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=1024 * 1024,
         metadata_max_age_ms=30_000,
-    )
+    ), s, projector)
     names = [physical(t, s.topic_prefix) for t in s.topics]
     consumer.subscribe(names, listener=SeekToStored(projector))
     # After subscribing, so the group coordinator's metadata snapshot is complete before the first
@@ -52,6 +56,20 @@ def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
     # rejoin whose SyncGroup answer comes after poll()'s timeout is never completed (no partitions, ever).
     wait_for_topics(consumer, names)
     return consumer
+
+
+def _until_kafka_answers(make: Callable[[], KafkaConsumer], s: ProjectorSettings, owner: object) -> KafkaConsumer:
+    """Build the consumer, backing off while no broker answers (a projector started during a Kafka outage)."""
+    delay = 0.5
+    while True:
+        try:
+            return make()
+        except KafkaError as exc:
+            if getattr(owner, "stopping", False):
+                raise
+            log.warning("Kafka unavailable (%s); retrying in %.1fs", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, s.max_backoff_s)
 
 
 def wait_for_topics(consumer: KafkaConsumer, names: list[str], timeout_s: float = 120.0) -> None:

@@ -73,8 +73,9 @@ def make_pool(dsn: str, schema: str, size: int = 8) -> ConnectionPool:
     def configure(conn: psycopg.Connection) -> None:
         readmodel.use_schema(conn, schema)
 
+    # check: a connection broken by a database restart is replaced on checkout instead of failing a request
     return ConnectionPool(dsn, min_size=1, max_size=size, kwargs={"row_factory": dict_row, "autocommit": True},
-                          configure=configure, open=False, name=schema)
+                          configure=configure, check=ConnectionPool.check_connection, open=False, name=schema)
 
 
 def require_internal_token(app: Flask) -> None:

@@ -83,19 +83,25 @@ def test_broker_killed_during_consumption(kafka_bootstrap, fresh_topics, new_dat
         at_kill = wait_for(lambda: (n := ledger.progress(consumers.ledger_dsn)) >= first.count // 4 and n,
                            timeout=120, interval=0.02)
         with faults.broker_killed(kafka_bootstrap) as broker:
+            # A projector started during the outage must wait for the broker, not exit.
+            late_dsn = new_database("late")
+            consumers.procs.append(ledger.start_projector(
+                ledger.ledger_env(late_dsn, fresh_topics, f"late-{uuid.uuid4().hex[:6]}"), log=logs / "late.log"))
             time.sleep(DOWN_S)
             assert consumers.alive(), consumers.tails()
         # The second half reaches the topics only through the restarted broker: consumption must resume.
         assert ledger.publish_load(kafka_bootstrap, fresh_topics, second) == second.count
         restarted = time.monotonic()
         consumers.wait_caught_up(load)
+        wait_for(lambda: ledger.progress(late_dsn) >= load.count or not consumers.alive(), timeout=240)
         resumed_s = time.monotonic() - restarted
     finally:
         codes = consumers.stop()
         faults.collect_dead_sockets()
-    assert codes == [0, 0], consumers.tails()
+    assert codes == [0, 0, 0], consumers.tails()
     assert at_kill < first.count
     figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
+    ledger.assert_same(ledger.snapshot(late_dsn), ledger.snapshot(consumers.ledger_dsn), "started during the outage")
     record(events=load.count, consumed_at_kill=at_kill, broker_down_s=DOWN_S, broker_restart_s=broker["restart_s"],
            second_half_applied_within_s=round(resumed_s, 1), **figures)
 
@@ -135,7 +141,8 @@ def test_broker_killed_during_publishing(kafka_bootstrap, fresh_topics, new_data
     publishing = ledger.Background(publish_until_acknowledged, kafka_bootstrap, fresh_topics, load, stats)
     try:
         publishing.start()
-        wait_for(lambda: stats["acknowledged"] >= load.count // 3, timeout=120, interval=0.02)
+        wait_for(lambda: stats["acknowledged"] >= load.count // 3 and ledger.progress(consumers.ledger_dsn) > 0
+                 and ledger.progress(consumers.counting_dsn) > 0, timeout=120, interval=0.02)
         with faults.broker_killed(kafka_bootstrap) as broker:
             at_kill = stats["acknowledged"]
             time.sleep(DOWN_S)

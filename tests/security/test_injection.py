@@ -87,8 +87,8 @@ LOGIN_FIELDS = ("customer_code", "serial_number", "password")
 
 
 def test_tricks_in_every_login_field_are_400_or_401(gateway, customers, record):
-    p = customers["p"]
-    base = {"customer_code": p["code"], "serial_number": p["serials"][0], "password": "rossz"}
+    t = customers["t"]
+    base = {"customer_code": t["code"], "serial_number": t["serials"][0], "password": "rossz"}
     seen: dict[int, int] = {}
     for field in LOGIN_FIELDS:
         for trick in [*TRICKS, 0, 1.5, True, None, [], {}, ["a"], {"$ne": ""}, "x" * 300]:

@@ -11,7 +11,7 @@ import pytest
 import requests
 import schemathesis
 from flask import Flask
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from gateway import routes
@@ -49,6 +49,10 @@ def test_the_public_api_keeps_its_openapi_document(case, gateway, bearer):
     # is sent here even where a case drops it) and positive_data_acceptance (`to` before `from` is a 400 that no
     # schema can express; so are credentials that fail). Every other check runs: no 5xx, documented status
     # codes, content types and headers, response schemas, the token required.
+    # A request line over 4 KiB (a page number with thousands of digits, say) never reaches the gateway:
+    # gunicorn refuses it with its own 414 page (tests/security/test_injection.py checks that it is a 414).
+    url = requests.Request("GET", f"{gateway}{case.formatted_path}", params=case.query).prepare().url
+    assume(len(url) < 3500)
     case.call_and_validate(base_url=gateway, headers=bearer,
                            excluded_checks=[negative_data_rejection, positive_data_acceptance])
 
