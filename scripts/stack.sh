@@ -5,6 +5,7 @@
 #   scripts/stack.sh reset   stop and delete all data (Kafka log, PostgreSQL cluster)
 #   scripts/stack.sh test    venv + Kafka + PostgreSQL, then the whole pytest suite
 #   scripts/stack.sh status
+#   eval "$(scripts/stack.sh env)"   the local stack's settings, for the CLIs (publish, deadletters, ...)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -101,7 +102,9 @@ case "${1:-}" in
   services) services_up ;;
   test) shift; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
   bench) shift; venv; "$ROOT/scripts/infra.sh" up; command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || die "wrk is required (apt-get install wrk)"; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
+  env) for v in KAFKA_BOOTSTRAP_SERVERS DATABASE_URL INTERNAL_TOKEN GATEWAY_SECRET_KEY CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
+         printf 'export %s=%q\n' "$v" "${!v}"; done ;;
   status) "$ROOT/scripts/infra.sh" status
           for s in "${SERVICES[@]}" gateway; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
-  *) echo "usage: $0 run|stop|reset|services|test|status" >&2; exit 2 ;;
+  *) echo "usage: $0 run|stop|reset|services|test|status|env|bench" >&2; exit 2 ;;
 esac
