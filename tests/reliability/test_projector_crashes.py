@@ -24,7 +24,7 @@ from tests.support import ledger
 from tests.support.procs import send_raw, wait_for
 
 # The 100,000-event load with 6 kills takes about 2 minutes on 2 cores, so it runs by default;
-# RELIABILITY_SOAK=1 makes it 300,000 events and 12 kills (about 6 minutes).
+# RELIABILITY_SOAK=1 makes it 300,000 events and 12 kills (about 4 minutes).
 CRASH_EVENTS, CRASH_KILLS = (300_000, 12) if SOAK else (100_000, 6)
 
 
