@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 
-def json_ready(value: Any) -> Any:
-    """Dates as 'YYYY-MM-DD' and timestamps as RFC 3339, recursively through dicts and lists."""
-    if isinstance(value, date | datetime):
+def json_ready(value: Any, zone: ZoneInfo | None = None) -> Any:
+    """Dates as 'YYYY-MM-DD', timestamps as RFC 3339 (in `zone` when given), through dicts and lists."""
+    if isinstance(value, datetime):
+        return (value.astimezone(zone) if zone else value).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {key: json_ready(item) for key, item in value.items()}
+        return {key: json_ready(item, zone) for key, item in value.items()}
     if isinstance(value, list):
-        return [json_ready(item) for item in value]
+        return [json_ready(item, zone) for item in value]
     return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class ProjectorSettings:
     projection_version: int = 1  # bump (VERSION in the service's projection.py) when a change needs a rebuild
     publish_dead_letters: bool = True
     metrics_port: int | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def group(self) -> str:

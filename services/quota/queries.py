@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import psycopg
 
 from services.quota import rules
+from shared.jsonready import json_ready
 from shared.timeutil import BUDAPEST
 
 INVOICES_SQL = """
@@ -54,17 +55,5 @@ def quota_statement(
         WORK_LOGS_SQL, {"customer_code": customer_code, "start": start, "end": end}
     ).fetchall()
     statement = rules.statement(year, invoices, price_lists, work_logs, settlement_date)
-    return to_json({"customer_code": customer_code, **statement})
+    return json_ready({"customer_code": customer_code, **statement}, BUDAPEST)
 
-
-def to_json(value: Any) -> Any:
-    """Dates as YYYY-MM-DD, timestamps as RFC 3339 in Budapest time with its offset."""
-    if isinstance(value, dict):
-        return {key: to_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [to_json(item) for item in value]
-    if isinstance(value, datetime):
-        return value.astimezone(BUDAPEST).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,28 +10,20 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from services.ledger import queries
 from services.ledger.projection import HANDLERS, TOPICS
-from shared import db
 from shared.event import Event
+from tests.support.readmodel import scratch_schema
 
-DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services" / "ledger" / "schema.sql"
 TOPIC_OF = {"invoice": "invoices", "payment": "payments", "license": "license-codes"}
 
 
 @pytest.fixture(scope="module")
 def conn() -> Iterator[psycopg.Connection]:
-    schema = f"t_{uuid4().hex[:8]}"
-    with db.connect(DSN, schema=schema) as setup:
-        db.ensure_schema(setup, SCHEMA_SQL, schema=schema)
-        db.ensure_schema(setup, SCHEMA_SQL, schema=schema)  # idempotent
-    connection = db.connect(DSN, schema=schema, autocommit=True)
-    yield connection
-    connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-    connection.close()
+    with scratch_schema(SCHEMA_SQL) as connection:
+        yield connection
 
 
 @pytest.fixture

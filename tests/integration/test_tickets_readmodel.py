@@ -18,9 +18,9 @@ from psycopg import sql
 from services.tickets import queries
 from services.tickets.projection import HANDLERS, TOPICS
 from services.tickets.rules import CATEGORIES, STATUSES
-from shared import db
 from shared.event import Event
 from shared.timeutil import budapest_date
+from tests.support.readmodel import scratch_schema
 
 DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services" / "tickets" / "schema.sql"
@@ -33,14 +33,8 @@ KAFKA_IMPORT_WARNING = "ignore:.* is deprecated. Use files\\(\\) instead:Depreca
 
 @pytest.fixture(scope="module")
 def conn() -> Iterator[psycopg.Connection]:
-    schema = f"t_{uuid4().hex[:8]}"
-    with db.connect(DSN, schema=schema) as setup:
-        db.ensure_schema(setup, SCHEMA_SQL, schema=schema)
-        db.ensure_schema(setup, SCHEMA_SQL, schema=schema)  # idempotent
-    connection = db.connect(DSN, schema=schema, autocommit=True)
-    yield connection
-    connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-    connection.close()
+    with scratch_schema(SCHEMA_SQL) as connection:
+        yield connection
 
 
 @pytest.fixture
