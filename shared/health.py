@@ -99,7 +99,7 @@ def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> N
 
 def _connection(app: Flask) -> AbstractContextManager[psycopg.Connection]:
     """A pooled connection to the live read model, for health and metrics."""
-    return readmodel.live_connection(app.extensions["db_pool"], app.config["READ_MODEL_SCHEMA"], timeout=2)
+    return app.extensions["db_pool"].connection(timeout=2)  # pointed at the live schema by the pool's check
 
 
 def _ensure_tables(app: Flask, ddl: Path) -> None:

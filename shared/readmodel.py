@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 
 log = logging.getLogger("readmodel")
 
@@ -93,12 +91,14 @@ def use_active_schema(conn: psycopg.Connection, base: str) -> None:
         use_schema(conn, base)
 
 
-@contextmanager
-def live_connection(pool: ConnectionPool, base: str, timeout: float) -> Iterator[psycopg.Connection]:
-    """A pooled autocommit connection whose search_path is the live schema, read at this checkout."""
-    with pool.connection(timeout=timeout) as conn:
+def live_schema_check(base: str) -> Callable[[psycopg.Connection], None]:
+    """A pool `check` run at every checkout: it proves the connection alive and points its search_path at the
+    live schema, in the same single round trip (a rebuild's switch applies to the next request)."""
+
+    def check(conn: psycopg.Connection) -> None:
         use_active_schema(conn, base)
-        yield conn
+
+    return check
 
 
 def use_schema(conn: psycopg.Connection, schema: str) -> None:

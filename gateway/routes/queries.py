@@ -43,7 +43,7 @@ def service(name: str) -> ServiceClient:
 
 
 @blp.route("/balance", methods=["GET"])
-@blp.arguments(BalanceArgs, location="query")
+@blp.arguments(BalanceArgs(), location="query")
 @blp.response(200, Balance)
 @documented()
 def balance(args: dict[str, Any]) -> Response:
@@ -53,7 +53,7 @@ def balance(args: dict[str, Any]) -> Response:
 
 
 @blp.route("/support-calls", methods=["GET"])
-@blp.arguments(SupportCallsArgs, location="query")
+@blp.arguments(SupportCallsArgs(), location="query")
 @blp.response(200, SupportCallPage)
 @blp.doc(**CSV_DOC)
 @documented()
@@ -67,7 +67,7 @@ def support_calls(args: dict[str, Any]) -> Response:
 
 
 @blp.route("/quota", methods=["GET"])
-@blp.arguments(QuotaArgs, location="query")
+@blp.arguments(QuotaArgs(), location="query")
 @blp.response(200, QuotaStatement)
 @documented(not_found="No support year: no annual support fee invoice covers the settlement date.")
 def quota(args: dict[str, Any]) -> Response:
@@ -77,7 +77,7 @@ def quota(args: dict[str, Any]) -> Response:
 
 
 @blp.route("/contract-annex", methods=["GET"])
-@blp.arguments(AsOfArgs, location="query")
+@blp.arguments(AsOfArgs(), location="query")
 @blp.response(200, ContractAnnex)
 @documented(not_found="No contract: none signed on or before `as_of`.")
 def contract_annex(args: dict[str, Any]) -> Response:
@@ -87,7 +87,7 @@ def contract_annex(args: dict[str, Any]) -> Response:
 
 
 @blp.route("/expected-fee", methods=["GET"])
-@blp.arguments(AsOfArgs, location="query")
+@blp.arguments(AsOfArgs(), location="query")
 @blp.response(200, ExpectedFee)
 @documented(not_found="No contract: none signed on or before `as_of`.")
 def expected_fee(args: dict[str, Any]) -> Response:

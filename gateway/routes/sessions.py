@@ -48,7 +48,7 @@ def check_credentials(credentials: dict[str, Any]) -> tuple[bool, str | None]:
 
 
 @blp.route("/sessions", methods=["POST"])
-@blp.arguments(LoginRequest)
+@blp.arguments(LoginRequest())
 @blp.response(201, SessionCreated)
 @problem_responses(
     blp,

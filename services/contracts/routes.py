@@ -24,6 +24,9 @@ class AsOfArgs(Schema):
     as_of = fields.Date(required=True)
 
 
+AS_OF_ARGS = AsOfArgs()  # one instance: creating a schema copies its fields on every request
+
+
 class CredentialsCheck(Schema):
     """Body of a credentials check; `password` may be left out; a malformed code is just not valid."""
 
@@ -36,10 +39,13 @@ class CredentialsCheck(Schema):
     today = fields.Date(required=True)
 
 
+CREDENTIALS_CHECK = CredentialsCheck()
+
+
 def _as_of(customer_code: str) -> date:
     """The `as_of` query argument, after checking the customer code in the path."""
     require_customer_code(customer_code)
-    return parse_query(AsOfArgs())["as_of"]
+    return parse_query(AS_OF_ARGS)["as_of"]
 
 
 def _found(answer: dict[str, Any] | None, customer_code: str) -> dict[str, Any]:
@@ -52,7 +58,7 @@ def _found(answer: dict[str, Any] | None, customer_code: str) -> dict[str, Any]:
 @blueprint.post("/credentials/check")
 def check_credentials() -> dict[str, Any]:
     """Whether a customer code, serial number and password may log in today."""
-    body = parse_json(CredentialsCheck())
+    body = parse_json(CREDENTIALS_CHECK)
     with db_connection() as conn:
         return queries.check_credentials(conn, **body)
 

@@ -25,11 +25,14 @@ class BalanceQuery(Schema):
     serial_number = fields.String(required=True, validate=CODE)
 
 
+BALANCE_QUERY = BalanceQuery()  # one instance: creating a schema copies its fields on every request
+
+
 # `path:` because customer codes may contain "/".
 @blueprint.get("/customers/<path:customer_code>/balance")
 def customer_balance(customer_code: str) -> dict[str, Any]:
     """Balance, settlement-sheet entries and license codes of a customer as of a date."""
     require_customer_code(customer_code)
-    args = parse_query(BalanceQuery())
+    args = parse_query(BALANCE_QUERY)
     with db_connection() as conn:
         return queries.balance(conn, customer_code, args["serial_number"], args["as_of"])

@@ -22,11 +22,14 @@ class QuotaQuery(Schema):
     settlement_date = fields.Date(required=True)
 
 
+QUOTA_QUERY = QuotaQuery()  # one instance: creating a schema copies its fields on every request
+
+
 @blueprint.get("/customers/<path:code>/quota")
 def quota(code: str) -> dict[str, Any]:
     """The customer's minute quota statement on `settlement_date`."""
     require_customer_code(code)
-    settlement_date = parse_query(QuotaQuery())["settlement_date"]
+    settlement_date = parse_query(QUOTA_QUERY)["settlement_date"]
     with db_connection() as conn:
         statement = quota_statement(conn, code, settlement_date)
     if statement is None:

@@ -40,6 +40,9 @@ class SupportCallsQuery(Schema):
             raise ValidationError(error, "to")
 
 
+SUPPORT_CALLS_QUERY = SupportCallsQuery()  # one instance: creating a schema copies its fields on every request
+
+
 def _wants_csv(args: dict[str, Any]) -> bool:
     """CSV when asked by `format=csv`, or by an Accept header preferring text/csv (unless format=json)."""
     if "format" in args:
@@ -77,7 +80,7 @@ def _csv_response(customer_code: str, filters: dict[str, Any]) -> flask.Response
 def support_calls(customer_code: str) -> Any:
     """Support calls of a customer, filtered and paged (JSON), or all filtered ones (CSV)."""
     require_customer_code(customer_code)
-    args = parse_query(SupportCallsQuery())
+    args = parse_query(SUPPORT_CALLS_QUERY)
     filters = {name: args.get(name) for name in ("category", "date_from", "date_to", "q")}
     filters["status"] = args["status"]
     if _wants_csv(args):
