@@ -20,10 +20,35 @@ from shared.follow import PointerFollowing, SchemaSwitched
 from shared.projector_metrics import ProjectorMetrics
 from shared.projector_settings import ProjectorSettings, retry, with_overrides
 from shared.topics import logical
+from shared.writes import GroupedWrites
 
-__all__ = ["Projector", "ProjectorSettings", "retry", "with_overrides"]
+__all__ = ["Projector", "ProjectorSettings", "retry", "run_handlers", "with_overrides"]
 log = logging.getLogger("projector")
 Handler = Callable[[psycopg.Cursor, Event], None]
+
+
+def run_handlers(handlers: dict[str, Handler], cur: psycopg.Cursor, events: list[Event]) -> None:
+    """Apply a batch's events with their handlers, in one libpq pipeline.
+
+    A projection may load what its handlers read for the whole batch first (`prepare_batch`) and write
+    what they folded at the end (`finish_batch`); write-only handlers get their statements grouped.
+    """
+    prepare = getattr(handlers, "prepare_batch", None)
+    if prepare is not None:
+        prepare(cur, events)
+    # Pipeline mode: the statements go out without waiting for each one's answer.
+    with cur.connection.pipeline():
+        if getattr(handlers, "grouped_writes", False):
+            writes = GroupedWrites()
+            for event in events:
+                handlers[event.type](writes, event)
+            writes.flush(cur)
+        else:
+            for event in events:
+                handlers[event.type](cur, event)
+        finish = getattr(handlers, "finish_batch", None)
+        if finish is not None:
+            finish(cur)
 
 
 class Projector(PointerFollowing):
@@ -168,14 +193,7 @@ class Projector(PointerFollowing):
             if event.id not in seen:
                 seen.add(event.id)
                 fresh.append(event)
-        # A projection may load what its handlers will read for the whole batch at once.
-        prepare = getattr(self.handlers, "prepare_batch", None)
-        if prepare is not None:
-            prepare(cur, fresh)
-        # Pipeline mode: the handlers' statements go out without waiting for each one's answer.
-        with cur.connection.pipeline():
-            for event in fresh:
-                self.handlers[event.type](cur, event)
+        run_handlers(self.handlers, cur, fresh)
         return [(event.id, event.type) for event in fresh]
 
     def _reconnect(self) -> None:

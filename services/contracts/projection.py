@@ -17,6 +17,7 @@ from services.contracts.rules import (
     ITEM_SIGNED,
 )
 from shared.event import Event
+from shared.writes import WriteOnlyHandlers
 
 Handler = Callable[[psycopg.Cursor, Event], None]
 
@@ -128,7 +129,8 @@ def price_list_published(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-HANDLERS: dict[str, Handler] = {
+# Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.
+HANDLERS: dict[str, Handler] = WriteOnlyHandlers({
     "contract.signed": contract_signed,
     "contract.item_added": item_added,
     "contract.item_removed": item_removed,
@@ -138,4 +140,4 @@ HANDLERS: dict[str, Handler] = {
     "customer.portal_password_set": portal_password_set,
     "customer.portal_password_removed": portal_password_removed,
     "price_list.published": price_list_published,
-}
+})

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 
 from services.quota.rules import KEPT_INVOICE_KINDS
 from shared.event import Event
+from shared.writes import WriteOnlyHandlers
 
 Handler = Callable[[psycopg.Cursor, Event], None]
 
@@ -114,11 +115,12 @@ IGNORED_TYPES = [
     "support_call.reopened",
 ]
 
-HANDLERS: dict[str, Handler] = {
+# Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.
+HANDLERS: dict[str, Handler] = WriteOnlyHandlers({
     "invoice.issued": invoice_issued,
     "invoice.cancelled": invoice_cancelled,
     "support_call.opened": call_opened,
     "support_call.work_logged": work_logged,
     "price_list.published": price_list_published,
     **{event_type: ignore for event_type in IGNORED_TYPES},
-}
+})
