@@ -60,7 +60,7 @@ def bare_consume(scope: Scope, topics: list[str], batch_size: int) -> tuple[int,
     started = time.perf_counter()
     consumer = KafkaConsumer(bootstrap_servers=scope.bootstrap, group_id=None, enable_auto_commit=False,
                              auto_offset_reset="earliest", max_poll_records=batch_size,
-                             fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024)
+                             fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=1024 * 1024)  # as the projectors
     consumer.assign(list(ends))
     consumer.seek_to_beginning()
     remaining = {tp for tp, end in ends.items() if end > 0}
