@@ -70,6 +70,31 @@ def peak_rss_mb(pid: int) -> float | None:
     return int(match.group(1)) / 1024 if match else None
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by the processes (those that have exited count nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pids_running(needle: str) -> list[int]:
+    """Pids whose command line contains `needle` (PostgreSQL's backends, the Kafka broker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def children(pid: int) -> list[int]:
     """Direct children of a process (gunicorn workers of their master)."""
     try:
@@ -89,6 +114,18 @@ class BenchSystem(System):
         workers, threads = self.workers[service]
         self._spawn(f"{service}-api", [gunicorn, "--workers", str(workers), "--threads", str(threads), "--bind",
                                        f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "2", app])
+
+    def cpu_groups(self) -> dict[str, list[int]]:
+        """Pids per group whose CPU time the query benchmark divides among the requests."""
+        pids = {name: [proc.pid, *children(proc.pid)] for name, proc in self.procs.items()}
+        return {
+            "gateway": pids.get("gateway-api", []),
+            "services": [p for name, group in pids.items() if name.endswith("-api") and name != "gateway-api"
+                         for p in group],
+            "projectors": [p for name, group in pids.items() if name.endswith("-projector") for p in group],
+            "postgres": pids_running("postgres"),
+            "kafka": pids_running("kafka.Kafka"),
+        }
 
     def peak_memory(self) -> dict[str, float]:
         """Peak RSS in MB of every process (for an API: its largest gunicorn process)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import requests
 
+from bench.infra import cpu_seconds
 from gateway.auth import issue_token
 from tests.support.system import SECRET_KEY
 
@@ -101,14 +103,29 @@ def login_bodies(logins: list[dict]) -> list[str]:
     return bodies
 
 
-def run(gateway: str, logins: list[dict], today: date, seconds: int, connections: int = 32) -> dict[str, dict]:
-    """Every query, login and /health/live, one after the other; per name the wrk figures."""
+def measured(groups: Callable[[], dict[str, list[int]]] | None, run: Callable[[], dict]) -> dict:
+    """One wrk run, and the CPU microseconds per request each process group spent meanwhile."""
+    pids = groups() if groups else {}
+    before = {name: cpu_seconds(group) for name, group in pids.items()}
+    figures = run()
+    requests = max(figures["requests"], 1)
+    figures["cpu_us"] = {name: (cpu_seconds(group) - before[name]) * 1e6 / requests for name, group in pids.items()}
+    return figures
+
+
+def run(gateway: str, logins: list[dict], today: date, seconds: int, connections: int = 32,
+        groups: Callable[[], dict[str, list[int]]] | None = None) -> dict[str, dict]:
+    """Every query, login and /health/live, one after the other; per name the wrk figures (with the CPU per
+    request of each process group of `groups`, when given)."""
     paths = queries(today)
     tokens, screened = screen(gateway, mint(logins), paths)
-    results = {"health/live": wrk(gateway, "GET", "/health/live", ["-"], seconds, connections)}
+    results = {"health/live": measured(groups, lambda: wrk(gateway, "GET", "/health/live", ["-"], seconds,
+                                                           connections))}
     for name, path in paths.items():
-        results[name] = wrk(gateway, "GET", path, tokens[name], seconds, connections)
+        results[name] = measured(groups, lambda p=path, n=name: wrk(gateway, "GET", p, tokens[n], seconds,
+                                                                    connections))
         results[name]["customers"] = len(tokens[name])
         results[name]["not_200_in_screening"] = screened[name]
-    results["login"] = wrk(gateway, "POST", "/api/v1/sessions", login_bodies(logins), seconds, connections)
+    results["login"] = measured(groups, lambda: wrk(gateway, "POST", "/api/v1/sessions", login_bodies(logins),
+                                                    seconds, connections))
     return results

@@ -40,6 +40,21 @@ def query_rows(results: dict) -> list[str]:
     return rows
 
 
+CPU_GROUPS = ("gateway", "services", "postgres", "projectors", "kafka")
+
+
+def cpu_rows(results: dict) -> list[str]:
+    """CPU microseconds per request of each process group, large run."""
+    rows = ["| query | " + " | ".join(f"{g} µs" for g in CPU_GROUPS) + " | total µs |",
+            "|---|" + "---:|" * (len(CPU_GROUPS) + 1)]
+    for name, q in results["large"]["queries"].items():
+        cpu = q.get("cpu_us") or {}
+        if cpu:
+            rows.append(f"| {name} | " + " | ".join(f"{cpu.get(g, 0):,.0f}" for g in CPU_GROUPS)
+                        + f" | {sum(cpu.values()):,.0f} |")
+    return rows
+
+
 def memory_rows(results: dict) -> list[str]:
     rows = ["| process | peak RSS MB (large run) | ≤300 MB |", "|---|---:|---|"]
     large = results["large"]
@@ -57,7 +72,8 @@ def table(results: dict) -> str:
     if fresh:
         lines += ["", f"Freshness: {fresh['rate']:.0f} ev/s for {fresh['seconds']:.0f}s, {fresh['probes']} probes, "
                       f"p50 {fresh['p50']:.3f}s p99 {fresh['p99']:.3f}s max {fresh['max']:.3f}s missed {fresh['missed']}"]
-    lines += ["", "Queries (32 clients):"] + query_rows(results) + ["", "Memory:"] + memory_rows(results)
+    lines += ["", "Queries (32 clients):"] + query_rows(results) + ["", "CPU per request:"] + cpu_rows(results)
+    lines += ["", "Memory:"] + memory_rows(results)
     return "\n".join(lines)
 
 
@@ -84,6 +100,10 @@ def render(results: dict, args: argparse.Namespace, info: dict) -> str:
                   "(`PROJECTOR_POLL_TIMEOUT_MS`) 200 ms, the default."]
     lines += ["", "### 3-4. Queries through the gateway, 32 concurrent clients (wrk), and growth small → large", ""]
     lines += query_rows(results)
+    if len(cpu_rows(results)) > 2:
+        lines += ["", "CPU per request during each query's run (large data set; user + system time of the process "
+                      "groups from `/proc/<pid>/stat`, divided by the requests wrk counted; wrk's own excluded):", ""]
+        lines += cpu_rows(results)
     for size in ("small", "large"):
         if results[size].get("outages"):
             lines += ["", f"Kafka or PostgreSQL went away during the {size} run (restarted by another user of the "

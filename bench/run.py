@@ -90,7 +90,7 @@ def one_size(data: DataSet, args: argparse.Namespace, bootstrap: str, server: st
             result["freshness"] = freshness.run(scope, system.gateway, tokens, today, args.rate,
                                                 args.freshness_seconds)
             print(f"freshness: {result['freshness']}", flush=True)
-        result["queries"] = load.run(system.gateway, logins, today, args.seconds)
+        result["queries"] = load.run(system.gateway, logins, today, args.seconds, groups=system.cpu_groups)
         for name, figures in result["queries"].items():
             print(f"  {name}: {figures['rps']:.0f} req/s p50 {figures['p50']:.1f} ms p99 {figures['p99']:.1f} ms "
                   f"errors {figures['errors']}", flush=True)
