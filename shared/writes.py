@@ -1,7 +1,8 @@
 """Grouped writes: the statements of a batch's handlers sent as one `executemany` per statement.
 
-psycopg prepares, converts and sends a statement on every `execute`; a projection whose handlers write
-one row per event spent most of its apply time there. Grouping is only correct for handlers that never
+psycopg converts and sends a statement on every `execute`; grouped, each statement's rows go out with one
+`executemany` (measured: contracts rebuilds 18 % faster, ledger and quota unchanged: docs/performance.md).
+Grouping is only correct for handlers that never
 read and that write each table with one statement (then the rows of a table keep their order, and rows
 of different tables do not depend on each other); a projection says so by building its handlers as a
 `WriteOnlyHandlers`. `tests/integration/test_batched_apply.py` checks every projection gives the same

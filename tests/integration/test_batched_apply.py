@@ -3,7 +3,7 @@
 Batched: `run_handlers` on batches of 250 in a transaction, as the projector runs them: grouped statements
 for the write-only projections (ledger, quota, contracts), one write per call per batch for tickets.
 Event by event: each handler on its own, straight against the database. The same events (the demo
-generator's, shuffled across topics and customers, with corrected re-sends under new ids) go both ways.
+generator's, shuffled across topics and customers, with re-sends of the same facts under new ids) go both ways.
 """
 
 from __future__ import annotations
