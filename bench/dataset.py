@@ -16,16 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from shared.demo.awkward import apply_case
-from shared.demo.billing import invoice_facts, number_invoices
 from shared.demo.contracts import customer_facts, price_list_fact
 from shared.demo.customers import new_customer, plan_ordinary
 from shared.demo.envelope import TOPICS, assemble
-from shared.demo.generator import bill, build_timeline
-from shared.demo.helpdesk import customer_calls
-from shared.demo.licensing import customer_codes
-from shared.demo.payments import customer_payments, number_payments, payment_facts
-from shared.demo.support_calls import call_facts, number_calls
+from shared.demo.generator import build_timeline, histories, history_facts, plan_range
 
 CHUNK = 250  # customers per generation task
 SUBJECT = re.compile(r'"subject": "([^"]*)"')
@@ -61,32 +55,10 @@ def _active_chunk(args: tuple[int, int, int, date]) -> tuple[list[tuple[str, str
     """Events (topic, subject, line) and logins of active customers chunk*CHUNK .. +CHUNK, like generate()."""
     chunk, last, seed, today = args
     timeline = build_timeline(today)
-    plans = []
-    for index in range(chunk * CHUNK, min((chunk + 1) * CHUNK, last)):
-        customer = new_customer(1001 + index, seed)
-        apply_case(customer, timeline, index)
-        plans.append(customer)
-    calls = {c.code: customer_calls(c, timeline) for c in plans}
-    all_calls = [call for batch in calls.values() for call in batch]
-    number_calls(all_calls)
-    _suffix(chunk, all_calls, "call_id")
-    invoices = {c.code: bill(c, timeline, calls[c.code]) for c in plans}
-    all_invoices = [invoice for batch in invoices.values() for invoice in batch]
-    number_invoices(all_invoices)
-    _suffix(chunk, all_invoices, "invoice_number")
-    ledgers = {c.code: customer_payments(c, timeline, invoices[c.code]) for c in plans}
-    payments = [p for ledger in ledgers.values() for p in ledger.payments]
-    refunds = [r for ledger in ledgers.values() for r in ledger.refunds]
-    number_payments(payments, refunds)
-    _suffix(chunk, payments, "payment_id")
-    _suffix(chunk, refunds, "refund_id")
+    plans = plan_range(chunk * CHUNK, min((chunk + 1) * CHUNK, last), seed, timeline)
+    history = histories(plans, timeline, lambda items, attribute: _suffix(chunk, items, attribute))
     facts = [price_list_fact(p) for p in timeline.price_lists] if chunk == 0 else []
-    for c in plans:
-        facts += customer_facts(c)
-        facts += [fact for call in calls[c.code] for fact in call_facts(call)]
-        facts += [fact for invoice in invoices[c.code] for fact in invoice_facts(invoice)]
-        facts += payment_facts(ledgers[c.code])
-        facts += customer_codes(c, timeline)
+    facts += history_facts(plans, timeline, *history)
     topics = assemble(facts, f"bench/seed={seed}/chunk={chunk}/today={today.isoformat()}")
     lines = [(t, e["subject"], json.dumps(e, ensure_ascii=False)) for t, events in topics.items() for e in events]
     logins = [{"customer_code": c.code, "serial_number": c.login_serial(today), "password": c.password}

@@ -33,14 +33,17 @@ WHERE customer_code = %(customer_code)s AND serial_number = %(serial_number)s
 """
 
 
+# The facts `rules.statement` takes, by argument name: their query and their rule type.
+FACTS = {"invoices": (INVOICES, rules.Invoice), "payments": (PAYMENTS, rules.Payment),
+         "refunds": (REFUNDS, rules.Refund), "codes": (LICENSE_CODES, rules.LicenseCode)}
+
+
 def _facts(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, list[Any]]:
     """Invoices, payments, refunds and codes as rule facts (columns named as the facts' fields): the four
     statements go out in one pipeline, one round trip."""
-    wanted = {"invoices": (INVOICES, rules.Invoice), "payments": (PAYMENTS, rules.Payment),
-              "refunds": (REFUNDS, rules.Refund), "codes": (LICENSE_CODES, rules.LicenseCode)}
     with conn.pipeline():
-        cursors = {name: conn.execute(query, params) for name, (query, _) in wanted.items()}
-        return {name: [wanted[name][1](**row) for row in cur.fetchall()] for name, cur in cursors.items()}
+        cursors = {name: conn.execute(query, params) for name, (query, _) in FACTS.items()}
+        return {name: [FACTS[name][1](**row) for row in cur.fetchall()] for name, cur in cursors.items()}
 
 
 

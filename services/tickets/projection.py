@@ -141,12 +141,12 @@ def finish_batch(cur: psycopg.Cursor) -> None:
         return
     if batch.work_rows:
         cur.executemany(INSERT_WORK_QUIETLY, batch.work_rows)
-    rows = {True: [], False: []}
+    opened_rows, other_rows = [], []
     for key, (opening, minutes) in batch.changed.items():
-        rows[bool(opening)].append(_upsert_row(key, batch.calls[key], opening, minutes))
-    for with_opening, statement in ((True, UPSERT_OPENING), (False, UPSERT_STATE)):
-        if rows[with_opening]:
-            cur.executemany(statement, rows[with_opening])
+        (opened_rows if opening else other_rows).append(_upsert_row(key, batch.calls[key], opening, minutes))
+    for statement, rows in ((UPSERT_OPENING, opened_rows), (UPSERT_STATE, other_rows)):
+        if rows:
+            cur.executemany(statement, rows)
 
 
 def opened(cur: psycopg.Cursor, event: Event) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from shared.demo.envelope import Fact, assemble
 from shared.demo.helpdesk import customer_calls
 from shared.demo.licensing import customer_codes
 from shared.demo.model import Customer, Timeline
-from shared.demo.payments import customer_payments, number_payments, payment_facts
+from shared.demo.payments import Ledger, customer_payments, number_payments, payment_facts
 from shared.demo.quota import overrun_invoices
 from shared.demo.support_calls import Call, call_facts, number_calls
 from shared.timeutil import today_budapest
@@ -35,34 +36,72 @@ def plan_customers(customers: int, seed: int, timeline: Timeline) -> list[Custom
     """The customers C1001, C1002, ...: the fixed awkward cases first, then ordinary ones."""
     if customers < len(FIXED_CASES):
         raise ValueError(f"the demo needs at least {len(FIXED_CASES)} customers for its fixed cases")
+    return plan_range(0, customers, seed, timeline)
+
+
+def plan_range(first: int, stop: int, seed: int, timeline: Timeline) -> list[Customer]:
+    """Customers number `first` .. `stop`-1 of the demo's sequence (C1001 is number 0)."""
     plans = []
-    for index in range(customers):
+    for index in range(first, stop):
         customer = new_customer(1001 + index, seed)
         apply_case(customer, timeline, index)
         plans.append(customer)
     return plans
 
 
-def generate(customers: int = 25, seed: int = 42, today: date | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Topic -> CloudEvents (dicts) in time order; the same arguments always give the same events."""
-    timeline = build_timeline(today or today_budapest())
-    plans = plan_customers(customers, seed, timeline)
+def _unchanged(items: list[Any], attribute: str) -> None:
+    """The default of `histories`' renumbered hook: the ids stay as numbered."""
+
+
+def histories(
+    plans: list[Customer], timeline: Timeline, renumbered: Callable[[list[Any], str], None] = _unchanged
+) -> tuple[dict[str, list[Call]], dict[str, list[Invoice]], dict[str, Ledger]]:
+    """Per customer code its support calls, invoices and payment ledger, numbered across `plans`.
+
+    `renumbered(items, id_attribute)` runs after each numbering, before the next step uses the ids (the
+    benchmark makes ids unique across its chunks there).
+    """
     calls = {customer.code: customer_calls(customer, timeline) for customer in plans}
-    number_calls([call for batch in calls.values() for call in batch])
+    all_calls = [call for batch in calls.values() for call in batch]
+    number_calls(all_calls)
+    renumbered(all_calls, "call_id")
     invoices = {customer.code: bill(customer, timeline, calls[customer.code]) for customer in plans}
-    number_invoices([invoice for batch in invoices.values() for invoice in batch])
+    all_invoices = [invoice for batch in invoices.values() for invoice in batch]
+    number_invoices(all_invoices)
+    renumbered(all_invoices, "invoice_number")
     ledgers = {customer.code: customer_payments(customer, timeline, invoices[customer.code]) for customer in plans}
-    number_payments(
-        [payment for ledger in ledgers.values() for payment in ledger.payments],
-        [refund for ledger in ledgers.values() for refund in ledger.refunds],
-    )
-    facts: list[Fact] = [price_list_fact(price_list) for price_list in timeline.price_lists]
+    payments = [payment for ledger in ledgers.values() for payment in ledger.payments]
+    refunds = [refund for ledger in ledgers.values() for refund in ledger.refunds]
+    number_payments(payments, refunds)
+    renumbered(payments, "payment_id")
+    renumbered(refunds, "refund_id")
+    return calls, invoices, ledgers
+
+
+def history_facts(
+    plans: list[Customer],
+    timeline: Timeline,
+    calls: dict[str, list[Call]],
+    invoices: dict[str, list[Invoice]],
+    ledgers: dict[str, Ledger],
+) -> list[Fact]:
+    """Every fact of the customers' histories, customer by customer."""
+    facts: list[Fact] = []
     for customer in plans:
         facts += customer_facts(customer)
         facts += [fact for call in calls[customer.code] for fact in call_facts(call)]
         facts += [fact for invoice in invoices[customer.code] for fact in invoice_facts(invoice)]
         facts += payment_facts(ledgers[customer.code])
         facts += customer_codes(customer, timeline)
+    return facts
+
+
+def generate(customers: int = 25, seed: int = 42, today: date | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Topic -> CloudEvents (dicts) in time order; the same arguments always give the same events."""
+    timeline = build_timeline(today or today_budapest())
+    plans = plan_customers(customers, seed, timeline)
+    facts: list[Fact] = [price_list_fact(price_list) for price_list in timeline.price_lists]
+    facts += history_facts(plans, timeline, *histories(plans, timeline))
     return assemble(facts, f"seed={seed}/customers={customers}/today={timeline.today.isoformat()}")
 
 

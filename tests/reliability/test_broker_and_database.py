@@ -17,7 +17,7 @@ import pytest
 
 from shared.publish import Publisher
 from tests.support import faults, ledger
-from tests.support.procs import projector_env, rows, wait_for
+from tests.support.procs import projector_env, rows, terminate, wait_for
 
 pytestmark = [pytest.mark.usefixtures("local_stack"), pytest.mark.slow]
 EVENTS = 20_000
@@ -50,7 +50,7 @@ class Consumers:
     def stop(self) -> list[int]:
         """SIGTERM both; their exit codes."""
         for proc in self.procs:
-            ledger.stop(proc)
+            terminate(proc)
         return [p.returncode for p in self.procs]
 
     def tails(self) -> str:

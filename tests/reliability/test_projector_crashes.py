@@ -21,7 +21,7 @@ from shared import db
 from shared.publish import Publisher
 from tests.reliability.conftest import SOAK
 from tests.support import ledger
-from tests.support.procs import send_raw, wait_for
+from tests.support.procs import send_raw, terminate, wait_for
 
 # The 100,000-event load with 6 kills takes about 2 minutes on 2 cores, so it runs by default;
 # RELIABILITY_SOAK=1 makes it 300,000 events and 12 kills (about 4 minutes).
@@ -167,8 +167,8 @@ def test_two_instances_in_one_group_one_killed_no_gap_no_duplicate(kafka_bootstr
         assert first.poll() is None, "the surviving instance died"
         assert ledger.lag(kafka_bootstrap, fresh_topics, dsn) == dict.fromkeys(TOPICS, 0)
     finally:
-        ledger.stop(first)
-        ledger.stop(second)
+        terminate(first)
+        terminate(second)
     assert published == load.count
     assert len(shared_before[0]) + len(shared_before[1]) == 3 * len(TOPICS)
     pair = ledger.snapshot(dsn)

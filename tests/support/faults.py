@@ -12,8 +12,8 @@ import signal
 import subprocess
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -95,16 +95,21 @@ def start_kafka(bootstrap: str) -> None:
     wait_kafka(bootstrap)
 
 
-@contextmanager
-def broker_killed(bootstrap: str) -> Iterator[dict[str, float]]:
+def broker_killed(bootstrap: str) -> AbstractContextManager[dict[str, float]]:
     """kill -9 the broker on entry; always start it again on exit. Yields figures: `restart_s` (set on exit)."""
+    return _down(kill_kafka, lambda: start_kafka(bootstrap))
+
+
+@contextmanager
+def _down(stop: Callable[[], None], start: Callable[[], None]) -> Iterator[dict[str, float]]:
+    """`stop()` on entry; always `start()` on exit, timed: yields figures whose `restart_s` is set on exit."""
     figures: dict[str, float] = {}
-    kill_kafka()
+    stop()
     try:
         yield figures
     finally:
         started = time.monotonic()
-        start_kafka(bootstrap)
+        start()
         figures["restart_s"] = round(time.monotonic() - started, 1)
 
 
@@ -149,14 +154,6 @@ def wait_postgres(database_url: str, timeout: float = 60) -> None:
             time.sleep(0.2)
 
 
-@contextmanager
-def postgres_stopped(database_url: str) -> Iterator[dict[str, float]]:
+def postgres_stopped(database_url: str) -> AbstractContextManager[dict[str, float]]:
     """Stop PostgreSQL (immediate) on entry; always start it again on exit. Yields figures: `restart_s`."""
-    figures: dict[str, float] = {}
-    stop_postgres()
-    try:
-        yield figures
-    finally:
-        started = time.monotonic()
-        start_postgres(database_url)
-        figures["restart_s"] = round(time.monotonic() - started, 1)
+    return _down(stop_postgres, lambda: start_postgres(database_url))

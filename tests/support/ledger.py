@@ -219,17 +219,6 @@ def run_until_caught_up(env: dict[str, str], timeout: float = 300, log: Path | N
     assert code == 0, f"projector exited {code}\n{tail}"
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a projector we started (SIGKILL if it does not go within 20 s)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 # ---- reading the read model ---------------------------------------------------------------------
 
 def progress(database_url: str) -> int:

@@ -20,6 +20,17 @@ def projector_env(database_url: str, topic_prefix: str, group: str, **extra: str
             "PYTHONPATH": str(ROOT), **extra}
 
 
+def terminate(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a process we started: SIGTERM, then SIGKILL if it has not gone within `timeout` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def start_counting(env: dict[str, str], *args: str, capture: bool = False) -> subprocess.Popen:
     """Start the counting test projector (stderr captured only when asked)."""
     return subprocess.Popen([sys.executable, "-m", "tests.support.counting", *args], env=env, cwd=ROOT,

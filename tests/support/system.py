@@ -14,6 +14,7 @@ import requests
 
 from shared.catchup import wait_caught_up
 from tests.support.infra import ROOT
+from tests.support.procs import terminate
 
 SERVICES = ("contracts", "ledger", "tickets", "quota")
 INTERNAL_TOKEN = "e2e-internal-token"
@@ -74,13 +75,7 @@ class System:
 
     def stop(self, name: str) -> None:
         """Stop one process (e.g. 'ledger-api') and wait for it."""
-        proc = self.procs.pop(name)
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(self.procs.pop(name), timeout=15)
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Wait until every API answers /health/live."""
