@@ -11,7 +11,10 @@ KAFKA_PORT="${PORTAL_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${PORTAL_KAFKA_CONTROLLER_PORT:-9093}"
 PG_PORT="${PORTAL_PG_PORT:-54329}"
 GATEWAY_PORT="${PORTAL_GATEWAY_PORT:-8080}"
-declare -A SERVICE_PORT=([contracts]=8081 [ledger]=8082 [tickets]=8083 [quota]=8084)
+# The services listen on the four ports after the gateway's; projector metrics from PORTAL_METRICS_PORT (9101).
+declare -A SERVICE_PORT=([contracts]=$((GATEWAY_PORT + 1)) [ledger]=$((GATEWAY_PORT + 2)) [tickets]=$((GATEWAY_PORT + 3)) [quota]=$((GATEWAY_PORT + 4)))
+METRICS_PORT="${PORTAL_METRICS_PORT:-9101}"
+declare -A PROJECTOR_METRICS_PORT=([contracts]=$METRICS_PORT [ledger]=$((METRICS_PORT + 1)) [tickets]=$((METRICS_PORT + 2)) [quota]=$((METRICS_PORT + 3)))
 SERVICES=(contracts ledger tickets quota)
 
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")"

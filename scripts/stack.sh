@@ -29,8 +29,6 @@ start_bg() {  # name command...
   echo $! > "$pidfile"
 }
 
-# Prometheus metrics of the projector processes (PROJECTOR_METRICS_PORT; docs/operations.md).
-declare -A PROJECTOR_METRICS_PORT=([contracts]=9101 [ledger]=9102 [tickets]=9103 [quota]=9104)
 
 services_up() {
   mkdir -p "$RUN_DIR/pids" "$RUN_DIR/logs"
