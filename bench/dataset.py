@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from shared.demo.contracts import customer_facts, price_list_fact
-from shared.demo.customers import new_customer, plan_ordinary
-from shared.demo.envelope import TOPICS, assemble
-from shared.demo.generator import build_timeline, histories, history_facts, plan_range
+from demo.contracts import customer_facts, price_list_fact
+from demo.customers import new_customer, plan_ordinary
+from demo.envelope import TOPICS, assemble
+from demo.generator import build_timeline, histories, history_facts, plan_range
 
 CHUNK = 250  # customers per generation task
 SUBJECT = re.compile(r'"subject": "([^"]*)"')

@@ -13,7 +13,7 @@ import requests
 from kafka import KafkaProducer
 
 from bench.infra import Scope
-from shared.topics import physical
+from shared.events.topics import physical
 
 
 def payment(customer_code: str, payment_id: str, today: date) -> dict:

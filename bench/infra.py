@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from shared.admin import create_topics, delete_topics
+from shared.cli.admin import create_topics, delete_topics
 from shared.config import with_database
 from tests.support.system import INTERNAL_TOKEN, SECRET_KEY, SERVICES, System, free_port
 

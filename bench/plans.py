@@ -10,7 +10,7 @@ from services.contracts.queries import CUSTOMER_FACT_QUERIES
 from services.ledger import queries as ledger
 from services.quota import queries as quota
 from services.tickets import queries as tickets
-from shared import db
+from shared.readmodel import connections as db
 
 
 def hot_queries(customer_code: str, serial_number: str, today: date) -> dict[str, tuple[str, list]]:

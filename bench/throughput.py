@@ -15,7 +15,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.dataset import SUBJECT, DataSet
 from bench.infra import ROOT, Scope, peak_rss_mb
-from shared.topics import physical
+from shared.events.topics import physical
 
 SERVICE_TOPICS = {
     "contracts": ["contracts"],

@@ -18,8 +18,8 @@ from gateway.clients import ServiceClient, build_clients
 from gateway.config import check, complete, settings_from_env
 from gateway.openapi import build_api
 from gateway.ratelimit import LoginLimiter, make_pool
-from shared.observability import configure_logging, register_request_logging
-from shared.problems import ProblemError, register_problem_handlers
+from shared.web.observability import configure_logging, register_request_logging
+from shared.web.problems import ProblemError, register_problem_handlers
 
 log = logging.getLogger("gateway")
 SECURITY_HEADERS = {

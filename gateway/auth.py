@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from flask import current_app, g, request
 
-from shared.problems import ProblemError
+from shared.web.problems import ProblemError
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "serial", "exp", "iat", "jti"]

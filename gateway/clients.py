@@ -12,8 +12,8 @@ import urllib3
 from flask import Response, g
 from urllib3.exceptions import HTTPError
 
-from shared.observability import REQUEST_ID_HEADER
-from shared.problems import PROBLEM_JSON, ProblemError, problem_response
+from shared.web.observability import REQUEST_ID_HEADER
+from shared.web.problems import PROBLEM_JSON, ProblemError, problem_response
 
 log = logging.getLogger("gateway.clients")
 JSON = "application/json"

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from prometheus_client import generate_latest
 
 from gateway.clients import ServiceClient, ServiceUnavailable
-from shared.problems import ProblemError
+from shared.web.problems import ProblemError
 
 blueprint = Blueprint("gateway_health", __name__)
 SEVERITY = {"ok": 0, "degraded": 1, "down": 2}

@@ -11,7 +11,7 @@ import flask_smorest
 from marshmallow import Schema, ValidationError, fields
 from webargs.flaskparser import FlaskParser
 
-from shared.problems import PROBLEM_JSON, ProblemError
+from shared.web.problems import PROBLEM_JSON, ProblemError
 
 ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from shared.problems import ProblemError
+from shared.web.problems import ProblemError
 
 log = logging.getLogger("gateway.ratelimit")
 SCHEMA = "gateway"

@@ -66,7 +66,7 @@ pg_up() {
 }
 
 wait_kafka() {
-  "$PY" -m shared.admin wait-kafka --timeout "${PORTAL_KAFKA_TIMEOUT:-90}" >/dev/null \
+  "$PY" -m shared.cli.admin wait-kafka --timeout "${PORTAL_KAFKA_TIMEOUT:-90}" >/dev/null \
     || die "Kafka did not answer at $KAFKA_BOOTSTRAP_SERVERS; see $RUN_DIR/logs/kafka.log"
 }
 
@@ -76,8 +76,8 @@ up() {
   pg_up
   kafka_up
   wait_kafka
-  "$PY" -m shared.admin create-topics
-  "$PY" -m shared.admin create-databases "${SERVICES[@]}" gateway
+  "$PY" -m shared.cli.admin create-topics
+  "$PY" -m shared.cli.admin create-databases "${SERVICES[@]}" gateway
 }
 
 down() {

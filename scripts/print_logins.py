@@ -1,4 +1,4 @@
-"""Print the demo logins written by `python -m shared.demo` as a small table."""
+"""Print the demo logins written by `python -m demo` as a small table."""
 
 import json
 import sys

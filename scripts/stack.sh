@@ -67,13 +67,13 @@ demo() {
     say "Demo data already loaded ($(cat "$marker"))"
   else
     say "Generating and publishing the demo data set"
-    "$PY" -m shared.demo --customers "${PORTAL_DEMO_CUSTOMERS:-25}" --out "$out" > "$RUN_DIR/logs/demo.log"
+    "$PY" -m demo --customers "${PORTAL_DEMO_CUSTOMERS:-25}" --out "$out" > "$RUN_DIR/logs/demo.log"
     for topic in contracts invoices payments support-calls license-codes; do
-      "$PY" -m shared.publish --topic "$topic" "$out/$topic.jsonl"
+      "$PY" -m shared.cli.publish --topic "$topic" "$out/$topic.jsonl"
     done
     date -u +%FT%TZ > "$marker"
   fi
-  "$PY" -m shared.catchup --timeout 180 || die "projectors did not catch up; see $RUN_DIR/logs/*-projector.log"
+  "$PY" -m shared.cli.catchup --timeout 180 || die "projectors did not catch up; see $RUN_DIR/logs/*-projector.log"
 }
 
 banner() {

@@ -10,12 +10,13 @@ from typing import Any
 
 from flask import Flask
 
-from shared import config, db
-from shared.observability import configure_logging
-from shared.projector import Projector, ProjectorSettings
-from shared.rebuild import rebuild
-from shared.shadow import rebuild_shadow
-from shared.web import create_service_app
+from shared import config
+from shared.readmodel import connections as db
+from shared.web.observability import configure_logging
+from shared.projection.runner import Projector, ProjectorSettings
+from shared.readmodel.rebuild import rebuild
+from shared.readmodel.shadow import rebuild_shadow
+from shared.web.app import create_service_app
 
 
 def settings_from_env(service: str, need_token: bool = True) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def run_id() -> str:
 @pytest.fixture(scope="session")
 def topic_prefix(kafka_bootstrap: str, run_id: str) -> Iterator[str]:
     """A topic prefix of this run, with all catalog and dead-letter topics created."""
-    from shared.admin import create_topics, delete_topics
+    from shared.cli.admin import create_topics, delete_topics
 
     prefix = f"t{run_id}."
     create_topics(kafka_bootstrap, partitions=3, prefix=prefix)

@@ -13,7 +13,7 @@ from gateway.openapi import Blueprint, problem_responses
 from gateway.ratelimit import RateLimited
 from gateway.schemas.args import LoginRequest
 from gateway.schemas.responses import SessionCreated
-from shared.problems import ProblemError
+from shared.web.problems import ProblemError
 from shared.timeutil import today_budapest
 
 log = logging.getLogger("gateway.login")

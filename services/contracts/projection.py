@@ -16,8 +16,8 @@ from services.contracts.rules import (
     ITEM_REMOVED,
     ITEM_SIGNED,
 )
-from shared.event import Event
-from shared.writes import WriteOnlyHandlers
+from shared.events.envelope import Event
+from shared.projection.protocol import WriteOnlyHandlers
 
 Handler = Callable[[psycopg.Cursor, Event], None]
 

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.contracts import rules
-from shared.jsonready import json_ready
+from shared.web.jsonready import json_ready
 
 DISCREPANCY_NOTE = (
     "If anything in this annex is not as agreed, please report it to our contract administration "

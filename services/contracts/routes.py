@@ -9,7 +9,7 @@ import flask
 from marshmallow import EXCLUDE, Schema, fields
 
 from services.contracts import queries
-from shared.web import ProblemError, db_connection, parse_json, parse_query, require_customer_code
+from shared.web.app import ProblemError, db_connection, parse_json, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("contracts", __name__, url_prefix="/internal/v1")
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import psycopg
 
-from shared.event import Event
-from shared.writes import WriteOnlyHandlers
+from shared.events.envelope import Event
+from shared.projection.protocol import WriteOnlyHandlers
 
 Handler = Callable[[psycopg.Cursor, Event], None]
 

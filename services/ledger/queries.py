@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from services.ledger import rules
-from shared.jsonready import json_ready
+from shared.web.jsonready import json_ready
 
 INVOICES = """
 SELECT i.invoice_number, i.issued_on, i.due_on, i.description, i.gross_amount, c.cancelled_on

@@ -8,8 +8,8 @@ import flask
 from marshmallow import EXCLUDE, Schema, fields
 
 from services.ledger import queries
-from shared.schemas.base import CODE
-from shared.web import db_connection, parse_query, require_customer_code
+from shared.events.fields import CODE
+from shared.web.app import db_connection, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("ledger", __name__, url_prefix="/internal/v1")
 

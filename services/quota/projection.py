@@ -13,8 +13,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from services.quota.rules import KEPT_INVOICE_KINDS
-from shared.event import Event
-from shared.writes import WriteOnlyHandlers
+from shared.events.envelope import Event
+from shared.projection.protocol import WriteOnlyHandlers
 
 Handler = Callable[[psycopg.Cursor, Event], None]
 

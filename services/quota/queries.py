@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from services.quota import rules
-from shared.jsonready import json_ready
+from shared.web.jsonready import json_ready
 from shared.timeutil import BUDAPEST
 
 INVOICES_SQL = """

@@ -8,7 +8,7 @@ import flask
 from marshmallow import EXCLUDE, Schema, fields
 
 from services.quota.queries import quota_statement
-from shared.web import ProblemError, db_connection, parse_query, require_customer_code
+from shared.web.app import ProblemError, db_connection, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("quota", __name__, url_prefix="/internal/v1")
 

@@ -13,7 +13,7 @@ from psycopg.rows import class_row, dict_row, tuple_row
 
 from services.tickets import rules
 from services.tickets.rules import CallState
-from shared.event import Event
+from shared.events.envelope import Event
 
 Handler = Callable[[psycopg.Cursor, Event], None]
 

@@ -11,7 +11,7 @@ import flask
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.tickets import queries, rules
-from shared.web import db_connection, parse_query, require_customer_code
+from shared.web.app import db_connection, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("tickets", __name__, url_prefix="/internal/v1")
 

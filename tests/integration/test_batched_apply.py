@@ -16,10 +16,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from shared.demo import generate
-from shared.event import Event
-from shared.projector import run_handlers
-from shared.schemas import validate_event
+from demo import generate
+from shared.events.envelope import Event
+from shared.projection.runner import run_handlers
+from shared.events.catalog import validate_event
 from tests.support.readmodel import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from psycopg import sql
 
 from services.contracts import queries
 from services.contracts.projection import HANDLERS
-from shared.db import connect, ensure_schema
-from shared.event import Event
+from shared.readmodel.connections import connect, ensure_schema
+from shared.events.envelope import Event
 
 DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services/contracts/schema.sql"

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from gateway.app import create_app
 from gateway.auth import issue_token
-from shared.admin import create_databases
+from shared.cli.admin import create_databases
 from shared.config import with_database
 from shared.timeutil import today_budapest
 

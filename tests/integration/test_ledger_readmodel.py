@@ -13,7 +13,7 @@ import pytest
 
 from services.ledger import queries
 from services.ledger.projection import HANDLERS, TOPICS
-from shared.event import Event
+from shared.events.envelope import Event
 from tests.support.readmodel import scratch_schema
 
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services" / "ledger" / "schema.sql"

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from shared.publish import Publisher
+from shared.events.publisher import Publisher
 from tests.support import events
 from tests.support.infra import ROOT
 from tests.support.ops import (
@@ -121,7 +121,7 @@ def test_the_request_id_reaches_the_service_log(ledger):
 
 def deadletters(ledger: Service, *args: str) -> subprocess.CompletedProcess:
     """Run the dead-letter CLI for the ledger service."""
-    return subprocess.run([sys.executable, "-m", "shared.deadletters", *args], cwd=ROOT, env=ledger.env,
+    return subprocess.run([sys.executable, "-m", "shared.cli.dead_letters", *args], cwd=ROOT, env=ledger.env,
                           capture_output=True, text=True, timeout=60)
 
 

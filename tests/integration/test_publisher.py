@@ -32,7 +32,7 @@ def test_file_with_bad_lines_sends_the_good_ones_and_reports_the_bad(tmp_path, k
     path = tmp_path / "payments.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "shared.publish", "--topic", "payments", str(path)],
+    result = subprocess.run([sys.executable, "-m", "shared.events.publisher", "--topic", "payments", str(path)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "2 sent to payments, 3 refused" in result.stdout
@@ -47,7 +47,7 @@ def test_stdin_and_all_valid_exit_zero(kafka_bootstrap, topic_prefix):
     customer = events.customer_code()
     body = json.dumps(events.payment(customer, 700)) + "\n"
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "shared.publish", "--topic", "payments", "-"], input=body,
+    result = subprocess.run([sys.executable, "-m", "shared.events.publisher", "--topic", "payments", "-"], input=body,
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1 sent to payments, 0 refused"

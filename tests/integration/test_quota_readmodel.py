@@ -15,9 +15,9 @@ from psycopg import sql
 
 from services.quota.projection import HANDLERS, TOPICS
 from services.quota.queries import quota_statement
-from shared.db import connect, ensure_schema
-from shared.event import Event
-from shared.topics import TYPES_BY_TOPIC
+from shared.readmodel.connections import connect, ensure_schema
+from shared.events.envelope import Event
+from shared.events.topics import TYPES_BY_TOPIC
 
 DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services" / "quota" / "schema.sql"

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from shared.publish import Publisher
+from shared.events.publisher import Publisher
 from tests.support import events
 from tests.support.procs import projector_env, rows, run_counting, send_raw, start_counting, wait_for
 

@@ -18,7 +18,7 @@ from psycopg import sql
 from services.tickets import queries
 from services.tickets.projection import HANDLERS, TOPICS
 from services.tickets.rules import CATEGORIES, STATUSES
-from shared.event import Event
+from shared.events.envelope import Event
 from shared.timeutil import budapest_date
 from tests.support.readmodel import scratch_schema
 

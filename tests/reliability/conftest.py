@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.admin import create_topics, delete_topics
+from shared.cli.admin import create_topics, delete_topics
 from tests.support.faults import local_stack_problem, run_dir
 
 SOAK = os.environ.get("RELIABILITY_SOAK") == "1"

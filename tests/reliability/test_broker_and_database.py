@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.publish import Publisher
+from shared.events.publisher import Publisher
 from tests.support import faults, ledger
 from tests.support.procs import projector_env, rows, terminate, wait_for
 

@@ -17,8 +17,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from services.ledger.projection import TOPICS
-from shared import db
-from shared.publish import Publisher
+from shared.readmodel import connections as db
+from shared.events.publisher import Publisher
 from tests.reliability.conftest import SOAK
 from tests.support import ledger
 from tests.support.procs import send_raw, terminate, wait_for

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import psycopg
 
-from shared.event import Event
-from shared.observability import configure_logging
-from shared.projector import Projector, ProjectorSettings
-from shared.rebuild import rebuild
+from shared.events.envelope import Event
+from shared.web.observability import configure_logging
+from shared.projection.runner import Projector, ProjectorSettings
+from shared.readmodel.rebuild import rebuild
 
 DDL = Path(__file__).with_name("counting.sql")
 TOPICS = ["payments"]

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import psycopg
 
-from shared.admin import admin_client
+from shared.cli.admin import admin_client
 from tests.support.infra import ROOT
 
 INFRA = ROOT / "scripts" / "infra.sh"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from shared.publish import Publisher
+from shared.events.publisher import Publisher
 from tests.support.infra import ROOT
 from tests.support.system import System, start_system
 

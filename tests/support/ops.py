@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.publish import Publisher
+from shared.events.publisher import Publisher
 from tests.support import domain, events
 from tests.support.infra import ROOT
 from tests.support.procs import rows

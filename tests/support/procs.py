@@ -10,7 +10,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from shared import db
+from shared.readmodel import connections as db
 from tests.support.infra import ROOT
 
 

@@ -11,7 +11,7 @@ from uuid import uuid4
 import psycopg
 from psycopg import sql
 
-from shared import db
+from shared.readmodel import connections as db
 
 
 @contextmanager

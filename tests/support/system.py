@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from shared.catchup import wait_caught_up
+from shared.cli.catchup import wait_caught_up
 from tests.support.infra import ROOT
 from tests.support.procs import terminate
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from argon2 import PasswordHasher
 
-from shared.demo import demo_logins, generate, main
+from demo import demo_logins, generate, main
 
 TODAY = date(2026, 11, 20)
 CUSTOMERS, SEED = 12, 7
@@ -258,7 +258,7 @@ def test_login_serials_are_in_force_with_codes_and_the_balances_hold(today):
 
 
 def test_every_event_passes_the_schemas(topics):
-    schemas = pytest.importorskip("shared.schemas")
+    schemas = pytest.importorskip("shared.events.catalog")
     for topic, events in topics.items():
         for raw in events:
             assert schemas.validate_event(raw, topic=topic, key=raw["subject"]).id == raw["id"]

@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from gateway.auth import Session, issue_token, verify_token
-from shared.problems import ProblemError
+from shared.web.problems import ProblemError
 
 SECRET = "unit-test-secret-0123456789-abcdefghij"
 OTHER_SECRET = "another-secret-0123456789-abcdefghijkl"

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from shared.jsonready import json_ready
+from shared.web.jsonready import json_ready
 
 
 class Row(dict):

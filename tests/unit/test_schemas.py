@@ -7,8 +7,8 @@ import copy
 import pytest
 from marshmallow import fields
 
-from shared.schemas import DATA_SCHEMAS, InvalidEvent, validate_event
-from shared.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
+from shared.events.catalog import DATA_SCHEMAS, InvalidEvent, validate_event
+from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
 from tests.support.events import envelope
 from tests.support.examples import EXAMPLES
 

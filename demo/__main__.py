@@ -1,0 +1,5 @@
+"""Entry point of `python -m demo`."""
+
+from demo.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Operators' and internal systems' command lines: publish, admin, dead letters, catch-up."""

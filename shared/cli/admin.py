@@ -1,0 +1,110 @@
+"""Kafka and PostgreSQL set-up: topics (idempotent), databases per service, readiness waits.
+
+    python -m shared.cli.admin wait-kafka [--timeout 60]
+    python -m shared.cli.admin create-topics [--partitions 3]
+    python -m shared.cli.admin create-databases ledger tickets quota contracts gateway
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import psycopg
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from psycopg import sql
+
+from shared import config
+from shared.projection.dead_letters import MAX_MESSAGE_BYTES
+from shared.events.topics import TOPICS, dead_letter, physical
+
+TOPIC_CONFIG = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+DLQ_CONFIG = {**TOPIC_CONFIG, "max.message.bytes": str(MAX_MESSAGE_BYTES)}
+
+
+def admin_client(bootstrap: str, timeout_s: float = 60.0) -> KafkaAdminClient:
+    """An admin client, waiting until the broker answers."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            client = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            client.list_topics()
+            return client
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s: {exc}") from exc
+            time.sleep(0.5)
+
+
+def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
+    """Create the catalog topics and their dead-letter topics if absent; returns those created."""
+    client = admin_client(bootstrap)
+    try:
+        existing = set(client.list_topics())
+        wanted = [NewTopic(physical(t, prefix), partitions, 1, topic_configs=TOPIC_CONFIG) for t in TOPICS]
+        wanted += [NewTopic(physical(dead_letter(t), prefix), partitions, 1, topic_configs=DLQ_CONFIG) for t in TOPICS]
+        missing = [t for t in wanted if t.name not in existing]
+        for topic in missing:
+            try:
+                client.create_topics([topic])
+            except TopicAlreadyExistsError:
+                pass
+        return [t.name for t in missing]
+    finally:
+        client.close()
+
+
+def delete_topics(bootstrap: str, prefix: str) -> None:
+    """Delete the prefixed topics of one test run."""
+    if not prefix:
+        raise ValueError("refusing to delete unprefixed (production) topics")
+    client = admin_client(bootstrap)
+    try:
+        names = [n for n in client.list_topics() if n.startswith(prefix)]
+        if names:
+            client.delete_topics(names)
+    finally:
+        client.close()
+
+
+def create_databases(server_url: str, names: list[str]) -> list[str]:
+    """Create `portal_<name>` databases if absent; returns those created."""
+    created = []
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for name in names:
+            db = f"portal_{name}" if not name.startswith("portal_") else name
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+                created.append(db)
+    return created
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m shared.cli.admin")
+    sub = parser.add_subparsers(dest="command", required=True)
+    wait = sub.add_parser("wait-kafka")
+    wait.add_argument("--timeout", type=float, default=60.0)
+    topics = sub.add_parser("create-topics")
+    topics.add_argument("--partitions", type=int, default=config.integer("TOPIC_PARTITIONS", 3))
+    dbs = sub.add_parser("create-databases")
+    dbs.add_argument("names", nargs="+")
+    args = parser.parse_args(argv)
+    bootstrap = config.optional("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    if args.command == "wait-kafka":
+        admin_client(bootstrap, args.timeout).close()
+        print(f"Kafka answers at {bootstrap}")
+    elif args.command == "create-topics":
+        created = create_topics(bootstrap, args.partitions, config.optional("TOPIC_PREFIX", ""))
+        print(f"topics created: {', '.join(created) or 'none (all present)'}")
+    else:
+        created = create_databases(config.required("DATABASE_URL"), args.names)
+        print(f"databases created: {', '.join(created) or 'none (all present)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Validation of raw messages against the CloudEvents envelope and the event catalog."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.events.envelope import Event
+from shared.events import contract_admin as c
+from shared.events import operations as o
+from shared.events.fields import InvalidEvent, Strict, Timestamp
+from shared.events.compiled import compile_schema
+from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
+
+__all__ = ["InvalidEvent", "DATA_SCHEMAS", "validate_event", "decode"]
+
+DATA_SCHEMAS: dict[str, Schema] = {
+    "contract.signed": c.ContractSigned(),
+    "contract.item_added": c.ItemAdded(),
+    "contract.item_removed": c.ItemRemoved(),
+    "contract.item_quantity_changed": c.ItemQuantityChanged(),
+    "contract.customer_details_changed": c.CustomerDetailsChanged(),
+    "contract.terminated": c.ContractTerminated(),
+    "customer.portal_password_set": c.PortalPasswordSet(),
+    "customer.portal_password_removed": c.PortalPasswordRemoved(),
+    "price_list.published": c.PriceListPublished(),
+    "invoice.issued": o.InvoiceIssued(),
+    "invoice.cancelled": o.InvoiceCancelled(),
+    "payment.received": o.PaymentReceived(),
+    "payment.refunded": o.PaymentRefunded(),
+    "support_call.opened": o.CallOpened(),
+    "support_call.assigned": o.CallAssigned(),
+    "support_call.status_changed": o.CallStatusChanged(),
+    "support_call.work_logged": o.WorkLogged(),
+    "support_call.closed": o.CallClosed(),
+    "support_call.reopened": o.CallReopened(),
+    "license.codes_issued": o.CodesIssued(),
+}
+assert set(DATA_SCHEMAS) == set(TOPIC_OF_TYPE), "every catalog type needs a schema"
+
+
+class Envelope(Strict):
+    specversion = fields.String(required=True, validate=validate.Equal("1.0"))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    source = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    type = fields.String(required=True, validate=validate.OneOf(sorted(DATA_SCHEMAS)))
+    time = Timestamp(required=True)
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    datacontenttype = fields.String(validate=validate.Equal("application/json"))
+    data = fields.Dict(required=True)
+
+
+ENVELOPE = Envelope()
+
+
+def decode(value: bytes | str) -> dict[str, Any]:
+    """Parse a message value as one UTF-8 JSON object."""
+    try:
+        raw = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent(f"not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidEvent("not a JSON object")
+    return raw
+
+
+def _messages(err: ValidationError, prefix: str = "") -> str:
+    """Flatten marshmallow's nested messages into `field: message; ...`."""
+    parts: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, sub in node.items():
+                walk(sub, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list) and node and not all(isinstance(x, str) for x in node):
+            for sub in node:
+                walk(sub, path)
+        else:
+            text = " ".join(node) if isinstance(node, list) else str(node)
+            parts.append(f"{path or '_schema'}: {text}")
+
+    walk(err.messages, prefix)
+    return "; ".join(parts)
+
+
+FAST_ENVELOPE = compile_schema(ENVELOPE)
+FAST_DATA = {kind: loader for kind, schema in DATA_SCHEMAS.items() if (loader := compile_schema(schema))}
+
+
+def validate_event(raw: dict[str, Any], topic: str | None = None, key: str | None = None) -> Event:
+    """Validate an envelope and its data; raise InvalidEvent with a readable reason."""
+    env = FAST_ENVELOPE(raw) if FAST_ENVELOPE is not None else None
+    loader = FAST_DATA.get(env["type"]) if env is not None else None
+    data = loader(env["data"]) if loader is not None else None
+    if env is None or data is None:  # not plainly valid: marshmallow decides, and says why
+        env, data = _load(raw)
+    _check_consistency(env, data, topic, key)
+    return Event(env["id"], env["type"], env["source"], env["time"], env["subject"], data)
+
+
+def _load(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The envelope and its data loaded by marshmallow; InvalidEvent with the first failing part's messages."""
+    try:
+        env = ENVELOPE.load(raw)
+    except ValidationError as err:
+        raise InvalidEvent(f"invalid envelope: {_messages(err)}") from None
+    try:
+        data = DATA_SCHEMAS[env["type"]].load(env["data"])
+    except ValidationError as err:
+        raise InvalidEvent(f"invalid data for {env['type']}: {_messages(err, 'data')}") from None
+    return env, data
+
+
+def _check_consistency(env: dict[str, Any], data: dict[str, Any], topic: str | None, key: str | None) -> None:
+    """Subject, key, topic and data must tell the same story."""
+    kind = env["type"]
+    if topic is not None and TOPIC_OF_TYPE[kind] != topic:
+        raise InvalidEvent(f"type {kind} does not belong on topic {topic}")
+    expected = PRICE_LIST_SUBJECT if kind == "price_list.published" else data.get("customer_code")
+    if env["subject"] != expected:
+        raise InvalidEvent(f"subject {env['subject']!r} differs from {expected!r}")
+    if key is not None and key != env["subject"]:
+        raise InvalidEvent(f"key {key!r} differs from subject {env['subject']!r}")

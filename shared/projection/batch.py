@@ -1,0 +1,72 @@
+"""Turning a polled set of Kafka records into validated events and rejections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.events.envelope import Event
+from shared.events.catalog import InvalidEvent, decode, validate_event
+from shared.projection.bookkeeping import Rejection
+from shared.events.topics import logical
+
+
+@dataclass
+class Batch:
+    """Valid events in partition order, the rejected messages, and the offsets reached."""
+
+    events: list[Event] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    positions: dict[tuple[str, int], tuple[int, datetime | None]] = field(default_factory=dict)
+
+
+def build_batch(records: list[Any], topic_prefix: str = "") -> Batch:
+    """Validate each record; an invalid one becomes a Rejection, never an exception."""
+    batch = Batch()
+    for record in records:
+        topic = logical(record.topic, topic_prefix)
+        key = _text(record.key)
+        try:
+            event = to_event(record, topic, key)
+        except InvalidEvent as exc:
+            batch.rejections.append(_rejection(record, topic, key, exc.reason))
+        else:
+            batch.events.append(event)
+        stamp = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp else None
+        batch.positions[(topic, record.partition)] = (record.offset + 1, stamp)
+    return batch
+
+
+def to_event(record: Any, topic: str, key: str | None) -> Event:
+    """Decode and validate one record."""
+    if record.value is None:
+        raise InvalidEvent("empty message value")
+    raw = decode(record.value)
+    event = validate_event(raw, topic, key)
+    return Event(event.id, event.type, event.source, event.time, event.subject, event.data,
+                 topic, record.partition, record.offset)
+
+
+def _text(key: bytes | None) -> str | None:
+    if key is None:
+        return None
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        return key.decode("latin-1")
+
+
+def _rejection(record: Any, topic: str, key: str | None, reason: str) -> Rejection:
+    event_id, event_type = _identity(record.value)
+    return Rejection(topic, record.partition, record.offset, key, record.value, reason, event_id, event_type)
+
+
+def _identity(value: bytes | None) -> tuple[str | None, str | None]:
+    """Best-effort id and type of a refused message, for the record."""
+    try:
+        raw = decode(value or b"")
+    except InvalidEvent:
+        return None, None
+    ident, kind = raw.get("id"), raw.get("type")
+    return (str(ident)[:200] if ident is not None else None, str(kind)[:200] if kind is not None else None)

@@ -1,0 +1,102 @@
+"""The Kafka side of a projector: its consumer, seeking to stored offsets, and how far the topics reach."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
+
+from shared.projection.settings import ProjectorSettings
+from shared.events.topics import logical, physical
+
+log = logging.getLogger("projector")
+
+
+class Seeker(Protocol):
+    def seek_to_stored(self, assigned: list[TopicPartition]) -> None: ...
+
+
+class SeekToStored(ConsumerRebalanceListener):
+    """On every assignment, continue from the offsets stored with the read model."""
+
+    def __init__(self, projector: Seeker) -> None:
+        self.projector = projector
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        log.info("partitions revoked: %s", revoked)
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.projector.seek_to_stored(assigned)
+
+
+def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
+    """A group member without Kafka-side commits: the offsets live with the read model."""
+    consumer = _until_kafka_answers(lambda: KafkaConsumer(
+        bootstrap_servers=s.bootstrap_servers,
+        group_id=s.group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=s.batch_size,
+        session_timeout_ms=s.session_timeout_ms,
+        # a batch is at most max_poll_records; bigger fetch buffers only cost memory (a larger
+        # message is still fetched whole: the limits are soft)
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=1024 * 1024,
+        metadata_max_age_ms=30_000,
+    ), s, projector)
+    names = [physical(t, s.topic_prefix) for t in s.topics]
+    consumer.subscribe(names, listener=SeekToStored(projector))
+    # After subscribing, so the group coordinator's metadata snapshot is complete before the first
+    # join: a snapshot that changes after the leader's assignment makes kafka-python rejoin, and a
+    # rejoin whose SyncGroup answer comes after poll()'s timeout is never completed (no partitions, ever).
+    wait_for_topics(consumer, names)
+    return consumer
+
+
+def _until_kafka_answers(make: Callable[[], KafkaConsumer], s: ProjectorSettings, owner: object) -> KafkaConsumer:
+    """Build the consumer, backing off while no broker answers (a projector started during a Kafka outage)."""
+    delay = 0.5
+    while True:
+        try:
+            return make()
+        except KafkaError as exc:
+            if getattr(owner, "stopping", False):
+                raise
+            log.warning("Kafka unavailable (%s); retrying in %.1fs", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, s.max_backoff_s)
+
+
+def wait_for_topics(consumer: KafkaConsumer, names: list[str], timeout_s: float = 120.0) -> None:
+    """Block until the broker's metadata knows every topic's partitions.
+
+    Subscribing before a just-created topic is visible leaves the group with no partitions of
+    it until the next metadata refresh; waiting here makes the first assignment complete.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        known = consumer.topics()  # refreshes the cluster metadata
+        missing = [n for n in names if n not in known or not consumer.partitions_for_topic(n)]
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"topics not found on the broker: {', '.join(missing)} (create them first)")
+        log.warning("waiting for topics to appear: %s", ", ".join(missing))
+        time.sleep(1.0)
+
+
+def all_partitions(consumer: KafkaConsumer, s: ProjectorSettings) -> list[TopicPartition]:
+    """Every partition of the projector's topics, assigned to this member or not."""
+    return [TopicPartition(physical(t, s.topic_prefix), p)
+            for t in s.topics for p in consumer.partitions_for_topic(physical(t, s.topic_prefix)) or ()]
+
+
+def end_reached(consumer: KafkaConsumer, s: ProjectorSettings, stored: dict[tuple[str, int], int]) -> bool:
+    """True when the stored offsets reach the end offset of every partition (asks the broker)."""
+    ends = consumer.end_offsets(all_partitions(consumer, s))
+    return all(stored.get((logical(tp.topic, s.topic_prefix), tp.partition), 0) >= end for tp, end in ends.items())

@@ -1,0 +1,94 @@
+"""Prometheus metrics of a projector process, served on PROJECTOR_METRICS_PORT when set."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter as Tally
+from collections.abc import Iterable
+
+from kafka import KafkaConsumer
+from kafka.errors import IllegalStateError
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from shared.projection.bookkeeping import Rejection
+from shared.events.topics import logical
+
+log = logging.getLogger("projector.metrics")
+BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class ProjectorMetrics:
+    """Batch duration, events applied/rejected per type, lag per partition, the schema written."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.batch_seconds = Histogram("projector_batch_duration_seconds", "Time to apply and commit one batch",
+                                       registry=r, buckets=BATCH_BUCKETS)
+        self.applied = Counter("projector_events_applied", "Events applied by this process", ["type"], registry=r)
+        self.rejected = Counter("projector_events_rejected", "Messages dead-lettered by this process", ["type"],
+                                registry=r)
+        self.skipped = Counter("projector_events_skipped", "Duplicate events skipped (id applied before)", registry=r)
+        self.lag = Gauge("projector_lag_messages", "Messages behind the partition end, per assigned partition",
+                         ["topic", "partition"], registry=r)
+        self.last_batch = Gauge("projector_last_batch_timestamp_seconds", "Unix time of the last committed batch",
+                                registry=r)
+        self.schema = Gauge("projector_read_model_schema", "1 for the schema this process writes", ["schema"],
+                            registry=r)
+        self.waiting = Gauge("projector_waiting", "1 while the live read model belongs to another projection version",
+                             registry=r)
+        self.service = service
+        self._server = None
+        self._lag_labels: set[tuple[str, str]] = set()
+
+    def serve(self, port: int | None) -> None:
+        """Expose /metrics on `port` (nothing when None or 0)."""
+        if port:
+            self._server, _ = start_http_server(port, registry=self.registry)
+            log.info("projector metrics on port %d", port)
+
+    def close(self) -> None:
+        """Stop the metrics server, if one runs."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def writing(self, schema: str) -> None:
+        """The schema the projector writes now."""
+        self.schema.clear()
+        self.schema.labels(schema).set(1)
+
+    def batch(self, applied_types: Iterable[str], skipped: int, rejections: list[Rejection], seconds: float) -> None:
+        """Record one committed batch."""
+        self.batch_seconds.observe(seconds)
+        for kind, n in Tally(applied_types).items():
+            self.applied.labels(kind).inc(n)
+        for kind, n in Tally(r.event_type or "(invalid)" for r in rejections).items():
+            self.rejected.labels(kind).inc(n)
+        self.skipped.inc(skipped)
+        self.last_batch.set(time.time())
+
+    def observe_lag(self, consumer: KafkaConsumer, prefix: str) -> dict[tuple[str, int], int]:
+        """Messages behind per assigned partition: last fetched high watermark minus position (no I/O)."""
+        behind = consumer_lag(consumer, prefix)
+        labels = {(topic, str(partition)): n for (topic, partition), n in behind.items()}
+        for key, n in labels.items():
+            self.lag.labels(*key).set(n)
+        for key in self._lag_labels - labels.keys():  # partitions revoked since
+            self.lag.remove(*key)
+        self._lag_labels = set(labels)
+        return behind
+
+
+def consumer_lag(consumer: KafkaConsumer, prefix: str) -> dict[tuple[str, int], int]:
+    """Behind per fetched partition of this member; partitions not fetched yet are left out."""
+    behind: dict[tuple[str, int], int] = {}
+    for tp in consumer.assignment():
+        try:
+            high = consumer.highwater(tp)
+            if high is not None:
+                behind[(logical(tp.topic, prefix), tp.partition)] = max(high - consumer.position(tp), 0)
+        except IllegalStateError:  # revoked meanwhile
+            continue
+    return behind

@@ -1,0 +1,69 @@
+"""What one projector process needs, and retrying database work while the database is away."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from shared.readmodel import connections as db
+
+log = logging.getLogger("projector")
+
+
+@dataclass
+class ProjectorSettings:
+    """Everything one projector process needs.
+
+    `schema` is the read model's name: the live projector writes the schema the pointer
+    (shared.readmodel.pointer) names for it. A shadow rebuild writes `schema` itself (follow_pointer off).
+    """
+
+    service: str
+    database_url: str
+    bootstrap_servers: str
+    topics: list[str]
+    ddl: Path
+    schema: str = db.READ_MODEL_SCHEMA
+    group_id: str = ""
+    topic_prefix: str = ""
+    batch_size: int = 1000
+    poll_timeout_ms: int = 200
+    # A member that died without leaving holds its partitions this long; Kafka's 45 s default stalled
+    # a restarted projector (its group waited for the dead member) for most of a minute.
+    session_timeout_ms: int = 10_000
+    max_backoff_s: float = 10.0
+    stop_when_caught_up: bool = False
+    follow_pointer: bool = True
+    projection_version: int = 1  # bump (VERSION in the service's projection.py) when a change needs a rebuild
+    publish_dead_letters: bool = True
+    metrics_port: int | None = None
+
+    @property
+    def group(self) -> str:
+        """The consumer group: CONSUMER_GROUP, else `<prefix><service>`."""
+        return self.group_id or f"{self.topic_prefix}{self.service}"
+
+
+def retry(action: Callable[[], Any], owner: Any = None, max_backoff_s: float = 10.0) -> Any:
+    """Run `action` until it succeeds, backing off on connection errors (gives up once `owner` stops)."""
+    delay = 0.2
+    while True:
+        try:
+            return action()
+        except psycopg.OperationalError as exc:
+            if owner is not None and owner.stopping:
+                raise
+            log.warning("database unavailable (%s); retrying in %.1fs", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, max_backoff_s)
+
+
+def with_overrides(settings: ProjectorSettings, **changes: object) -> ProjectorSettings:
+    """A copy of the settings with some fields changed."""
+    return replace(settings, **changes)

@@ -1,0 +1,1 @@
+"""Read models in PostgreSQL: connections, the live-schema pointer, following it, plain and shadow rebuilds."""

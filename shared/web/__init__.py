@@ -1,0 +1,1 @@
+"""Flask helpers of the services' internal APIs: app factory, parsing, problems, health, logging and metrics."""
