@@ -18,6 +18,7 @@ from gateway.clients import ServiceClient, build_clients
 from gateway.config import check, complete, settings_from_env
 from gateway.openapi import build_api
 from gateway.ratelimit import LoginLimiter, make_pool
+from shared.config import exit_on_bad_settings
 from shared.web.observability import configure_logging, register_request_logging
 from shared.web.problems import ProblemError, register_problem_handlers
 
@@ -46,7 +47,11 @@ class Gateway:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Flask factory; settings from the environment unless `config` is given (then only from it)."""
-    settings = check(settings_from_env() if config is None else complete(config))
+    if config is None:
+        with exit_on_bad_settings():  # one line naming the variable, and gunicorn halts
+            settings = check(settings_from_env())
+    else:
+        settings = check(complete(config))
     configure_logging()
     app = Flask("gateway")
     app.config.update(settings)

@@ -1,8 +1,7 @@
-"""Settings of the gateway from the environment; a missing required one fails at start with its name."""
+"""The gateway's settings: its part of the one settings table (shared/config.py), and their checks."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from shared import config
@@ -12,22 +11,13 @@ SERVICES = ("contracts", "ledger", "tickets", "quota")
 REQUIRED = ("INTERNAL_TOKEN", "GATEWAY_SECRET_KEY", "DATABASE_URL")
 MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
 
+# Settings the gateway reads from the table, with their defaults (tests give settings without the environment).
+OWN = ("TOKEN_TTL_MINUTES", "SERVICE_TIMEOUT_S", "SERVICE_CONNECT_TIMEOUT_S", "HEALTH_TIMEOUT_S",
+       "LOGIN_FAILURES_PER_CODE", "LOGIN_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "MAX_BODY_BYTES",
+       "LAG_DEGRADED_MESSAGES", "TRUST_PROXY", "DB_POOL_SIZE")
 DEFAULTS: dict[str, Any] = {
-    "CONTRACTS_URL": "http://127.0.0.1:8081",
-    "LEDGER_URL": "http://127.0.0.1:8082",
-    "TICKETS_URL": "http://127.0.0.1:8083",
-    "QUOTA_URL": "http://127.0.0.1:8084",
-    "TOKEN_TTL_MINUTES": 30,
-    "SERVICE_TIMEOUT_S": 2.0,
-    "SERVICE_CONNECT_TIMEOUT_S": 0.5,
-    "HEALTH_TIMEOUT_S": 1.0,
-    "LOGIN_FAILURES_PER_CODE": 5,
-    "LOGIN_FAILURES_PER_ADDRESS": 30,
-    "LOGIN_WINDOW_MINUTES": 15,
-    "MAX_BODY_BYTES": 16 * 1024,
-    "LAG_DEGRADED_MESSAGES": 1000,
-    "TRUST_PROXY": 0,
-    "DB_POOL_SIZE": 4,
+    **{name: config.SETTINGS[name].default for name in OWN},
+    **{f"{service.upper()}_URL": f"http://127.0.0.1:{port}" for service, port in config.SERVICE_PORTS.items()},
 }
 
 
@@ -38,13 +28,8 @@ def settings_from_env() -> dict[str, Any]:
         "GATEWAY_SECRET_KEY": config.required("GATEWAY_SECRET_KEY"),
         "DATABASE_URL": config.service_database_url("gateway"),
     }
-    for name, default in DEFAULTS.items():
-        if isinstance(default, float):
-            settings[name] = _float(name, default)
-        elif isinstance(default, int):
-            settings[name] = config.integer(name, default)
-        else:
-            settings[name] = config.optional(name, default)
+    settings.update({name: config.get(name) for name in OWN})
+    settings.update({f"{service.upper()}_URL": config.service_url(service) for service in SERVICES})
     return settings
 
 
@@ -61,14 +46,3 @@ def check(settings: dict[str, Any]) -> dict[str, Any]:
     if len(settings["GATEWAY_SECRET_KEY"].encode()) < MIN_SECRET_BYTES:
         raise MissingSetting(f"GATEWAY_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long")
     return settings
-
-
-def _float(name: str, default: float) -> float:
-    """A float environment variable."""
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise MissingSetting(f"environment variable {name} must be a number, got {raw!r}") from None

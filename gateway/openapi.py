@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, NoReturn
@@ -12,8 +11,6 @@ from marshmallow import Schema, ValidationError, fields
 from webargs.flaskparser import FlaskParser
 
 from shared.web.problems import PROBLEM_JSON, ProblemError
-
-ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 
 
 class ProblemSchema(Schema):
@@ -89,17 +86,6 @@ def problem_responses(blp: Blueprint, *statuses: int, **descriptions: str) -> Ca
         return view
 
     return decorate
-
-
-class StrictDate(fields.Date):
-    """A `YYYY-MM-DD` date only (Python's fromisoformat also takes `20260301` and week dates)."""
-
-    default_error_messages = {"invalid": "Not a valid date; use YYYY-MM-DD."}
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(value, str) or not ISO_DATE.match(value):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 API_SETTINGS = {

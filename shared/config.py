@@ -1,45 +1,120 @@
-"""Settings from the environment; a missing required one fails at start with its name."""
+"""Every setting of every process, read from the environment here and only here.
+
+`SETTINGS` is the one table: name, type, default, who reads it and what it means. `get(name)` reads and checks
+one; a missing required or malformed value raises `MissingSetting` naming the variable, and the entry points
+turn that into one line on stderr (`exit_on_bad_settings`). `python -m shared.config` prints the table as
+Markdown; docs/operations.md carries it (a unit test keeps the two equal).
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+SERVICE_PORTS = {"contracts": 8081, "ledger": 8082, "tickets": 8083, "quota": 8084}  # local defaults
+REQUIRED: Any = object()  # the default of a setting that has none
+# gunicorn's arbiter halts (instead of respawning workers) when a worker exits with this code.
+BAD_SETTINGS_EXIT = 4
 
 
 class MissingSetting(RuntimeError):
-    """A required environment variable is not set."""
+    """A required environment variable is not set, or a value is malformed."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable."""
+
+    name: str
+    kind: type
+    default: Any
+    readers: str
+    meaning: str
+
+
+def _table() -> list[Setting]:
+    s = Setting
+    return [
+        s("KAFKA_BOOTSTRAP_SERVERS", str, "127.0.0.1:9092", "all", "Kafka brokers, `host:port[,host:port]`"),
+        s("DATABASE_URL", str, REQUIRED, "all", "PostgreSQL server URL; each process uses its own database on it"),
+        s("<SERVICE>_DATABASE_URL", str, "", "all",
+          "one process's database (e.g. `LEDGER_DATABASE_URL`); default: `DATABASE_URL` with `portal_<service>`"),
+        s("INTERNAL_TOKEN", str, REQUIRED, "services, gateway", "shared token of gateway → service calls"),
+        s("TOPIC_PREFIX", str, "", "all", "prefix of every topic name (tests and benchmarks keep runs apart)"),
+        s("READ_MODEL_SCHEMA", str, "readmodel", "services, CLIs", "name of the read models' live schema"),
+        s("CONSUMER_GROUP", str, "", "projectors", "consumer group; default `<prefix><service>`"),
+        s("PROJECTOR_BATCH_SIZE", int, 1000, "projectors", "most records applied in one transaction"),
+        s("PROJECTOR_POLL_TIMEOUT_MS", int, 200, "projectors", "longest wait of one poll"),
+        s("PROJECTOR_METRICS_PORT", int, 0, "projectors", "port of the projector's /metrics (0: none)"),
+        s("TOPIC_PARTITIONS", int, 3, "CLIs", "partitions of topics created by `portal-admin create-topics`"),
+        s("<SERVICE>_URL", str, "http://127.0.0.1:808N", "gateway, CLIs",
+          "a service's internal API (`CONTRACTS_URL` 8081, `LEDGER_URL` 8082, `TICKETS_URL` 8083, `QUOTA_URL` 8084)"),
+        s("GATEWAY_SECRET_KEY", str, REQUIRED, "gateway", "key signing the session tokens (at least 32 bytes)"),
+        s("TOKEN_TTL_MINUTES", int, 30, "gateway", "lifetime of a session token"),
+        s("SERVICE_TIMEOUT_S", float, 2.0, "gateway", "read timeout of a call to a service"),
+        s("SERVICE_CONNECT_TIMEOUT_S", float, 0.5, "gateway", "connect timeout of a call to a service"),
+        s("HEALTH_TIMEOUT_S", float, 1.0, "gateway", "timeout of each service's health check in `/health`"),
+        s("LOGIN_FAILURES_PER_CODE", int, 5, "gateway", "failed logins per customer code in the window"),
+        s("LOGIN_FAILURES_PER_ADDRESS", int, 30, "gateway", "failed logins per client address in the window"),
+        s("LOGIN_WINDOW_MINUTES", int, 15, "gateway", "window of the login limits"),
+        s("MAX_BODY_BYTES", int, 16 * 1024, "gateway", "largest request body"),
+        s("LAG_DEGRADED_MESSAGES", int, 1000, "gateway", "lag above which `/health` calls a service degraded"),
+        s("TRUST_PROXY", int, 0, "gateway", "proxies in front whose X-Forwarded-For is trusted"),
+        s("DB_POOL_SIZE", int, 4, "gateway", "gateway database connections per process"),
+    ]
+
+
+SETTINGS: dict[str, Setting] = {setting.name: setting for setting in _table()}
+
+
+def _declared(name: str) -> Setting:
+    if name in SETTINGS:
+        return SETTINGS[name]
+    for pattern in ("<SERVICE>_DATABASE_URL", "<SERVICE>_URL"):
+        suffix = pattern.removeprefix("<SERVICE>")
+        if name.endswith(suffix) and name != suffix.lstrip("_"):
+            return SETTINGS[pattern]
+    raise KeyError(f"{name} is not a declared setting (shared/config.py)")
+
+
+def get(name: str, default: Any = None) -> Any:
+    """The value of a declared setting, converted to its type; `default` overrides the table's."""
+    setting = _declared(name)
+    fallback = setting.default if default is None else default
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        if fallback is REQUIRED:
+            raise MissingSetting(f"environment variable {name} is required but not set ({setting.meaning})")
+        return fallback
+    if setting.kind is str:
+        return raw
+    try:
+        return setting.kind(raw)
+    except ValueError:
+        kind = "an integer" if setting.kind is int else "a number"
+        raise MissingSetting(f"environment variable {name} must be {kind}, got {raw!r}") from None
 
 
 def required(name: str) -> str:
-    """The value of a required environment variable."""
-    value = os.environ.get(name)
+    """The value of a required setting."""
+    value = get(name)
     if not value:
         raise MissingSetting(f"environment variable {name} is required but not set")
     return value
 
 
-def optional(name: str, default: str) -> str:
-    """The value of an environment variable, or its default."""
-    return os.environ.get(name) or default
-
-
-def integer(name: str, default: int) -> int:
-    """An integer environment variable."""
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise MissingSetting(f"environment variable {name} must be an integer, got {raw!r}") from None
-
-
 def service_database_url(service: str) -> str:
-    """The database of one service: `<SERVICE>_DATABASE_URL`, else DATABASE_URL with the db name `portal_<service>`."""
-    specific = os.environ.get(f"{service.upper()}_DATABASE_URL")
-    if specific:
-        return specific
-    base = required("DATABASE_URL")
-    return with_database(base, f"portal_{service}")
+    """One process's database: `<SERVICE>_DATABASE_URL`, else DATABASE_URL with the database `portal_<service>`."""
+    return get(f"{service.upper()}_DATABASE_URL") or with_database(get("DATABASE_URL"), f"portal_{service}")
+
+
+def service_url(service: str) -> str:
+    """A service's internal API: `<SERVICE>_URL`, else its port on this machine."""
+    return get(f"{service.upper()}_URL", f"http://127.0.0.1:{SERVICE_PORTS[service]}")
 
 
 def with_database(url: str, database: str) -> str:
@@ -48,3 +123,42 @@ def with_database(url: str, database: str) -> str:
     scheme, _, rest = head.partition("://")
     server = rest.split("/", 1)[0]
     return f"{scheme}://{server}/{database}" + (f"?{tail}" if tail else "")
+
+
+def fail(exc: MissingSetting) -> NoReturn:
+    """End the process with one line naming the setting (no traceback)."""
+    print(f"error: {exc}", file=sys.stderr, flush=True)
+    raise SystemExit(BAD_SETTINGS_EXIT)
+
+
+@contextmanager
+def exit_on_bad_settings() -> Iterator[None]:
+    """Around an entry point: a missing or malformed setting ends the process with one line."""
+    try:
+        yield
+    except MissingSetting as exc:
+        fail(exc)
+
+
+def entry_point(main: Callable[..., int]) -> Callable[..., int]:
+    """Decorate a CLI's `main` so a bad setting ends it with one line."""
+
+    def run(*args: Any, **kwargs: Any) -> int:
+        with exit_on_bad_settings():
+            return main(*args, **kwargs)
+
+    run.__doc__, run.__name__ = main.__doc__, main.__name__
+    return run
+
+
+def markdown_table() -> str:
+    """The settings as the Markdown table of docs/operations.md."""
+    lines = ["| variable | type | default | read by | meaning |", "|---|---|---|---|---|"]
+    for s in SETTINGS.values():
+        default = "**required**" if s.default is REQUIRED else (f"`{s.default}`" if s.default != "" else "(empty)")
+        lines.append(f"| `{s.name}` | {s.kind.__name__} | {default} | {s.readers} | {s.meaning} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -3,71 +3,68 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from flask import Flask
 
 from shared import config
-from shared.readmodel import connections as db
-from shared.web.observability import configure_logging
+from shared.projection.protocol import Projection
 from shared.projection.runner import Projector, ProjectorSettings
+from shared.readmodel import connections as db
 from shared.readmodel.rebuild import rebuild
 from shared.readmodel.shadow import rebuild_shadow
 from shared.web.app import create_service_app
+from shared.web.observability import configure_logging
 
 
 def settings_from_env(service: str, need_token: bool = True) -> dict[str, Any]:
     """The settings every service reads from its environment."""
     return {
         "DATABASE_URL": config.service_database_url(service),
-        "KAFKA_BOOTSTRAP_SERVERS": config.optional("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        "KAFKA_BOOTSTRAP_SERVERS": config.get("KAFKA_BOOTSTRAP_SERVERS"),
         "INTERNAL_TOKEN": config.required("INTERNAL_TOKEN") if need_token else "",
-        "TOPIC_PREFIX": config.optional("TOPIC_PREFIX", ""),
-        "READ_MODEL_SCHEMA": config.optional("READ_MODEL_SCHEMA", db.READ_MODEL_SCHEMA),
-        "BATCH_SIZE": config.integer("PROJECTOR_BATCH_SIZE", 1000),
-        "POLL_TIMEOUT_MS": config.integer("PROJECTOR_POLL_TIMEOUT_MS", 200),
-        "CONSUMER_GROUP": config.optional("CONSUMER_GROUP", ""),
+        "TOPIC_PREFIX": config.get("TOPIC_PREFIX"),
+        "READ_MODEL_SCHEMA": config.get("READ_MODEL_SCHEMA"),
+        "BATCH_SIZE": config.get("PROJECTOR_BATCH_SIZE"),
+        "POLL_TIMEOUT_MS": config.get("PROJECTOR_POLL_TIMEOUT_MS"),
+        "CONSUMER_GROUP": config.get("CONSUMER_GROUP"),
     }
 
 
-def build_app(service: str, package: str, routes: ModuleType, projection: ModuleType,
-              overrides: dict[str, Any] | None) -> Flask:
+def build_app(projection: Projection, routes: ModuleType, overrides: dict[str, Any] | None) -> Flask:
     """The service's Flask app: settings from the environment, or exactly `overrides` (tests)."""
     if overrides is None:
-        settings = settings_from_env(service)
+        with config.exit_on_bad_settings():
+            settings = settings_from_env(projection.service)
     else:
-        settings = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092", "TOPIC_PREFIX": "",
+        settings = {"KAFKA_BOOTSTRAP_SERVERS": config.SETTINGS["KAFKA_BOOTSTRAP_SERVERS"].default, "TOPIC_PREFIX": "",
                     "READ_MODEL_SCHEMA": db.READ_MODEL_SCHEMA, **overrides}
     configure_logging()
-    return create_service_app(service, routes.blueprint, settings, _ddl(package), projection.TOPICS)
+    return create_service_app(projection.service, routes.blueprint, settings, projection.ddl, list(projection.topics))
 
 
-def _ddl(package: str) -> Path:
-    return Path(sys.modules[package].__file__).with_name("schema.sql")
-
-
-def projector_main(service: str, package: str, projection: ModuleType, argv: list[str] | None = None) -> int:
+def projector_main(projection: Projection, argv: list[str] | None = None) -> int:
     """`python -m services.<name>.projector [--rebuild | --rebuild-shadow] [--until-caught-up]`."""
-    args = _projector_args(package, argv)
+    args = _projector_args(f"services.{projection.service}", argv)
     configure_logging()
-    s = settings_from_env(service, need_token=False)
+    with config.exit_on_bad_settings():
+        s = settings_from_env(projection.service, need_token=False)
+        metrics_port = config.get("PROJECTOR_METRICS_PORT") or None
     settings = ProjectorSettings(
-        service=service, database_url=s["DATABASE_URL"], bootstrap_servers=s["KAFKA_BOOTSTRAP_SERVERS"],
-        topics=list(projection.TOPICS), ddl=_ddl(package), schema=s["READ_MODEL_SCHEMA"],
+        service=projection.service, database_url=s["DATABASE_URL"], bootstrap_servers=s["KAFKA_BOOTSTRAP_SERVERS"],
+        topics=list(projection.topics), ddl=projection.ddl, schema=s["READ_MODEL_SCHEMA"],
         group_id=s["CONSUMER_GROUP"], topic_prefix=s["TOPIC_PREFIX"], batch_size=s["BATCH_SIZE"],
         poll_timeout_ms=s["POLL_TIMEOUT_MS"], stop_when_caught_up=args.until_caught_up,
-        metrics_port=config.integer("PROJECTOR_METRICS_PORT", 0) or None,
-        projection_version=getattr(projection, "VERSION", 1),
+        metrics_port=metrics_port,
+        projection_version=projection.version,
     )
     if args.rebuild_shadow:
-        rebuild_shadow(settings, projection.HANDLERS, args.grace_seconds)
+        rebuild_shadow(settings, projection, args.grace_seconds)
         return 0
     if args.rebuild:
         rebuild(settings)
-    Projector(settings, projection.HANDLERS).run()
+    Projector(settings, projection).run()
     return 0
 
 

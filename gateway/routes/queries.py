@@ -10,9 +10,10 @@ from flask import Response, current_app, g, request
 from gateway.auth import require_session
 from gateway.clients import ServiceClient, customer_path, relay_problem
 from gateway.openapi import SECURED, Blueprint, problem_responses
-from gateway.schemas.args import AsOfArgs, BalanceArgs, QuotaArgs, SupportCallsArgs
-from gateway.schemas.contracts import ContractAnnex, ExpectedFee
-from gateway.schemas.responses import Balance, QuotaStatement, SupportCallPage
+from shared.api.contracts import AsOfArgs, ContractAnnex, ExpectedFee
+from shared.api.ledger import Balance, BalanceArgs
+from shared.api.quota import QuotaArgs, QuotaStatement
+from shared.api.tickets import SupportCallPage, SupportCallsArgs
 
 CSV_TYPE = "text/csv"
 CSV_DOC = {"responses": {200: {"content": {CSV_TYPE: {"schema": {"type": "string"}}}}}}

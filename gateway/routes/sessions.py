@@ -13,8 +13,8 @@ from gateway.openapi import Blueprint, problem_responses
 from gateway.ratelimit import RateLimited
 from gateway.schemas.args import LoginRequest
 from gateway.schemas.responses import SessionCreated
-from shared.web.problems import ProblemError
 from shared.timeutil import today_budapest
+from shared.web.problems import ProblemError
 
 log = logging.getLogger("gateway.login")
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Login")

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Flask
 
-from services.contracts import projection, routes
+from services.contracts import routes
+from services.contracts.projection import PROJECTION
 from shared.service import build_app
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Flask factory; settings from the environment unless `config` is given."""
-    return build_app("contracts", "services.contracts", routes, projection, config)
+    return build_app(PROJECTION, routes, config)

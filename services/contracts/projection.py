@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -17,11 +16,7 @@ from services.contracts.rules import (
     ITEM_SIGNED,
 )
 from shared.events.envelope import Event
-from shared.projection.protocol import WriteOnlyHandlers
-
-Handler = Callable[[psycopg.Cursor, Event], None]
-
-TOPICS = ["contracts"]
+from shared.projection.protocol import WriteOnlyProjection, ddl_beside
 
 INSERT_ITEM_CHANGE = """
     INSERT INTO contract_item_changes
@@ -130,7 +125,11 @@ def price_list_published(cur: psycopg.Cursor, event: Event) -> None:
 
 
 # Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.
-HANDLERS: dict[str, Handler] = WriteOnlyHandlers({
+PROJECTION = WriteOnlyProjection(
+    service="contracts",
+    topics=("contracts",),
+    ddl=ddl_beside(__file__),
+    handlers={
     "contract.signed": contract_signed,
     "contract.item_added": item_added,
     "contract.item_removed": item_removed,
@@ -140,4 +139,5 @@ HANDLERS: dict[str, Handler] = WriteOnlyHandlers({
     "customer.portal_password_set": portal_password_set,
     "customer.portal_password_removed": portal_password_removed,
     "price_list.published": price_list_published,
-})
+},
+)

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Flask
 
-from services.ledger import projection, routes
+from services.ledger import routes
+from services.ledger.projection import PROJECTION
 from shared.service import build_app
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Flask factory; settings from the environment unless `config` is given."""
-    return build_app("ledger", "services.ledger", routes, projection, config)
+    return build_app(PROJECTION, routes, config)

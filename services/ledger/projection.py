@@ -6,16 +6,10 @@ re-send under a new event id) replaces the first, so the later arrival on the to
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import psycopg
 
 from shared.events.envelope import Event
-from shared.projection.protocol import WriteOnlyHandlers
-
-Handler = Callable[[psycopg.Cursor, Event], None]
-
-TOPICS = ["invoices", "payments", "license-codes"]
+from shared.projection.protocol import WriteOnlyProjection, ddl_beside
 
 INSERT_INVOICE = """
 INSERT INTO invoice (invoice_number, customer_code, issued_on, due_on, kind, description,
@@ -86,10 +80,15 @@ def license_codes_issued(cur: psycopg.Cursor, event: Event) -> None:
 
 
 # Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.
-HANDLERS: dict[str, Handler] = WriteOnlyHandlers({
+PROJECTION = WriteOnlyProjection(
+    service="ledger",
+    topics=("invoices", "payments", "license-codes",),
+    ddl=ddl_beside(__file__),
+    handlers={
     "invoice.issued": invoice_issued,
     "invoice.cancelled": invoice_cancelled,
     "payment.received": payment_received,
     "payment.refunded": payment_refunded,
     "license.codes_issued": license_codes_issued,
-})
+},
+)

@@ -1,17 +1,11 @@
-"""`python -m services.ledger.projector`: project the ledger topics into the read model."""
+"""`python -m services.ledger.projector`: project the ledger topics into the read model (see --help)."""
 
 from __future__ import annotations
 
 import sys
 
-from services.ledger import projection
+from services.ledger.projection import PROJECTION
 from shared.service import projector_main
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the projector (see --help)."""
-    return projector_main("ledger", "services.ledger", projection, argv)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(projector_main(PROJECTION))

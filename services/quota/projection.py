@@ -7,18 +7,12 @@ cancellation before its invoice, an invoice before the price list).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import psycopg
 from psycopg.types.json import Jsonb
 
 from services.quota.rules import KEPT_INVOICE_KINDS
 from shared.events.envelope import Event
-from shared.projection.protocol import WriteOnlyHandlers
-
-Handler = Callable[[psycopg.Cursor, Event], None]
-
-TOPICS = ["invoices", "support-calls", "contracts"]
+from shared.projection.protocol import WriteOnlyProjection, ddl_beside
 
 
 def invoice_issued(cur: psycopg.Cursor, event: Event) -> None:
@@ -96,31 +90,16 @@ def price_list_published(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-def ignore(cur: psycopg.Cursor, event: Event) -> None:
-    """Accept an event of a consumed topic that the quota does not depend on."""
-
-
-IGNORED_TYPES = [
-    "contract.signed",
-    "contract.item_added",
-    "contract.item_removed",
-    "contract.item_quantity_changed",
-    "contract.customer_details_changed",
-    "contract.terminated",
-    "customer.portal_password_set",
-    "customer.portal_password_removed",
-    "support_call.assigned",
-    "support_call.status_changed",
-    "support_call.closed",
-    "support_call.reopened",
-]
-
 # Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.
-HANDLERS: dict[str, Handler] = WriteOnlyHandlers({
+PROJECTION = WriteOnlyProjection(
+    service="quota",
+    topics=("invoices", "support-calls", "contracts",),
+    ddl=ddl_beside(__file__),
+    handlers={
     "invoice.issued": invoice_issued,
     "invoice.cancelled": invoice_cancelled,
     "support_call.opened": call_opened,
     "support_call.work_logged": work_logged,
     "price_list.published": price_list_published,
-    **{event_type: ignore for event_type in IGNORED_TYPES},
-})
+},
+)

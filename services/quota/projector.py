@@ -1,17 +1,11 @@
-"""`python -m services.quota.projector`: project the quota topics into the read model."""
+"""`python -m services.quota.projector`: project the quota topics into the read model (see --help)."""
 
 from __future__ import annotations
 
 import sys
 
-from services.quota import projection
+from services.quota.projection import PROJECTION
 from shared.service import projector_main
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the projector (see --help)."""
-    return projector_main("quota", "services.quota", projection, argv)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(projector_main(PROJECTION))

@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 
 from services.quota import rules
-from shared.web.jsonready import json_ready
 from shared.timeutil import BUDAPEST
+from shared.web.jsonready import json_ready
 
 INVOICES_SQL = """
     SELECT i.invoice_number, i.kind, i.issued_on, i.net_amount, i.gross_amount,

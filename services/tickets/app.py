@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Flask
 
-from services.tickets import projection, routes
+from services.tickets import routes
+from services.tickets.projection import PROJECTION
 from shared.service import build_app
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Flask factory; settings from the environment unless `config` is given."""
-    return build_app("tickets", "services.tickets", routes, projection, config)
+    return build_app(PROJECTION, routes, config)

@@ -8,39 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import flask
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.tickets import queries, rules
+from services.tickets import queries
+from shared.api.tickets import CSV_TYPE, SupportCallsArgs
 from shared.web.app import db_connection, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("tickets", __name__, url_prefix="/internal/v1")
 
-CSV_TYPE = "text/csv"
-
-
-class SupportCallsQuery(Schema):
-    """Query string of the support event list; unknown parameters are ignored."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    status = fields.String(load_default="all", validate=validate.OneOf(rules.STATUS_FILTERS))
-    category = fields.String(validate=validate.OneOf(rules.CATEGORIES))
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
-    q = fields.String(validate=validate.Length(max=rules.MAX_QUERY_LENGTH))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=rules.MAX_PER_PAGE))
-    format = fields.String(validate=validate.OneOf(["json", "csv"]))
-
-    @validates_schema
-    def _period(self, data: dict[str, Any], **_: Any) -> None:
-        error = rules.period_error(data.get("date_from"), data.get("date_to"))
-        if error:
-            raise ValidationError(error, "to")
-
-
-SUPPORT_CALLS_QUERY = SupportCallsQuery()  # one instance: creating a schema copies its fields on every request
+SUPPORT_CALLS_QUERY = SupportCallsArgs()  # one instance: creating a schema copies its fields on every request
 
 
 def _wants_csv(args: dict[str, Any]) -> bool:

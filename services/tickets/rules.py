@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-STATUSES = ("registered", "in_progress", "waiting_for_customer", "closed")
-CATEGORIES = ("bug_report", "help_request", "development_request", "consultation", "other")
-CHANNELS = ("phone", "email", "remote", "on_site", "portal")
-STATUS_FILTERS = ("open", "closed", "all")
-MAX_PER_PAGE = 200
-MAX_QUERY_LENGTH = 200
+from shared.api.tickets import CALL_STATUSES as STATUSES
+from shared.api.tickets import CATEGORIES
+
+__all__ = ["CATEGORIES", "STATUSES", "CallState", "apply_event"]
 
 # The event's own timestamp field, per event type.
 MOMENT_FIELDS = {
@@ -114,13 +112,6 @@ def substring_pattern(text: str | None) -> str | None:
     if not text:
         return None
     return f"%{escape_like(text)}%"
-
-
-def period_error(date_from: date | None, date_to: date | None) -> str | None:
-    """Why a from/to period is invalid, or None when it is fine."""
-    if date_from is not None and date_to is not None and date_from > date_to:
-        return "Must not be before 'from'."
-    return None
 
 
 def page_offset(page: int, per_page: int) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import psycopg
 from kafka import KafkaAdminClient
@@ -18,8 +17,9 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from psycopg import sql
 
 from shared import config
-from shared.projection.dead_letters import MAX_MESSAGE_BYTES
 from shared.events.topics import TOPICS, dead_letter, physical
+from shared.projection.dead_letters import MAX_MESSAGE_BYTES
+from shared.retry import Backoff, retry
 
 TOPIC_CONFIG = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
 DLQ_CONFIG = {**TOPIC_CONFIG, "max.message.bytes": str(MAX_MESSAGE_BYTES)}
@@ -27,16 +27,16 @@ DLQ_CONFIG = {**TOPIC_CONFIG, "max.message.bytes": str(MAX_MESSAGE_BYTES)}
 
 def admin_client(bootstrap: str, timeout_s: float = 60.0) -> KafkaAdminClient:
     """An admin client, waiting until the broker answers."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            client = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-            client.list_topics()
-            return client
-        except KafkaError as exc:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s: {exc}") from exc
-            time.sleep(0.5)
+
+    def connect() -> KafkaAdminClient:
+        client = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        client.list_topics()
+        return client
+
+    try:
+        return retry(connect, on=KafkaError, what="Kafka", backoff=Backoff(first_s=0.25, max_s=2.0, deadline_s=timeout_s))
+    except KafkaError as exc:
+        raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s: {exc}") from exc
 
 
 def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
@@ -82,6 +82,7 @@ def create_databases(server_url: str, names: list[str]) -> list[str]:
     return created
 
 
+@config.entry_point
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog="python -m shared.cli.admin")
@@ -89,16 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     wait = sub.add_parser("wait-kafka")
     wait.add_argument("--timeout", type=float, default=60.0)
     topics = sub.add_parser("create-topics")
-    topics.add_argument("--partitions", type=int, default=config.integer("TOPIC_PARTITIONS", 3))
+    topics.add_argument("--partitions", type=int, default=config.get("TOPIC_PARTITIONS"))
     dbs = sub.add_parser("create-databases")
     dbs.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
-    bootstrap = config.optional("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    bootstrap = config.get("KAFKA_BOOTSTRAP_SERVERS")
     if args.command == "wait-kafka":
         admin_client(bootstrap, args.timeout).close()
         print(f"Kafka answers at {bootstrap}")
     elif args.command == "create-topics":
-        created = create_topics(bootstrap, args.partitions, config.optional("TOPIC_PREFIX", ""))
+        created = create_topics(bootstrap, args.partitions, config.get("TOPIC_PREFIX"))
         print(f"topics created: {', '.join(created) or 'none (all present)'}")
     else:
         created = create_databases(config.required("DATABASE_URL"), args.names)

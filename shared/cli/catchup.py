@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 import requests
+
+from shared import config
 
 SERVICES = ("contracts", "ledger", "tickets", "quota")
 
@@ -36,13 +37,13 @@ def wait_caught_up(urls: dict[str, str], timeout_s: float) -> dict[str, int | No
         time.sleep(0.1)
 
 
+@config.entry_point
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog="python -m shared.cli.catchup")
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args(argv)
-    urls = {name: os.environ.get(f"{name.upper()}_URL", f"http://127.0.0.1:{8081 + i}")
-            for i, name in enumerate(SERVICES)}
+    urls = {name: config.service_url(name) for name in SERVICES}
     lags = wait_caught_up(urls, args.timeout)
     print("projection lag: " + ", ".join(f"{n}={lag if lag is not None else 'not ready'}" for n, lag in lags.items()))
     return 0 if all(lag == 0 for lag in lags.values()) else 1

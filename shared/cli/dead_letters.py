@@ -23,9 +23,9 @@ import psycopg
 from psycopg import sql
 
 from shared import config
+from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
-from shared.events.publisher import Publisher
 
 LIST = """
 SELECT id, rejected_at, topic, partition, "offset", event_id, event_type, reason, republished_at
@@ -42,7 +42,7 @@ class Refused(Exception):
 
 def connect(service: str) -> tuple[psycopg.Connection, str]:
     """An autocommit connection to the service's live read model, and the read model's name."""
-    base = config.optional("READ_MODEL_SCHEMA", db.READ_MODEL_SCHEMA)
+    base = config.get("READ_MODEL_SCHEMA")
     conn = db.connect(config.service_database_url(service), base, autocommit=True)
     pointer.use_schema(conn, pointer.live(conn, base).schema)
     return conn, base
@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@config.entry_point
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point: 0 done, 1 refused."""
     args = _parser().parse_args(argv)
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             _print_rows(list_rejected(conn, args.since, args.pending), args.json)
             return 0
-        publisher = Publisher(config.optional("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+        publisher = Publisher(config.get("KAFKA_BOOTSTRAP_SERVERS"))
         try:
             row = republish(conn, base, publisher, args.id, args.file, args.force)
         finally:

@@ -7,11 +7,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.events.envelope import Event
 from shared.events import contract_admin as c
 from shared.events import operations as o
-from shared.events.fields import InvalidEvent, Strict, Timestamp
 from shared.events.compiled import compile_schema
+from shared.events.envelope import Event
+from shared.events.fields import InvalidEvent, Strict, Timestamp
 from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
 
 __all__ = ["InvalidEvent", "DATA_SCHEMAS", "validate_event", "decode"]

@@ -35,7 +35,7 @@ class Publisher:
     """Validating, idempotent Kafka publisher for catalog events."""
 
     def __init__(self, bootstrap_servers: str, topic_prefix: str | None = None) -> None:
-        self.topic_prefix = config.optional("TOPIC_PREFIX", "") if topic_prefix is None else topic_prefix
+        self.topic_prefix = config.get("TOPIC_PREFIX") if topic_prefix is None else topic_prefix
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True,
             linger_ms=10, batch_size=256 * 1024, max_block_ms=15_000, retries=2**31 - 1, delivery_timeout_ms=120_000,
@@ -75,6 +75,7 @@ def _open(path: str) -> TextIO:
     return sys.stdin if path == "-" else open(path, encoding="utf-8")
 
 
+@config.entry_point
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog="python -m shared.cli.publish", description=__doc__.split("\n")[0])
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _publish_file(topic: str, path: str) -> int:
     """Publish one file and print the report."""
-    publisher = Publisher(config.optional("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    publisher = Publisher(config.get("KAFKA_BOOTSTRAP_SERVERS"))
     try:
         with _open(path) as handle:
             report = publisher.publish_lines(topic, handle)

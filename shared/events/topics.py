@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from shared import config
 
 PRICE_LIST_SUBJECT = "price-list"
 
@@ -27,7 +27,7 @@ TOPIC_OF_TYPE = {t: topic for topic, types in TYPES_BY_TOPIC.items() for t in ty
 
 def topic_prefix() -> str:
     """Optional prefix of every topic name (tests use one per run; production uses none)."""
-    return os.environ.get("TOPIC_PREFIX", "")
+    return config.get("TOPIC_PREFIX")
 
 
 def physical(topic: str, prefix: str | None = None) -> str:

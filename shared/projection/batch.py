@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events.envelope import Event
 from shared.events.catalog import InvalidEvent, decode, validate_event
-from shared.projection.bookkeeping import Rejection
+from shared.events.envelope import Event
 from shared.events.topics import logical
+from shared.projection.bookkeeping import Rejection
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -11,8 +10,9 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
-from shared.projection.settings import ProjectorSettings
 from shared.events.topics import logical, physical
+from shared.projection.settings import ProjectorSettings
+from shared.retry import Backoff, GiveUp, retry
 
 log = logging.getLogger("projector")
 
@@ -60,16 +60,8 @@ def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
 
 def _until_kafka_answers(make: Callable[[], KafkaConsumer], s: ProjectorSettings, owner: object) -> KafkaConsumer:
     """Build the consumer, backing off while no broker answers (a projector started during a Kafka outage)."""
-    delay = 0.5
-    while True:
-        try:
-            return make()
-        except KafkaError as exc:
-            if getattr(owner, "stopping", False):
-                raise
-            log.warning("Kafka unavailable (%s); retrying in %.1fs", exc, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, s.max_backoff_s)
+    return retry(make, on=KafkaError, what="Kafka", stopping=lambda: getattr(owner, "stopping", False),
+                 backoff=Backoff(first_s=0.5, max_s=s.max_backoff_s), logger=log)
 
 
 def wait_for_topics(consumer: KafkaConsumer, names: list[str], timeout_s: float = 120.0) -> None:
@@ -78,16 +70,17 @@ def wait_for_topics(consumer: KafkaConsumer, names: list[str], timeout_s: float 
     Subscribing before a just-created topic is visible leaves the group with no partitions of
     it until the next metadata refresh; waiting here makes the first assignment complete.
     """
-    deadline = time.monotonic() + timeout_s
+    backoff = Backoff(first_s=0.2, max_s=1.0, deadline_s=timeout_s)
     while True:
         known = consumer.topics()  # refreshes the cluster metadata
         missing = [n for n in names if n not in known or not consumer.partitions_for_topic(n)]
         if not missing:
             return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"topics not found on the broker: {', '.join(missing)} (create them first)")
         log.warning("waiting for topics to appear: %s", ", ".join(missing))
-        time.sleep(1.0)
+        try:
+            backoff.wait()
+        except GiveUp:
+            raise RuntimeError(f"topics not found on the broker: {', '.join(missing)} (create them first)") from None
 
 
 def all_partitions(consumer: KafkaConsumer, s: ProjectorSettings) -> list[TopicPartition]:

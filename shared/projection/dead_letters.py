@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kafka import KafkaProducer
 
-from shared.projection.bookkeeping import Rejection
 from shared.events.topics import dead_letter, physical
+from shared.projection.bookkeeping import Rejection
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 

@@ -11,8 +11,8 @@ from kafka import KafkaConsumer
 from kafka.errors import IllegalStateError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from shared.projection.bookkeeping import Rejection
 from shared.events.topics import logical
+from shared.projection.bookkeeping import Rejection
 
 log = logging.getLogger("projector.metrics")
 BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -30,6 +30,10 @@ class ProjectorMetrics:
         self.rejected = Counter("projector_events_rejected", "Messages dead-lettered by this process", ["type"],
                                 registry=r)
         self.skipped = Counter("projector_events_skipped", "Duplicate events skipped (id applied before)", registry=r)
+        self.unused = Counter("projector_events_unused", "Events of a catalog type this projection does not use",
+                              ["type"], registry=r)
+        self.batch_failures = Counter("projector_batch_failures", "Batches that failed to apply and were retried",
+                                      registry=r)
         self.lag = Gauge("projector_lag_messages", "Messages behind the partition end, per assigned partition",
                          ["topic", "partition"], registry=r)
         self.last_batch = Gauge("projector_last_batch_timestamp_seconds", "Unix time of the last committed batch",
@@ -59,7 +63,12 @@ class ProjectorMetrics:
         self.schema.clear()
         self.schema.labels(schema).set(1)
 
-    def batch(self, applied_types: Iterable[str], skipped: int, rejections: list[Rejection], seconds: float) -> None:
+    def batch_failed(self) -> None:
+        """Count a batch that failed and will be retried."""
+        self.batch_failures.inc()
+
+    def batch(self, applied_types: Iterable[str], skipped: int, rejections: list[Rejection], seconds: float,
+              unused_types: Iterable[str] = ()) -> None:
         """Record one committed batch."""
         self.batch_seconds.observe(seconds)
         for kind, n in Tally(applied_types).items():
@@ -67,6 +76,8 @@ class ProjectorMetrics:
         for kind, n in Tally(r.event_type or "(invalid)" for r in rejections).items():
             self.rejected.labels(kind).inc(n)
         self.skipped.inc(skipped)
+        for kind, n in Tally(unused_types).items():
+            self.unused.labels(kind).inc(n)
         self.last_batch.set(time.time())
 
     def observe_lag(self, consumer: KafkaConsumer, prefix: str) -> dict[tuple[str, int], int]:

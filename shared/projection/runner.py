@@ -11,46 +11,22 @@ from typing import Any
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
 
-from shared.readmodel import connections as db
-from shared.readmodel import pointer
+from shared.events.envelope import Event
+from shared.events.topics import logical
 from shared.projection import bookkeeping
 from shared.projection.batch import Batch, build_batch
 from shared.projection.consumer import all_partitions, end_reached, make_consumer
 from shared.projection.dead_letters import DeadLetterPublisher
-from shared.events.envelope import Event
-from shared.readmodel.follow import PointerFollowing, SchemaSwitched
 from shared.projection.metrics import ProjectorMetrics
-from shared.projection.settings import ProjectorSettings, retry, with_overrides
-from shared.events.topics import logical
-from shared.projection.protocol import GroupedWrites
+from shared.projection.protocol import Projection
+from shared.projection.settings import ProjectorSettings, with_overrides
+from shared.readmodel import connections as db
+from shared.readmodel import pointer
+from shared.readmodel.follow import PointerFollowing, SchemaSwitched
+from shared.retry import Backoff, retry
 
-__all__ = ["Projector", "ProjectorSettings", "retry", "run_handlers", "with_overrides"]
+__all__ = ["Projector", "ProjectorSettings", "with_overrides"]
 log = logging.getLogger("projector")
-Handler = Callable[[psycopg.Cursor, Event], None]
-
-
-def run_handlers(handlers: dict[str, Handler], cur: psycopg.Cursor, events: list[Event]) -> None:
-    """Apply a batch's events with their handlers, in one libpq pipeline.
-
-    A projection may load what its handlers read for the whole batch first (`prepare_batch`) and write
-    what they folded at the end (`finish_batch`); write-only handlers get their statements grouped.
-    """
-    prepare = getattr(handlers, "prepare_batch", None)
-    if prepare is not None:
-        prepare(cur, events)
-    # Pipeline mode: the statements go out without waiting for each one's answer.
-    with cur.connection.pipeline():
-        if getattr(handlers, "grouped_writes", False):
-            writes = GroupedWrites()
-            for event in events:
-                handlers[event.type](writes, event)
-            writes.flush(cur)
-        else:
-            for event in events:
-                handlers[event.type](cur, event)
-        finish = getattr(handlers, "finish_batch", None)
-        if finish is not None:
-            finish(cur)
 
 
 class Projector(PointerFollowing):
@@ -59,10 +35,10 @@ class Projector(PointerFollowing):
     `on_caught_up` (shadow rebuilds) is asked once everything fetched is applied; True stops the run.
     """
 
-    def __init__(self, settings: ProjectorSettings, handlers: dict[str, Handler],
+    def __init__(self, settings: ProjectorSettings, projection: Projection,
                  on_caught_up: Callable[[], bool] | None = None) -> None:
         self.settings = settings
-        self.handlers = handlers
+        self.projection = projection
         self.on_caught_up = on_caught_up
         self.schema = settings.schema
         self.stopping = False
@@ -93,7 +69,7 @@ class Projector(PointerFollowing):
 
     def _connect(self) -> psycopg.Connection:
         s = self.settings
-        self.conn = retry(lambda: db.connect(s.database_url, s.schema), self)
+        self.conn = self._retry_db(lambda: db.connect(s.database_url, s.schema))
         if s.follow_pointer:
             pointer.ensure_pointer(self.conn, s.schema, s.projection_version)
             self.follow_pointer(now=True)  # may reconnect to the live schema
@@ -127,7 +103,12 @@ class Projector(PointerFollowing):
                 self._reconnect()
                 raise
 
-        return retry(attempt, self)
+        return self._retry_db(attempt)
+
+    def _retry_db(self, action: Callable[[], Any]) -> Any:
+        """Run database work until it succeeds, backing off while the database is away (not once stopping)."""
+        return retry(action, on=psycopg.OperationalError, what="database", stopping=lambda: self.stopping,
+                     backoff=Backoff(max_s=self.settings.max_backoff_s), logger=log)
 
     def _loop(self) -> None:
         idle_polls = 0
@@ -153,7 +134,7 @@ class Projector(PointerFollowing):
 
     def apply_with_retry(self, batch: Batch) -> None:
         """Apply a batch; on any failure roll back, back off and try the same batch again."""
-        delay = 0.2
+        backoff = Backoff(max_s=self.settings.max_backoff_s)
         while True:
             try:
                 self.apply(batch)
@@ -165,10 +146,10 @@ class Projector(PointerFollowing):
             except Exception:  # noqa: BLE001 - a valid event that failed to apply is retried, never skipped
                 if self.stopping:
                     raise SystemExit("stopped while retrying a failed batch; nothing was committed") from None
-                log.exception("batch failed; retrying in %.1fs", delay)
+                log.exception("batch failed; retrying it")
+                self.metrics.batch_failed()
                 self._reconnect()
-                time.sleep(delay)
-                delay = min(delay * 2, self.settings.max_backoff_s)
+                backoff.wait()
 
     def apply(self, batch: Batch) -> None:
         """Check the pointer, dead-letter the invalid, apply the new valid events, store the offsets: one transaction."""
@@ -177,26 +158,33 @@ class Projector(PointerFollowing):
             self.check_pointer(cur)
             if self.settings.publish_dead_letters:
                 self.dead_letters.send(batch.rejections, self.settings.topic_prefix)
-            applied = self._apply_events(cur, batch.events)
+            applied, unused = self._apply_events(cur, batch.events)
             bookkeeping.mark_applied(cur, applied)
             bookkeeping.record_rejections(cur, batch.rejections)
             bookkeeping.save_offsets(cur, batch.positions)
         seconds = time.perf_counter() - started
-        skipped = len(batch.events) - len(applied)
-        self.metrics.batch((t for _, t in applied), skipped, batch.rejections, seconds)
+        skipped = len(batch.events) - len(applied) - len(unused)
+        self.metrics.batch((t for _, t in applied), skipped, batch.rejections, seconds, unused)
         log.info("batch applied", extra={"schema": self.schema, "applied": len(applied), "skipped": skipped,
+                                         "unused": len(unused),
                                          "rejected": len(batch.rejections), "ms": round(seconds * 1000, 1)})
 
-    def _apply_events(self, cur: psycopg.Cursor, events: list[Event]) -> list[tuple[str, str]]:
-        """Run the handler of every event not applied before; the (id, type) pairs applied."""
-        seen = bookkeeping.already_applied(cur, [e.id for e in events])
+    def _apply_events(self, cur: psycopg.Cursor, events: list[Event]) -> tuple[list[tuple[str, str]], list[str]]:
+        """Apply every used event not applied before: the (id, type) pairs applied, and the types not used.
+
+        A catalog type the projection has no use for is skipped and counted, never retried or dead-lettered.
+        """
+        used = [e for e in events if self.projection.uses(e.type)]
+        unused = [e.type for e in events if not self.projection.uses(e.type)] if len(used) < len(events) else []
+        seen = bookkeeping.already_applied(cur, [e.id for e in used])
         fresh: list[Event] = []
-        for event in events:
+        for event in used:
             if event.id not in seen:
                 seen.add(event.id)
                 fresh.append(event)
-        run_handlers(self.handlers, cur, fresh)
-        return [(event.id, event.type) for event in fresh]
+        if fresh:
+            self.projection.apply_batch(cur, fresh)
+        return [(event.id, event.type) for event in fresh], unused
 
     def _reconnect(self) -> None:
         try:
@@ -204,7 +192,7 @@ class Projector(PointerFollowing):
                 self.conn.close()
         except Exception:  # noqa: BLE001 - the old connection is being thrown away
             pass
-        self.conn = retry(lambda: db.connect(self.settings.database_url, self.schema), self)
+        self.conn = self._retry_db(lambda: db.connect(self.settings.database_url, self.schema))
 
     def caught_up(self) -> bool:
         """True when the read model has every partition of its topics applied up to the end offset.

@@ -1,15 +1,10 @@
-"""What one projector process needs, and retrying database work while the database is away."""
+"""What one projector process needs."""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import psycopg
 
 from shared.readmodel import connections as db
 
@@ -48,20 +43,6 @@ class ProjectorSettings:
     def group(self) -> str:
         """The consumer group: CONSUMER_GROUP, else `<prefix><service>`."""
         return self.group_id or f"{self.topic_prefix}{self.service}"
-
-
-def retry(action: Callable[[], Any], owner: Any = None, max_backoff_s: float = 10.0) -> Any:
-    """Run `action` until it succeeds, backing off on connection errors (gives up once `owner` stops)."""
-    delay = 0.2
-    while True:
-        try:
-            return action()
-        except psycopg.OperationalError as exc:
-            if owner is not None and owner.stopping:
-                raise
-            log.warning("database unavailable (%s); retrying in %.1fs", exc, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, max_backoff_s)
 
 
 def with_overrides(settings: ProjectorSettings, **changes: object) -> ProjectorSettings:

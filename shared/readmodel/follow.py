@@ -64,7 +64,7 @@ class PointerFollowing:
         if self.waiting and self.consumer.assignment():
             self.consumer.pause(*self.consumer.assignment())
 
-    def _set_waiting(self, waiting: bool, live: readmodel.Live) -> None:
+    def _set_waiting(self, waiting: bool, live: pointer.Live) -> None:
         self.waiting = waiting
         self.metrics.waiting.set(1 if waiting else 0)
         if waiting:

@@ -10,13 +10,14 @@ Without a row the live schema is the name itself.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
+
+from shared.retry import Backoff
 
 log = logging.getLogger("readmodel")
 
@@ -138,6 +139,7 @@ def switch(conn: psycopg.Connection, base: str, old: str, new: str, version: int
 
 def drop_schema(conn: psycopg.Connection, base: str, schema: str, attempts: int = 10) -> None:
     """Drop a schema that is not live; waits (lock_timeout) for readers still inside it."""
+    backoff = Backoff(first_s=0.5, max_s=2.0)
     for attempt in range(1, attempts + 1):
         try:
             with conn.transaction():
@@ -148,7 +150,7 @@ def drop_schema(conn: psycopg.Connection, base: str, schema: str, attempts: int 
             return
         except psycopg.errors.LockNotAvailable:
             log.warning("schema %s still in use; retrying the drop (%d/%d)", schema, attempt, attempts)
-            time.sleep(1)
+            backoff.wait()
     raise RuntimeError(f"could not drop {schema}: still locked after {attempts} attempts")
 
 

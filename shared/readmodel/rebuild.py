@@ -6,10 +6,10 @@ import logging
 
 from psycopg import sql
 
-from shared.readmodel import connections as db
-from shared.readmodel import pointer
 from shared.projection import bookkeeping
 from shared.projection.settings import ProjectorSettings
+from shared.readmodel import connections as db
+from shared.readmodel import pointer
 
 log = logging.getLogger("rebuild")
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
+import psycopg
+
+from shared.projection import bookkeeping
+from shared.projection.protocol import Projection
+from shared.projection.runner import Projector
+from shared.projection.settings import ProjectorSettings, with_overrides
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
-from shared.projection import bookkeeping
-from shared.projection.runner import Projector
-from shared.projection.settings import ProjectorSettings, retry, with_overrides
+from shared.retry import retry
 
 log = logging.getLogger("rebuild")
 
@@ -40,7 +43,7 @@ class Switcher:
                 return pointer.switch(conn, self.settings.schema, self.old, self.shadow,
                                         self.settings.projection_version)
 
-        self.switched = retry(attempt)
+        self.switched = retry(attempt, on=psycopg.OperationalError, what="database", logger=log)
         if not self.switched:
             log.info("the live projector is ahead of the shadow; applying more before switching")
         return self.switched
@@ -58,7 +61,7 @@ def prepare(settings: ProjectorSettings) -> tuple[str, str]:
     return old, shadow
 
 
-def rebuild_shadow(settings: ProjectorSettings, handlers: dict[str, Callable], grace_s: float = 30.0) -> str:
+def rebuild_shadow(settings: ProjectorSettings, projection: Projection, grace_s: float = 30.0) -> str:
     """Build the read model again beside the live one, switch to it, drop the old one; the new schema."""
     started = time.monotonic()
     old, shadow = prepare(settings)
@@ -67,7 +70,7 @@ def rebuild_shadow(settings: ProjectorSettings, handlers: dict[str, Callable], g
                              follow_pointer=False, publish_dead_letters=False, stop_when_caught_up=True,
                              metrics_port=None)
     switcher = Switcher(settings, old, shadow)
-    Projector(builder, handlers, on_caught_up=switcher).run()
+    Projector(builder, projection, on_caught_up=switcher).run()
     if not switcher.switched:
         drop(settings, shadow)
         raise SystemExit(f"rebuild stopped before the switch; {old} stays live, {shadow} was dropped")

@@ -15,12 +15,12 @@ from marshmallow import EXCLUDE, Schema, ValidationError
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from shared.events.fields import CODE_MESSAGE, CODE_REGEX
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
 from shared.web.health import register_health
 from shared.web.observability import register_request_logging
 from shared.web.problems import ProblemError, register_problem_handlers
-from shared.events.fields import CODE_MESSAGE, CODE_REGEX
 
 __all__ = ["ProblemError", "require_customer_code", "parse_query", "parse_json", "db_connection", "create_service_app"]
 

@@ -13,10 +13,10 @@ from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from shared.readmodel import connections as db
-from shared.readmodel import pointer
 from shared.projection import bookkeeping
 from shared.projection.lag import EndOffsets, projection_lag
+from shared.readmodel import connections as db
+from shared.readmodel import pointer
 
 log = logging.getLogger("health")
 

@@ -1,8 +1,8 @@
 """The projector's batched apply gives exactly the tables that applying event by event gives.
 
-Batched: `run_handlers` on batches of 250 in a transaction, as the projector runs them: grouped statements
+Batched: `apply_batch` on batches of 250 in a transaction, as the projector runs them: grouped statements
 for the write-only projections (ledger, quota, contracts), one write per call per batch for tickets.
-Event by event: each handler on its own, straight against the database. The same events (the demo
+Event by event: `apply_batch` with one event at a time, each in its own transaction. The same events (the demo
 generator's, shuffled across topics and customers, with re-sends of the same facts under new ids) go both ways.
 """
 
@@ -17,9 +17,8 @@ import psycopg
 import pytest
 
 from demo import generate
-from shared.events.envelope import Event
-from shared.projection.runner import run_handlers
 from shared.events.catalog import validate_event
+from shared.events.envelope import Event
 from tests.support.readmodel import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,16 +55,17 @@ def tables(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_batched_apply_equals_event_by_event(service: str) -> None:
-    projection = importlib.import_module(f"services.{service}.projection")
+    projection = importlib.import_module(f"services.{service}.projection").PROJECTION
     ddl = ROOT / "services" / service / "schema.sql"
-    events = demo_events(projection.TOPICS, seed=7)
+    events = [e for e in demo_events(projection.topics, seed=7) if projection.uses(e.type)]
     assert len(events) > 250
     with scratch_schema(ddl) as one_by_one, scratch_schema(ddl) as batched:
         for event in events:
-            projection.HANDLERS[event.type](one_by_one.cursor(), event)
+            with one_by_one.transaction(), one_by_one.cursor() as cur:
+                projection.apply_batch(cur, [event])
         for start in range(0, len(events), 250):
             with batched.transaction(), batched.cursor() as cur:
-                run_handlers(projection.HANDLERS, cur, events[start:start + 250])
+                projection.apply_batch(cur, events[start:start + 250])
         expected, got = tables(one_by_one), tables(batched)
     assert sum(len(rows) for rows in expected.values()) > 100
     assert got.keys() == expected.keys()

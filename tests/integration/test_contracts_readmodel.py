@@ -12,9 +12,9 @@ from argon2 import PasswordHasher
 from psycopg import sql
 
 from services.contracts import queries
-from services.contracts.projection import HANDLERS
-from shared.readmodel.connections import connect, ensure_schema
+from services.contracts.projection import PROJECTION
 from shared.events.envelope import Event
+from shared.readmodel.connections import connect, ensure_schema
 
 DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services/contracts/schema.sql"
@@ -51,7 +51,7 @@ def apply(conn, event_type, subject="", **data):
         0,
     )
     with conn.cursor() as cur:
-        HANDLERS[event_type](cur, event)
+        PROJECTION.apply_batch(cur, [event])
     conn.commit()
 
 

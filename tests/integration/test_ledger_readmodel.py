@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from services.ledger import queries
-from services.ledger.projection import HANDLERS, TOPICS
+from services.ledger.projection import PROJECTION
 from shared.events.envelope import Event
 from tests.support.readmodel import scratch_schema
 
@@ -43,7 +43,7 @@ def apply(conn: psycopg.Connection, customer: str, type_: str, **data: object) -
         topic=TOPIC_OF[type_.split(".")[0]],
     )
     with conn.transaction(), conn.cursor() as cur:
-        HANDLERS[event.type](cur, event)
+        PROJECTION.apply_batch(cur, [event])
 
 
 def issue(conn: psycopg.Connection, customer: str, number: str, gross: int, issued: date, due: date) -> None:
@@ -72,8 +72,8 @@ def entry(day: str, kind: str, document: str, description: str, due_on, debit: i
 
 
 def test_topics_and_handlers_cover_the_contract() -> None:
-    assert TOPICS == ["invoices", "payments", "license-codes"]
-    assert sorted(HANDLERS) == [
+    assert PROJECTION.topics == ("invoices", "payments", "license-codes")
+    assert sorted(PROJECTION.handlers) == [
         "invoice.cancelled",
         "invoice.issued",
         "license.codes_issued",

@@ -16,7 +16,7 @@ import pytest
 from psycopg import sql
 
 from services.tickets import queries
-from services.tickets.projection import HANDLERS, TOPICS
+from services.tickets.projection import PROJECTION
 from services.tickets.rules import CATEGORIES, STATUSES
 from shared.events.envelope import Event
 from shared.timeutil import budapest_date
@@ -57,7 +57,7 @@ def apply(conn: psycopg.Connection, customer: str, type_: str, **data: Any) -> N
     data = {"customer_code": customer, **data}
     event = Event(str(uuid4()), f"support_call.{type_}", "helpdesk", datetime.now(UTC), customer, data, "support-calls")
     with conn.transaction(), conn.cursor() as cur:
-        HANDLERS[event.type](cur, event)
+        PROJECTION.apply_batch(cur, [event])
 
 
 def open_call(conn: psycopg.Connection, customer: str, call_id: str, opened_at: datetime, **extra: Any) -> None:
@@ -90,8 +90,8 @@ def ids(result: dict[str, Any]) -> list[str]:
 
 def test_topics_and_handlers_cover_the_contract() -> None:
     names = ("opened", "assigned", "status_changed", "work_logged", "closed", "reopened")
-    assert TOPICS == ["support-calls"]
-    assert sorted(HANDLERS) == sorted(f"support_call.{name}" for name in names)
+    assert PROJECTION.topics == ("support-calls",)
+    assert sorted(PROJECTION.handlers) == sorted(f"support_call.{name}" for name in names)
 
 
 def test_full_life_of_a_call(conn, customer) -> None:

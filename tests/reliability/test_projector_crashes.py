@@ -16,12 +16,14 @@ import uuid
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from services.ledger.projection import TOPICS
-from shared.readmodel import connections as db
+from services.ledger.projection import PROJECTION
 from shared.events.publisher import Publisher
+from shared.readmodel import connections as db
 from tests.reliability.conftest import SOAK
 from tests.support import ledger
 from tests.support.procs import send_raw, terminate, wait_for
+
+TOPICS = PROJECTION.topics
 
 # The 100,000-event load with 6 kills takes about 2 minutes on 2 cores, so it runs by default;
 # RELIABILITY_SOAK=1 makes it 300,000 events and 12 kills (about 4 minutes).

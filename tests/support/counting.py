@@ -14,12 +14,12 @@ from pathlib import Path
 import psycopg
 
 from shared.events.envelope import Event
-from shared.web.observability import configure_logging
+from shared.projection.protocol import Projection
 from shared.projection.runner import Projector, ProjectorSettings
 from shared.readmodel.rebuild import rebuild
+from shared.web.observability import configure_logging
 
 DDL = Path(__file__).with_name("counting.sql")
-TOPICS = ["payments"]
 
 
 def on_received(cur: psycopg.Cursor, event: Event) -> None:
@@ -40,14 +40,15 @@ def on_refunded(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-HANDLERS = {"payment.received": on_received, "payment.refunded": on_refunded}
+PROJECTION = Projection(service="counting", topics=("payments",), ddl=DDL,
+                        handlers={"payment.received": on_received, "payment.refunded": on_refunded})
 
 
 def settings(until_caught_up: bool) -> ProjectorSettings:
     """Settings from the environment, as a service projector reads them."""
     return ProjectorSettings(
         service="counting", database_url=os.environ["DATABASE_URL"],
-        bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"], topics=TOPICS, ddl=DDL,
+        bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"], topics=list(PROJECTION.topics), ddl=DDL,
         group_id=os.environ["CONSUMER_GROUP"], topic_prefix=os.environ.get("TOPIC_PREFIX", ""),
         batch_size=int(os.environ.get("PROJECTOR_BATCH_SIZE", "200")), stop_when_caught_up=until_caught_up,
     )
@@ -63,7 +64,7 @@ def main() -> int:
     s = settings(args.until_caught_up)
     if args.rebuild:
         rebuild(s)
-    Projector(s, HANDLERS).run()
+    Projector(s, PROJECTION).run()
     return 0
 
 

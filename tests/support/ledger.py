@@ -17,8 +17,8 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from psycopg import sql
 
-from shared.readmodel import connections as db
 from shared.events.publisher import Publisher
+from shared.readmodel import connections as db
 from tests.support.events import envelope
 from tests.support.infra import ROOT
 from tests.support.procs import projector_env

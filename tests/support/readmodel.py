@@ -11,6 +11,8 @@ from uuid import uuid4
 import psycopg
 from psycopg import sql
 
+from shared.events.envelope import Event
+from shared.projection.protocol import Projection
 from shared.readmodel import connections as db
 
 
@@ -27,3 +29,10 @@ def scratch_schema(ddl: Path) -> Iterator[psycopg.Connection]:
     finally:
         connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
         connection.close()
+
+
+def apply_events(projection: Projection, cur: psycopg.Cursor, events: list[Event]) -> None:
+    """Apply events as the runner does: the types the projection uses, in one batch; the others skipped."""
+    used = [event for event in events if projection.uses(event.type)]
+    if used:
+        projection.apply_batch(cur, used)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import permutations
 from typing import Any
 
@@ -14,11 +14,11 @@ from services.tickets.rules import (
     escape_like,
     event_moment,
     page_offset,
-    period_error,
     status_change,
     substring_pattern,
     supersedes,
 )
+from shared.api.tickets import SupportCallsArgs
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -185,11 +185,12 @@ def test_empty_query_matches_everything() -> None:
     assert escape_like("plain") == "plain"
 
 
-def test_period_error() -> None:
-    assert period_error(date(2026, 1, 2), date(2026, 1, 1)) == "Must not be before 'from'."
-    assert period_error(date(2026, 1, 1), date(2026, 1, 1)) is None
-    assert period_error(None, date(2026, 1, 1)) is None
-    assert period_error(date(2026, 1, 1), None) is None
+def test_period_check_of_the_shared_list_arguments() -> None:
+    args = SupportCallsArgs()
+    assert args.validate({"from": "2026-01-02", "to": "2026-01-01"}) == {"to": ["Must not be before 'from'."]}
+    assert args.validate({"from": "2026-01-01", "to": "2026-01-01"}) == {}
+    assert args.validate({"to": "2026-01-01"}) == {}
+    assert args.validate({"from": "2026-01-01"}) == {}
 
 
 def test_page_offset() -> None:

@@ -1,10 +1,19 @@
-"""Response schemas of the contract annex and the expected annual support fee."""
+"""The contracts service's API: the contract annex and the expected annual support fee."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.responses import LICENSE_TYPES
+from shared.api.fields import QueryArgs
+from shared.api.ledger import today_field
+
+LICENSE_TYPES = ("purchase", "rental")
+
+
+class AsOfArgs(QueryArgs):
+    """Query of the contract annex and the expected fee."""
+
+    as_of = today_field("as_of")
 
 
 class AnnexCustomer(Schema):
