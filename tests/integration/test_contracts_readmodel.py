@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
@@ -13,8 +13,8 @@ from psycopg import sql
 
 from services.contracts import queries
 from services.contracts.projection import PROJECTION
-from shared.events.envelope import Event
 from shared.readmodel.connections import connect, ensure_schema
+from tests.support.events import handed_over
 
 DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services/contracts/schema.sql"
@@ -39,17 +39,7 @@ def conn():
 
 def apply(conn, event_type, subject="", **data):
     """Apply one event through its handler and commit, as the projector would."""
-    event = Event(
-        str(uuid4()),
-        event_type,
-        "contract-administration",
-        datetime.now(UTC),
-        subject or data.get("customer_code", "price-list"),
-        data,
-        "contracts",
-        0,
-        0,
-    )
+    event = handed_over(event_type, data, subject or None)
     with conn.cursor() as cur:
         PROJECTION.apply_batch(cur, [event])
     conn.commit()

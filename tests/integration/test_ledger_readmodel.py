@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
@@ -13,11 +13,10 @@ import pytest
 
 from services.ledger import queries
 from services.ledger.projection import PROJECTION
-from shared.events.envelope import Event
+from tests.support.events import handed_over
 from tests.support.readmodel import scratch_schema
 
 SCHEMA_SQL = Path(__file__).resolve().parents[2] / "services" / "ledger" / "schema.sql"
-TOPIC_OF = {"invoice": "invoices", "payment": "payments", "license": "license-codes"}
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +32,7 @@ def customer() -> str:
 
 def apply(conn: psycopg.Connection, customer: str, type_: str, **data: object) -> None:
     """Run the handler of one event as the projector would, in its own transaction."""
-    event = Event(
-        id=str(uuid4()),
-        type=type_,
-        source="test",
-        time=datetime.now(UTC),
-        subject=customer,
-        data={"customer_code": customer, **data},
-        topic=TOPIC_OF[type_.split(".")[0]],
-    )
+    event = handed_over(type_, {"customer_code": customer, **data})
     with conn.transaction(), conn.cursor() as cur:
         PROJECTION.apply_batch(cur, [event])
 

@@ -16,8 +16,9 @@ from psycopg import sql
 from services.quota.projection import PROJECTION
 from services.quota.queries import quota_statement
 from shared.events.envelope import Event
-from shared.events.topics import TYPES_BY_TOPIC
+from shared.events.topics import TOPIC_OF_TYPE, TYPES_BY_TOPIC
 from shared.readmodel.connections import connect, ensure_schema
+from tests.support.events import handed_over
 from tests.support.readmodel import apply_events
 
 DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
@@ -49,10 +50,8 @@ def apply(conn: psycopg.Connection, events: list[Event]) -> None:
 
 def event(topic: str, event_type: str, data: dict) -> Event:
     """A validated event as the runtime hands it over."""
-    subject = data.get("customer_code", "price-list")
-    return Event(
-        str(uuid4()), event_type, "test", datetime.now(UTC), subject, data, topic
-    )
+    assert TOPIC_OF_TYPE[event_type] == topic
+    return handed_over(event_type, data)
 
 
 def invoice(

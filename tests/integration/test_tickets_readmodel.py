@@ -18,8 +18,8 @@ from psycopg import sql
 from services.tickets import queries
 from services.tickets.projection import PROJECTION
 from services.tickets.rules import CATEGORIES, STATUSES
-from shared.events.envelope import Event
 from shared.timeutil import budapest_date
+from tests.support.events import handed_over
 from tests.support.readmodel import scratch_schema
 
 DSN = os.environ["DATABASE_URL"]  # set by tests/conftest.py (real PostgreSQL)
@@ -55,7 +55,7 @@ def iso(minutes: int) -> str:
 def apply(conn: psycopg.Connection, customer: str, type_: str, **data: Any) -> None:
     """Run the handler of one event as the projector would, in its own transaction."""
     data = {"customer_code": customer, **data}
-    event = Event(str(uuid4()), f"support_call.{type_}", "helpdesk", datetime.now(UTC), customer, data, "support-calls")
+    event = handed_over(f"support_call.{type_}", data)
     with conn.transaction(), conn.cursor() as cur:
         PROJECTION.apply_batch(cur, [event])
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
+
+from shared.events.envelope import Event
+from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
 
 SOURCES = {"contracts": "contract-admin", "invoices": "billing", "payments": "bank",
            "support-calls": "helpdesk", "license-codes": "licensing"}
@@ -33,3 +37,13 @@ def refund(customer: str, amount: int, on: str = "2026-11-21") -> dict[str, Any]
 def customer_code() -> str:
     """A random customer code, so tests stay apart without truncating tables."""
     return f"C-{uuid.uuid4().hex[:8]}"
+
+
+def handed_over(event_type: str, data: dict[str, Any], subject: str | None = None) -> Event:
+    """An event as the runtime hands it to a projection (data as the catalog loads it), with a fresh id.
+
+    The one event factory of the read-model tests: topic from the catalog, subject from the customer code.
+    """
+    topic = TOPIC_OF_TYPE[event_type]
+    subject = subject or data.get("customer_code") or PRICE_LIST_SUBJECT
+    return Event(str(uuid.uuid4()), event_type, SOURCES[topic], datetime.now(UTC), subject, data, topic, 0, 0)
