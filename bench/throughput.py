@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +14,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from bench.dataset import SUBJECT, DataSet
 from bench.infra import ROOT, Scope, peak_rss_mb
 from shared.events.topics import physical
+from tests.support.procs import spawn
 
 SERVICE_TOPICS = {
     "contracts": ["contracts"],
@@ -137,21 +136,20 @@ def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Re
     log = (ROOT / ".run" / "bench-logs")
     log.mkdir(parents=True, exist_ok=True)
     path = log / f"{service}-rebuild-{scope.run_id}-{attempt}.log"
-    with open(path, "wb") as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", f"services.{service}.projector", "--until-caught-up"],
-                                cwd=source, env=env, stdout=out, stderr=out)
-        peak, size, progressed = 0.0, 0, time.monotonic()
-        while proc.poll() is None:
-            peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
-            if path.stat().st_size != size:
-                size, progressed = path.stat().st_size, time.monotonic()
-            elif time.monotonic() - progressed > STALL_S:
-                proc.kill()
-                proc.wait()
-                raise Stalled(f"{service} projector made no progress for {STALL_S}s; see {path}")
-            time.sleep(0.2)
-        wall = time.perf_counter() - started
+    path.write_bytes(b"")
+    started = time.perf_counter()
+    proc = spawn(["-m", f"services.{service}.projector", "--until-caught-up"], env, path, cwd=source)
+    peak, size, progressed = 0.0, 0, time.monotonic()
+    while proc.poll() is None:
+        peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
+        if path.stat().st_size != size:
+            size, progressed = path.stat().st_size, time.monotonic()
+        elif time.monotonic() - progressed > STALL_S:
+            proc.kill()
+            proc.wait()
+            raise Stalled(f"{service} projector made no progress for {STALL_S}s; see {path}")
+        time.sleep(0.2)
+    wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{service} projector failed ({proc.returncode}); see {path}")
     seconds, disturbed = _consuming_seconds(path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -20,8 +19,7 @@ from psycopg import sql
 from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from tests.support.events import envelope
-from tests.support.infra import ROOT
-from tests.support.procs import projector_env
+from tests.support.procs import projector_env, spawn
 
 # Read-model tables of the ledger and the key of each (`arrival` is a bookkeeping serial).
 TABLES = {"invoice": "invoice_number", "invoice_cancellation": "invoice_number", "payment": "payment_id",
@@ -196,13 +194,7 @@ def ledger_env(database_url: str, prefix: str, group: str, **extra: str) -> dict
 def start_projector(env: dict[str, str], *args: str, log: Path | None = None,
                     module: str = "services.ledger.projector") -> subprocess.Popen:
     """Start a projector process; its log lines go to `log` (appended) when given."""
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
-    try:
-        return subprocess.Popen([sys.executable, "-m", module, *args], env=env, cwd=ROOT,
-                                stdout=out, stderr=out, start_new_session=True)
-    finally:
-        if log:
-            out.close()
+    return spawn(["-m", module, *args], env, log, new_session=True)
 
 
 def run_until_caught_up(env: dict[str, str], timeout: float = 300, log: Path | None = None,

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
@@ -18,6 +19,23 @@ def projector_env(database_url: str, topic_prefix: str, group: str, **extra: str
     """Environment of a test projector process."""
     return {**os.environ, "DATABASE_URL": database_url, "TOPIC_PREFIX": topic_prefix, "CONSUMER_GROUP": group,
             "PYTHONPATH": str(ROOT), **extra}
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path | None = None, cwd: Path = ROOT,
+          new_session: bool = False, stderr_pipe: bool = False) -> subprocess.Popen:
+    """Start a process of ours (a projector, an API, a tool): the one way tests and benchmarks start them.
+
+    `args` starting with `-m` run a module with this interpreter; its output is appended to `log` when given.
+    """
+    if args and args[0] == "-m":
+        args = [sys.executable, *args]
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
+    try:
+        return subprocess.Popen(args, env=env, cwd=cwd, stdout=out,
+                                stderr=subprocess.PIPE if stderr_pipe else out, start_new_session=new_session)
+    finally:
+        if log:
+            out.close()
 
 
 def terminate(proc: subprocess.Popen, timeout: float = 20) -> None:
@@ -33,8 +51,7 @@ def terminate(proc: subprocess.Popen, timeout: float = 20) -> None:
 
 def start_counting(env: dict[str, str], *args: str, capture: bool = False) -> subprocess.Popen:
     """Start the counting test projector (stderr captured only when asked)."""
-    return subprocess.Popen([sys.executable, "-m", "tests.support.counting", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if capture else subprocess.DEVNULL)
+    return spawn(["-m", "tests.support.counting", *args], env, stderr_pipe=capture)
 
 
 def run_counting(env: dict[str, str], *args: str, timeout: float = 120) -> None:

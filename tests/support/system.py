@@ -14,7 +14,7 @@ import requests
 
 from shared.cli.catchup import wait_caught_up
 from tests.support.infra import ROOT
-from tests.support.procs import terminate
+from tests.support.procs import spawn, terminate
 
 SERVICES = ("contracts", "ledger", "tickets", "quota")
 INTERNAL_TOKEN = "e2e-internal-token"
@@ -45,9 +45,7 @@ class System:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def _spawn(self, name: str, args: list[str]) -> None:
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
-        self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
-        log.close()
+        self.procs[name] = spawn(args, self.env, self.log_dir / f"{name}.log")
 
     def start_api(self, service: str) -> None:
         """Start one service's API (or the gateway) under gunicorn."""
@@ -60,18 +58,15 @@ class System:
         """Start one more gateway process (own port, settings changed by `env`); returns its URL."""
         self.ports[name] = free_port()
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
-        self.procs[name] = subprocess.Popen(
+        self.procs[name] = spawn(
             [gunicorn, "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{self.ports[name]}",
-             "--graceful-timeout", "2", "gateway.app:create_app()"],
-            cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=log)
-        log.close()
+             "--graceful-timeout", "2", "gateway.app:create_app()"], {**self.env, **env}, self.log_dir / f"{name}.log")
         wait_live(self.url(name))
         return self.url(name)
 
     def start_projector(self, service: str) -> None:
         """Start one service's projector."""
-        self._spawn(f"{service}-projector", [sys.executable, "-m", f"services.{service}.projector"])
+        self._spawn(f"{service}-projector", ["-m", f"services.{service}.projector"])
 
     def stop(self, name: str) -> None:
         """Stop one process (e.g. 'ledger-api') and wait for it."""
