@@ -16,8 +16,8 @@ test:           ## set up Kafka + PostgreSQL and run the whole test suite
 unit:           ## only the fast tests without I/O
 	scripts/stack.sh test tests/unit
 
-lint:
-	.venv/bin/ruff check .
+lint:           ## ruff check, ruff format --check and mypy (shared, services, gateway)
+	scripts/stack.sh lint
 
 status:
 	scripts/stack.sh status

@@ -102,7 +102,9 @@ case "${1:-}" in
   bench) shift; venv; "$ROOT/scripts/infra.sh" up; command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || die "wrk is required (apt-get install wrk)"; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
   env) for v in KAFKA_BOOTSTRAP_SERVERS DATABASE_URL INTERNAL_TOKEN GATEWAY_SECRET_KEY CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
          printf 'export %s=%q\n' "$v" "${!v}"; done ;;
+  lint) venv; cd "$ROOT"
+        "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check . && "$VENV/bin/mypy" ;;
   status) "$ROOT/scripts/infra.sh" status
           for s in "${SERVICES[@]}" gateway; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
-  *) echo "usage: $0 run|stop|reset|services|test|status|env|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 run|stop|reset|services|test|lint|status|env|bench" >&2; exit 2 ;;
 esac
