@@ -59,7 +59,7 @@ class Answer:
 
     def close(self) -> None:
         """Give the connection back to the pool; one whose body was not read to the end is closed first."""
-        if not self.raw.isclosed():
+        if not self.raw.isclosed():  # type: ignore[attr-defined]  # urllib3's HTTPResponse has it
             self.raw.close()
         self.raw.release_conn()
 

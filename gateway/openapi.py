@@ -96,7 +96,7 @@ API_SETTINGS = {
     "OPENAPI_JSON_PATH": "openapi.json",
 }
 BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-SECURED = [{"bearerAuth": []}]
+SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def build_api(app: Any) -> Api:

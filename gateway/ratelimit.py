@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from shared.web.problems import ProblemError
@@ -119,15 +120,17 @@ class LoginLimiter:
         with self._connection() as conn:
             conn.execute("SELECT 1")
 
-    def _wait(self, conn: psycopg.Connection, scope: str, key: str) -> float:
+    def _wait(self, conn: psycopg.Connection[TupleRow], scope: str, key: str) -> float:
         row = conn.execute(
             WAIT_SQL, {"scope": scope, "key": key, "window": self.window, "limit": self.limits[scope]}
         ).fetchone()
         return float(row[0]) if row else 0.0
 
-    def _record(self, conn: psycopg.Connection, scope: str, key: str) -> int:
+    def _record(self, conn: psycopg.Connection[TupleRow], scope: str, key: str) -> int:
         conn.execute(EXPIRE_KEY_SQL, {"scope": scope, "key": key, "window": self.window})
-        return conn.execute(INSERT_SQL, {"scope": scope, "key": key}).fetchone()[0]
+        row = conn.execute(INSERT_SQL, {"scope": scope, "key": key}).fetchone()
+        assert row is not None, "INSERT ... RETURNING returns its row"
+        return int(row[0])
 
     def _maybe_sweep(self) -> None:
         """Now and then drop expired rows of keys that were never tried again."""
@@ -138,7 +141,7 @@ class LoginLimiter:
             conn.execute(SWEEP_SQL, {"window": self.window})
 
     @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
+    def _connection(self) -> Iterator[psycopg.Connection[TupleRow]]:
         """A pooled connection; the database being down is a 503, never a login."""
         try:
             with self.pool.connection(timeout=2) as conn:

@@ -6,6 +6,7 @@ service) goes through `retry` or `Backoff`, so they all back off the same way an
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -80,7 +81,7 @@ def retry(
             if stopping():
                 raise
             try:
-                backoff.wait(lambda seconds, exc=exc: _log_and_sleep(logger, what, exc, seconds))
+                backoff.wait(functools.partial(_log_and_sleep, logger, what, exc))
             except GiveUp:
                 raise exc from None
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from services.contracts.rules import (
@@ -34,7 +35,7 @@ def _item_change(data: dict[str, Any], kind: str, effective_on: date, **fields: 
     return {**row, "kind": kind, "effective_on": effective_on, **fields}
 
 
-def _record_customer_details(cur: psycopg.Cursor, customer_code: str, effective_on: date, given: dict) -> None:
+def _record_customer_details(cur: psycopg.Cursor[DictRow], customer_code: str, effective_on: date, given: dict) -> None:
     """Store the customer detail fields an event gave, effective on `effective_on`."""
     details = {field: given[field] for field in CUSTOMER_FIELDS if field in given}
     cur.execute(
@@ -44,7 +45,7 @@ def _record_customer_details(cur: psycopg.Cursor, customer_code: str, effective_
     )
 
 
-def contract_signed(cur: psycopg.Cursor, event: Event) -> None:
+def contract_signed(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """A contract, its customer block (a details change on signed_on) and its items from signed_on."""
     data = event.data
     cur.execute(
@@ -60,33 +61,33 @@ def contract_signed(cur: psycopg.Cursor, event: Event) -> None:
         cur.executemany(INSERT_ITEM_CHANGE, rows)
 
 
-def item_added(cur: psycopg.Cursor, event: Event) -> None:
+def item_added(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """An item added to a contract from effective_on."""
     data = event.data
     cur.execute(INSERT_ITEM_CHANGE, _item_change(data, ITEM_ADDED, data["effective_on"], **data["item"]))
 
 
-def item_removed(cur: psycopg.Cursor, event: Event) -> None:
+def item_removed(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """An item removed from a contract from effective_on."""
     data = event.data
     row = _item_change(data, ITEM_REMOVED, data["effective_on"], serial_number=data["serial_number"])
     cur.execute(INSERT_ITEM_CHANGE, row)
 
 
-def item_quantity_changed(cur: psycopg.Cursor, event: Event) -> None:
+def item_quantity_changed(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """An item's quantity changed from effective_on."""
     data = event.data
     fields = {"serial_number": data["serial_number"], "quantity": data["quantity"]}
     cur.execute(INSERT_ITEM_CHANGE, _item_change(data, ITEM_QUANTITY_CHANGED, data["effective_on"], **fields))
 
 
-def customer_details_changed(cur: psycopg.Cursor, event: Event) -> None:
+def customer_details_changed(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """The given customer details change from effective_on."""
     data = event.data
     _record_customer_details(cur, data["customer_code"], data["effective_on"], data)
 
 
-def contract_terminated(cur: psycopg.Cursor, event: Event) -> None:
+def contract_terminated(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """A contract is not in force from terminated_on."""
     cur.execute(
         "INSERT INTO contract_terminations (contract_id, customer_code, terminated_on)"
@@ -95,7 +96,7 @@ def contract_terminated(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-def _record_password(cur: psycopg.Cursor, customer_code: str, password_hash: str | None) -> None:
+def _record_password(cur: psycopg.Cursor[DictRow], customer_code: str, password_hash: str | None) -> None:
     """Store the customer's current portal password hash (None: no password)."""
     cur.execute(
         "INSERT INTO portal_password_changes (customer_code, password_hash)"
@@ -104,17 +105,17 @@ def _record_password(cur: psycopg.Cursor, customer_code: str, password_hash: str
     )
 
 
-def portal_password_set(cur: psycopg.Cursor, event: Event) -> None:
+def portal_password_set(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """The customer's portal password is now this argon2id hash."""
     _record_password(cur, event.data["customer_code"], event.data["password_hash"])
 
 
-def portal_password_removed(cur: psycopg.Cursor, event: Event) -> None:
+def portal_password_removed(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """The customer no longer has a portal password."""
     _record_password(cur, event.data["customer_code"], None)
 
 
-def price_list_published(cur: psycopg.Cursor, event: Event) -> None:
+def price_list_published(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """A price list in force from valid_from, with its products and quota tiers."""
     data = event.data
     cur.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from psycopg.rows import DictRow
 
 from services.contracts import rules
 from shared.web.jsonready import json_ready
@@ -42,7 +44,7 @@ class CustomerFacts:
         changes = [c for c in self.item_changes if c["contract_id"] == contract_id]
         return rules.items_in_force(changes, as_of)
 
-    def contracts_in_force(self, as_of: date) -> list[dict[str, Any]]:
+    def contracts_in_force(self, as_of: date) -> list[Mapping[str, Any]]:
         """The customer's contracts in force on `as_of`."""
         return rules.contracts_in_force(self.contracts, self.terminations, as_of)
 
@@ -63,7 +65,7 @@ CUSTOMER_FACT_QUERIES = {
 }
 
 
-def _customer_facts(conn: psycopg.Connection, customer_code: str, as_of: date) -> CustomerFacts:
+def _customer_facts(conn: psycopg.Connection[DictRow], customer_code: str, as_of: date) -> CustomerFacts:
     """Load the customer's contract facts dated on or before `as_of` (four indexed queries)."""
     params = {"customer_code": customer_code, "as_of": as_of}
     loaded = {name: conn.execute(query, params).fetchall() for name, query in CUSTOMER_FACT_QUERIES.items()}
@@ -71,7 +73,7 @@ def _customer_facts(conn: psycopg.Connection, customer_code: str, as_of: date) -
 
 
 
-def contract_annex(conn: psycopg.Connection, customer_code: str, as_of: date) -> dict[str, Any] | None:
+def contract_annex(conn: psycopg.Connection[DictRow], customer_code: str, as_of: date) -> dict[str, Any] | None:
     """The contract annex as of a date; None when no contract was signed on or before it."""
     facts = _customer_facts(conn, customer_code, as_of)
     if not facts.signed_on_or_before(as_of):
@@ -85,7 +87,7 @@ def contract_annex(conn: psycopg.Connection, customer_code: str, as_of: date) ->
     return json_ready({**annex, "discrepancy_note": DISCREPANCY_NOTE})
 
 
-def _price_lists_up_to(conn: psycopg.Connection, day: date) -> list[dict[str, Any]]:
+def _price_lists_up_to(conn: psycopg.Connection[DictRow], day: date) -> list[dict[str, Any]]:
     """The latest-arrived price list of each valid_from on or before `day`."""
     return conn.execute(
         "SELECT DISTINCT ON (valid_from) valid_from, arrival, vat_rate, products FROM price_lists"
@@ -94,7 +96,7 @@ def _price_lists_up_to(conn: psycopg.Connection, day: date) -> list[dict[str, An
     ).fetchall()
 
 
-def expected_fee(conn: psycopg.Connection, customer_code: str, as_of: date) -> dict[str, Any] | None:
+def expected_fee(conn: psycopg.Connection[DictRow], customer_code: str, as_of: date) -> dict[str, Any] | None:
     """Expected annual support fee per contract in force; None when no contract was signed by `as_of`."""
     facts = _customer_facts(conn, customer_code, as_of)
     if not facts.signed_on_or_before(as_of):
@@ -109,7 +111,7 @@ def expected_fee(conn: psycopg.Connection, customer_code: str, as_of: date) -> d
     return json_ready({"customer_code": customer_code, "as_of": as_of, "contracts": contracts})
 
 
-def _current_password_hash(conn: psycopg.Connection, customer_code: str) -> str | None:
+def _current_password_hash(conn: psycopg.Connection[DictRow], customer_code: str) -> str | None:
     """The customer's portal password hash now (the latest set or removal), or None."""
     row = conn.execute(
         "SELECT password_hash FROM portal_password_changes WHERE customer_code = %(customer_code)s"
@@ -137,7 +139,7 @@ def _password_accepted(password_hash: str | None, password: str | None) -> bool:
 
 
 def check_credentials(
-    conn: psycopg.Connection, customer_code: str, serial_number: str, password: str | None, today: date
+    conn: psycopg.Connection[DictRow], customer_code: str, serial_number: str, password: str | None, today: date
 ) -> dict[str, Any]:
     """Whether the serial is in force today for the customer and the password (if any) verifies."""
     facts = _customer_facts(conn, customer_code, today)

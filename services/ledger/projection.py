@@ -7,6 +7,7 @@ re-send under a new event id) replaces the first, so the later arrival on the to
 from __future__ import annotations
 
 import psycopg
+from psycopg.rows import DictRow
 
 from shared.events.envelope import Event
 from shared.projection.protocol import WriteOnlyProjection, ddl_beside
@@ -54,27 +55,27 @@ ON CONFLICT (event_id) DO NOTHING
 """
 
 
-def invoice_issued(cur: psycopg.Cursor, event: Event) -> None:
+def invoice_issued(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Store an issued invoice."""
     cur.execute(INSERT_INVOICE, {"serial_number": None} | event.data)
 
 
-def invoice_cancelled(cur: psycopg.Cursor, event: Event) -> None:
+def invoice_cancelled(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Store a cancellation (storno) by invoice number, whether or not its invoice has arrived."""
     cur.execute(INSERT_CANCELLATION, {"reason": None} | event.data)
 
 
-def payment_received(cur: psycopg.Cursor, event: Event) -> None:
+def payment_received(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Store a payment; its reference is informational only."""
     cur.execute(INSERT_PAYMENT, {"reference": None} | event.data)
 
 
-def payment_refunded(cur: psycopg.Cursor, event: Event) -> None:
+def payment_refunded(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Store an overpayment paid back to the customer."""
     cur.execute(INSERT_REFUND, event.data)
 
 
-def license_codes_issued(cur: psycopg.Cursor, event: Event) -> None:
+def license_codes_issued(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Store issued license codes; every issue is kept, the one shown is chosen at query time."""
     cur.execute(INSERT_LICENSE_CODE, event.data | {"event_id": event.id})
 

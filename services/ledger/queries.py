@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from services.ledger import rules
 from shared.web.jsonready import json_ready
@@ -38,7 +39,7 @@ FACTS = {"invoices": (INVOICES, rules.Invoice), "payments": (PAYMENTS, rules.Pay
          "refunds": (REFUNDS, rules.Refund), "codes": (LICENSE_CODES, rules.LicenseCode)}
 
 
-def _facts(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, list[Any]]:
+def _facts(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> dict[str, list[Any]]:
     """Invoices, payments, refunds and codes as rule facts (columns named as the facts' fields): the four
     statements go out in one pipeline, one round trip."""
     with conn.pipeline():
@@ -47,7 +48,7 @@ def _facts(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, list[A
 
 
 
-def balance(conn: psycopg.Connection, customer_code: str, serial_number: str, as_of: date) -> dict[str, Any]:
+def balance(conn: psycopg.Connection[DictRow], customer_code: str, serial_number: str, as_of: date) -> dict[str, Any]:
     """Query 1: balance, status, overdue amount, settlement-sheet entries and license codes."""
     params = {"customer_code": customer_code, "serial_number": serial_number, "as_of": as_of}
     statement = rules.statement(**_facts(conn, params), serial_number=serial_number, as_of=as_of)

@@ -8,6 +8,7 @@ cancellation before its invoice, an invoice before the price list).
 from __future__ import annotations
 
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from services.quota.rules import KEPT_INVOICE_KINDS
@@ -15,7 +16,7 @@ from shared.events.envelope import Event
 from shared.projection.protocol import WriteOnlyProjection, ddl_beside
 
 
-def invoice_issued(cur: psycopg.Cursor, event: Event) -> None:
+def invoice_issued(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Keep annual support fee and quota overrun invoices; other kinds do not touch the quota."""
     data = event.data
     if data["kind"] not in KEPT_INVOICE_KINDS:
@@ -36,7 +37,7 @@ def invoice_issued(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-def invoice_cancelled(cur: psycopg.Cursor, event: Event) -> None:
+def invoice_cancelled(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Store every cancellation: its invoice may come later or be of a kind not kept."""
     cur.execute(
         """
@@ -48,7 +49,7 @@ def invoice_cancelled(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-def call_opened(cur: psycopg.Cursor, event: Event) -> None:
+def call_opened(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Remember the call's subject for the usage lines."""
     cur.execute(
         """
@@ -60,7 +61,7 @@ def call_opened(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-def work_logged(cur: psycopg.Cursor, event: Event) -> None:
+def work_logged(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Store the work log with its chargeable flag; it may precede its call's opening."""
     cur.execute(
         """
@@ -74,7 +75,7 @@ def work_logged(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-def price_list_published(cur: psycopg.Cursor, event: Event) -> None:
+def price_list_published(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """Store the quota tiers; a republished list for the same day replaces the earlier one."""
     cur.execute(
         """

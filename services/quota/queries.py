@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from services.quota import rules
 from shared.timeutil import BUDAPEST
@@ -42,7 +43,7 @@ WORK_LOGS_SQL = """
 
 
 def quota_statement(
-    conn: psycopg.Connection, customer_code: str, settlement_date: date
+    conn: psycopg.Connection[DictRow], customer_code: str, settlement_date: date
 ) -> dict[str, Any] | None:
     """The minute quota statement on the settlement date; None when no support year contains it."""
     invoices = conn.execute(INVOICES_SQL, {"customer_code": customer_code}).fetchall()

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row, tuple_row
+from psycopg.rows import DictRow, dict_row, tuple_row
 
 from services.tickets import rules
 from services.tickets.rules import CallState
@@ -36,7 +36,7 @@ INSERT_WORK = """
 def _upsert_sql(columns: tuple[str, ...]) -> sql.Composed:
     """INSERT of a call row that, on an existing row, overwrites `columns` and adds the minutes."""
     all_columns = (*KEY_COLUMNS, *columns, "minutes_logged")
-    updates = [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name)) for name in columns]
+    updates: list[sql.Composable] = [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name)) for name in columns]
     updates.append(sql.SQL("minutes_logged = support_call.minutes_logged + EXCLUDED.minutes_logged"))
     return sql.SQL(
         "INSERT INTO support_call ({columns}) VALUES ({values})"
@@ -67,7 +67,7 @@ class CallBatch:
     work_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, cur: psycopg.Cursor, events: list[Event]) -> CallBatch:
+    def load(cls, cur: psycopg.Cursor[DictRow], events: list[Event]) -> CallBatch:
         """Row-lock and load the state of every call of the batch, and the work ids already logged: two queries."""
         keys = {(e.data["customer_code"], e.data["call_id"]) for e in events}
         work_ids = [e.data["work_id"] for e in events if e.type == "support_call.work_logged"]
@@ -94,11 +94,12 @@ class CallBatch:
             change[0] = opening or change[0]  # a repeated opening overwrites the facts
             change[1] += minutes
 
-    def write(self, cur: psycopg.Cursor) -> None:
+    def write(self, cur: psycopg.Cursor[DictRow]) -> None:
         """The batch's new work logs, and each changed call once: a few executemany, not a statement per event."""
         if self.work_rows:
             cur.executemany(INSERT_WORK, self.work_rows)
-        opened_rows, other_rows = [], []
+        opened_rows: list[tuple] = []
+        other_rows: list[tuple] = []
         for key, (opening, minutes) in self.changed.items():
             (opened_rows if opening else other_rows).append(_upsert_row(key, self.calls[key], opening, minutes))
         for statement, rows in ((UPSERT_OPENING, opened_rows), (UPSERT_STATE, other_rows)):
@@ -133,7 +134,7 @@ def work_logged(batch: CallBatch, event: Event) -> None:
 class TicketsProjection(Projection):
     """Folds each call's events into one row: loads the batch's calls, folds them, writes each changed call once."""
 
-    def apply_batch(self, cur: psycopg.Cursor, events: list[Event]) -> None:
+    def apply_batch(self, cur: psycopg.Cursor[DictRow], events: list[Event]) -> None:
         """Load the batch's calls (two queries), fold every event, write in one pipeline."""
         batch = CallBatch.load(cur, events)
         for event in events:

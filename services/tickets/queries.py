@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from services.tickets import rules
 
@@ -80,7 +80,7 @@ def _json_ready(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value.isoformat() if isinstance(value, datetime) else value for name, value in row.items()}
 
 
-def _summary(conn: psycopg.Connection, where: sql.Composed, params: dict[str, Any]) -> dict[str, dict[str, int]]:
+def _summary(conn: psycopg.Connection[DictRow], where: sql.Composed, params: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Counts of the filtered calls by status and by category (every enum value present)."""
     by_status = dict.fromkeys(rules.STATUSES, 0)
     by_category = dict.fromkeys(rules.CATEGORIES, 0)
@@ -91,7 +91,7 @@ def _summary(conn: psycopg.Connection, where: sql.Composed, params: dict[str, An
 
 
 def support_calls(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     customer_code: str,
     status: str = "all",
     category: str | None = None,
@@ -135,7 +135,7 @@ def list_query(
     return _list_sql(where), params
 
 
-def iter_support_calls(conn: psycopg.Connection, customer_code: str, **filters: Any) -> Iterator[dict[str, Any]]:
+def iter_support_calls(conn: psycopg.Connection[DictRow], customer_code: str, **filters: Any) -> Iterator[dict[str, Any]]:
     """Every call of the filtered list (filters as `list_query`), streamed through a server-side cursor."""
     query, params = list_query(customer_code, **filters)
     with conn.transaction(), conn.cursor("support_calls_export", row_factory=dict_row) as cur:

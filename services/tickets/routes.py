@@ -56,7 +56,7 @@ def support_calls(customer_code: str) -> Any:
     """Support calls of a customer, filtered and paged (JSON), or all filtered ones (CSV)."""
     require_customer_code(customer_code)
     args = parse_query(SUPPORT_CALLS_QUERY)
-    filters = {name: args.get(name) for name in ("category", "date_from", "date_to", "q")}
+    filters: dict[str, Any] = {name: args.get(name) for name in ("category", "date_from", "date_to", "q")}
     filters["status"] = args["status"]
     if _wants_csv(args):
         return _csv_response(customer_code, filters)

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from shared import config
 from shared.events.publisher import Publisher
@@ -40,7 +41,7 @@ class Refused(Exception):
     """The dead letter cannot be re-published (not found, already done, still invalid)."""
 
 
-def connect(service: str) -> tuple[psycopg.Connection, str]:
+def connect(service: str) -> tuple[psycopg.Connection[DictRow], str]:
     """An autocommit connection to the service's live read model, and the read model's name."""
     base = config.get("READ_MODEL_SCHEMA")
     conn = db.connect(config.service_database_url(service), base, autocommit=True)
@@ -48,7 +49,7 @@ def connect(service: str) -> tuple[psycopg.Connection, str]:
     return conn, base
 
 
-def list_rejected(conn: psycopg.Connection, since: datetime | None = None, pending: bool = False) -> list[dict]:
+def list_rejected(conn: psycopg.Connection[DictRow], since: datetime | None = None, pending: bool = False) -> list[dict]:
     """Rejected messages, oldest first."""
     return conn.execute(LIST, {"since": since, "pending": pending}).fetchall()
 
@@ -70,7 +71,7 @@ def fixed_line(row: dict[str, Any], path: str | None) -> str:
         raise Refused("the original message is not UTF-8; give the fixed event with --file") from None
 
 
-def republish(conn: psycopg.Connection, base: str, publisher: Publisher, ident: int, path: str | None,
+def republish(conn: psycopg.Connection[DictRow], base: str, publisher: Publisher, ident: int, path: str | None,
               force: bool = False) -> dict[str, Any]:
     """Send one dead letter (fixed) to its original topic and mark it republished; its row."""
     row = conn.execute(ONE, {"id": ident}).fetchone()

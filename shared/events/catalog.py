@@ -93,7 +93,7 @@ def validate_event(raw: dict[str, Any], topic: str | None = None, key: str | Non
     """Validate an envelope and its data; raise InvalidEvent with a readable reason."""
     env = FAST_ENVELOPE(raw) if FAST_ENVELOPE is not None else None
     loader = FAST_DATA.get(env["type"]) if env is not None else None
-    data = loader(env["data"]) if loader is not None else None
+    data = loader(env["data"]) if loader is not None and env is not None else None
     if env is None or data is None:  # not plainly valid: marshmallow decides, and says why
         env, data = _load(raw)
     _check_consistency(env, data, topic, key)

@@ -64,7 +64,7 @@ def _field_loader(name: str, field: fields.Field) -> Loader:
     return load_plain
 
 
-def _converter(field: fields.Field) -> Loader:
+def _converter(field: Any) -> Loader:
     """What `field._deserialize` does to a plainly valid value (_INVALID otherwise)."""
     kind = type(field)
     if kind is fields.String:
@@ -99,7 +99,7 @@ def _converter(field: fields.Field) -> Loader:
     return generic
 
 
-def _check(validator: Callable[[Any], Any]) -> Callable[[Any], bool]:
+def _check(validator: Any) -> Callable[[Any], bool]:
     """A predicate that is True exactly when the validator would pass the value."""
     kind = type(validator)
     if kind is validate.Length and validator.equal is None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import DictRow
 
 RUNTIME_DDL = Path(__file__).with_name("bookkeeping.sql")
 
@@ -26,19 +27,19 @@ class Rejection:
     event_type: str | None = None
 
 
-def stored_offsets(conn: psycopg.Connection) -> dict[tuple[str, int], int]:
+def stored_offsets(conn: psycopg.Connection[DictRow]) -> dict[tuple[str, int], int]:
     """Next offset to read per (topic, partition), as committed with the read model."""
     rows = conn.execute("SELECT topic, partition, next_offset FROM projector_offsets").fetchall()
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-def already_applied(cur: psycopg.Cursor, event_ids: list[str]) -> set[str]:
+def already_applied(cur: psycopg.Cursor[DictRow], event_ids: list[str]) -> set[str]:
     """The ids among `event_ids` that were applied before."""
     cur.execute("SELECT event_id FROM applied_events WHERE event_id = ANY(%(ids)s)", {"ids": event_ids})
     return {r["event_id"] for r in cur.fetchall()}
 
 
-def mark_applied(cur: psycopg.Cursor, applied: list[tuple[str, str]]) -> None:
+def mark_applied(cur: psycopg.Cursor[DictRow], applied: list[tuple[str, str]]) -> None:
     """Record applied (event_id, event_type) pairs and bump the per-type counters."""
     if not applied:
         return
@@ -48,7 +49,7 @@ def mark_applied(cur: psycopg.Cursor, applied: list[tuple[str, str]]) -> None:
     bump_counters(cur, Counter(t for _, t in applied), "applied")
 
 
-def bump_counters(cur: psycopg.Cursor, counts: Counter[str], column: str) -> None:
+def bump_counters(cur: psycopg.Cursor[DictRow], counts: Counter[str], column: str) -> None:
     """Add to the applied or rejected counter of each event type."""
     assert column in ("applied", "rejected")
     cur.executemany(
@@ -58,7 +59,7 @@ def bump_counters(cur: psycopg.Cursor, counts: Counter[str], column: str) -> Non
     )
 
 
-def record_rejections(cur: psycopg.Cursor, rejections: list[Rejection]) -> None:
+def record_rejections(cur: psycopg.Cursor[DictRow], rejections: list[Rejection]) -> None:
     """Record refused messages (idempotent per topic/partition/offset)."""
     if not rejections:
         return
@@ -75,7 +76,7 @@ def record_rejections(cur: psycopg.Cursor, rejections: list[Rejection]) -> None:
         bump_counters(cur, new, "rejected")
 
 
-def save_offsets(cur: psycopg.Cursor, positions: dict[tuple[str, int], tuple[int, datetime | None]]) -> None:
+def save_offsets(cur: psycopg.Cursor[DictRow], positions: dict[tuple[str, int], tuple[int, datetime | None]]) -> None:
     """Store the next offset (and the last event's time) reached per partition."""
     cur.executemany(
         "INSERT INTO projector_offsets (topic, partition, next_offset, last_event_at, updated_at) "

@@ -6,6 +6,7 @@ import logging
 import time
 from collections import Counter as Tally
 from collections.abc import Iterable
+from typing import Any
 
 from kafka import KafkaConsumer
 from kafka.errors import IllegalStateError
@@ -43,7 +44,7 @@ class ProjectorMetrics:
         self.waiting = Gauge("projector_waiting", "1 while the live read model belongs to another projection version",
                              registry=r)
         self.service = service
-        self._server = None
+        self._server: Any = None
         self._lag_labels: set[tuple[str, str]] = set()
 
     def serve(self, port: int | None) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from shared.events.envelope import Event
 
@@ -44,7 +45,7 @@ class Projection:
         """True when this projection has a handler for the type; other catalog types are skipped."""
         return event_type in self.handlers
 
-    def apply_batch(self, cur: psycopg.Cursor, events: list[Event]) -> None:
+    def apply_batch(self, cur: psycopg.Cursor[DictRow], events: list[Event]) -> None:
         """Apply the events in order; their statements go out in one pipeline without waiting for answers."""
         with cur.connection.pipeline():
             for event in events:
@@ -55,7 +56,7 @@ class Projection:
 class WriteOnlyProjection(Projection):
     """A projection whose handlers only write: each statement's rows of a batch go out in one executemany."""
 
-    def apply_batch(self, cur: psycopg.Cursor, events: list[Event]) -> None:
+    def apply_batch(self, cur: psycopg.Cursor[DictRow], events: list[Event]) -> None:
         """Collect the handlers' statements, then send each one's rows at once, in first-use order."""
         writes = GroupedWrites()
         for event in events:
@@ -76,7 +77,7 @@ class GroupedWrites:
     def executemany(self, query: str, params_seq: Iterable[Any]) -> None:
         self._rows.setdefault(query, []).extend(params_seq)
 
-    def flush(self, cur: psycopg.Cursor) -> None:
+    def flush(self, cur: psycopg.Cursor[DictRow]) -> None:
         """Send each statement's rows with one executemany, statements in the order they first appeared."""
         for query, rows in self._rows.items():
             cur.executemany(query, rows)

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
+from psycopg.rows import DictRow
 
 from shared.events.envelope import Event
 from shared.events.topics import logical
@@ -42,9 +43,10 @@ class Projector(PointerFollowing):
         self.on_caught_up = on_caught_up
         self.schema = settings.schema
         self.stopping = False
-        self.conn: psycopg.Connection | None = None
-        self.consumer: KafkaConsumer | None = None
-        self.dead_letters: DeadLetterPublisher | None = None
+        # made in run(): the connection, the consumer and the dead-letter producer live as long as the run
+        self.conn: psycopg.Connection[DictRow]
+        self.consumer: KafkaConsumer
+        self.dead_letters: DeadLetterPublisher
         self.metrics = ProjectorMetrics(settings.service)
 
     def run(self) -> None:
@@ -67,7 +69,7 @@ class Projector(PointerFollowing):
         log.info("stop requested; finishing the current batch")
         self.stopping = True
 
-    def _connect(self) -> psycopg.Connection:
+    def _connect(self) -> psycopg.Connection[DictRow]:
         s = self.settings
         self.conn = self._retry_db(lambda: db.connect(s.database_url, s.schema))
         if s.follow_pointer:
@@ -91,7 +93,7 @@ class Projector(PointerFollowing):
                 self.consumer.seek(tp, next_offset)
         log.info("assigned %s", sorted((tp.topic, tp.partition) for tp in assigned))
 
-    def _read(self, query: Callable[[psycopg.Connection], Any]) -> Any:
+    def _read(self, query: Callable[[psycopg.Connection[DictRow]], Any]) -> Any:
         """A read on the projector's connection, committed; reconnects and retries while the database is away."""
 
         def attempt() -> Any:
@@ -169,7 +171,7 @@ class Projector(PointerFollowing):
                                          "unused": len(unused),
                                          "rejected": len(batch.rejections), "ms": round(seconds * 1000, 1)})
 
-    def _apply_events(self, cur: psycopg.Cursor, events: list[Event]) -> tuple[list[tuple[str, str]], list[str]]:
+    def _apply_events(self, cur: psycopg.Cursor[DictRow], events: list[Event]) -> tuple[list[tuple[str, str]], list[str]]:
         """Apply every used event not applied before: the (id, type) pairs applied, and the types not used.
 
         A catalog type the projection has no use for is skipped and counted, never retried or dead-lettered.
@@ -188,8 +190,7 @@ class Projector(PointerFollowing):
 
     def _reconnect(self) -> None:
         try:
-            if self.conn is not None:
-                self.conn.close()
+            self.conn.close()
         except Exception:  # noqa: BLE001 - the old connection is being thrown away
             pass
         self.conn = self._retry_db(lambda: db.connect(self.settings.database_url, self.schema))

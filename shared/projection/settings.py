@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from shared.readmodel import connections as db
 
@@ -45,6 +46,6 @@ class ProjectorSettings:
         return self.group_id or f"{self.topic_prefix}{self.service}"
 
 
-def with_overrides(settings: ProjectorSettings, **changes: object) -> ProjectorSettings:
+def with_overrides(settings: ProjectorSettings, **changes: Any) -> ProjectorSettings:
     """A copy of the settings with some fields changed."""
     return replace(settings, **changes)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 READ_MODEL_SCHEMA = "readmodel"
 
 
-def connect(dsn: str, schema: str = READ_MODEL_SCHEMA, autocommit: bool = False) -> psycopg.Connection:
+def connect(dsn: str, schema: str = READ_MODEL_SCHEMA, autocommit: bool = False) -> psycopg.Connection[DictRow]:
     """Open a dict-row connection whose search_path is the read-model schema."""
     conn = psycopg.connect(dsn, row_factory=dict_row, autocommit=autocommit)
     conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema)))
@@ -20,7 +20,7 @@ def connect(dsn: str, schema: str = READ_MODEL_SCHEMA, autocommit: bool = False)
     return conn
 
 
-def ensure_schema(conn: psycopg.Connection, ddl_path: Path, schema: str = READ_MODEL_SCHEMA) -> None:
+def ensure_schema(conn: psycopg.Connection[DictRow], ddl_path: Path, schema: str = READ_MODEL_SCHEMA) -> None:
     """Create the schema and apply the service's idempotent DDL (CREATE ... IF NOT EXISTS)."""
     try:
         _ensure_schema(conn, ddl_path, schema)
@@ -30,10 +30,18 @@ def ensure_schema(conn: psycopg.Connection, ddl_path: Path, schema: str = READ_M
         _ensure_schema(conn, ddl_path, schema)
 
 
-def _ensure_schema(conn: psycopg.Connection, ddl_path: Path, schema: str) -> None:
+def _ensure_schema(conn: psycopg.Connection[DictRow], ddl_path: Path, schema: str) -> None:
     with conn.transaction():
         # projector and API processes start together; IF NOT EXISTS alone races in the catalog
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ddl:{schema}",))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
         conn.execute(ddl_path.read_text())
+
+
+def one(cursor: psycopg.Cursor[DictRow]) -> DictRow:
+    """The single row a query always returns (an aggregate, a RETURNING): its absence is a bug."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from shared.readmodel import pointer
 
@@ -35,7 +36,7 @@ class PointerFollowing:
     waiting: bool = False
     _pointer_checked: float = 0.0
 
-    def check_pointer(self, cur: psycopg.Cursor) -> None:
+    def check_pointer(self, cur: psycopg.Cursor[DictRow]) -> None:
         """In the batch transaction: share-lock the pointer; raise SchemaSwitched unless it names this schema and version."""
         if self.settings.follow_pointer:
             live = pointer.locked_live(cur, self.settings.schema)

@@ -16,7 +16,9 @@ from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
+from shared.readmodel.connections import one
 from shared.retry import Backoff
 
 log = logging.getLogger("readmodel")
@@ -48,7 +50,7 @@ class Live(NamedTuple):
     version: int
 
 
-def ensure_pointer(conn: psycopg.Connection, base: str, version: int = 1) -> str:
+def ensure_pointer(conn: psycopg.Connection[DictRow], base: str, version: int = 1) -> str:
     """Create the pointer table and `base`'s row (`base`, `version`) if absent; the live schema."""
     try:
         return _ensure_pointer(conn, base, version)
@@ -56,7 +58,7 @@ def ensure_pointer(conn: psycopg.Connection, base: str, version: int = 1) -> str
         return _ensure_pointer(conn, base, version)
 
 
-def _ensure_pointer(conn: psycopg.Connection, base: str, version: int) -> str:
+def _ensure_pointer(conn: psycopg.Connection[DictRow], base: str, version: int) -> str:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('read_model_pointer'))")
         conn.execute(POINTER_DDL)
@@ -66,7 +68,7 @@ def _ensure_pointer(conn: psycopg.Connection, base: str, version: int) -> str:
         return _first(conn.execute(ACTIVE, {"base": base}).fetchone(), base).schema
 
 
-def live(conn: psycopg.Connection, base: str) -> Live:
+def live(conn: psycopg.Connection[DictRow], base: str) -> Live:
     """The live schema and version of `base` (commits when the connection is not in autocommit)."""
     try:
         row = conn.execute(ACTIVE, {"base": base}).fetchone()
@@ -79,12 +81,12 @@ def live(conn: psycopg.Connection, base: str) -> Live:
     return _first(row, base)
 
 
-def locked_live(cur: psycopg.Cursor, base: str) -> Live:
+def locked_live(cur: psycopg.Cursor[DictRow], base: str) -> Live:
     """Inside a batch transaction: the live schema and version, share-locked so a switch waits for the batch."""
     return _first(cur.execute(ACTIVE + " FOR SHARE", {"base": base}).fetchone(), base)
 
 
-def use_active_schema(conn: psycopg.Connection, base: str) -> None:
+def use_active_schema(conn: psycopg.Connection[DictRow], base: str) -> None:
     """Point an autocommit connection's search_path at the live schema (API pool checkout)."""
     try:
         conn.execute(SET_ACTIVE, {"base": base})
@@ -92,17 +94,17 @@ def use_active_schema(conn: psycopg.Connection, base: str) -> None:
         use_schema(conn, base)
 
 
-def live_schema_check(base: str) -> Callable[[psycopg.Connection], None]:
+def live_schema_check(base: str) -> Callable[[psycopg.Connection[DictRow]], None]:
     """A pool `check` run at every checkout: it proves the connection alive and points its search_path at the
     live schema, in the same single round trip (a rebuild's switch applies to the next request)."""
 
-    def check(conn: psycopg.Connection) -> None:
+    def check(conn: psycopg.Connection[DictRow]) -> None:
         use_active_schema(conn, base)
 
     return check
 
 
-def use_schema(conn: psycopg.Connection, schema: str) -> None:
+def use_schema(conn: psycopg.Connection[DictRow], schema: str) -> None:
     """Point a connection's search_path at one schema."""
     conn.execute(sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema)))
     if not conn.autocommit:
@@ -114,7 +116,7 @@ def shadow_name(base: str) -> str:
     return f"{base}_{datetime.now(UTC):%Y%m%d%H%M%S}"
 
 
-def switch(conn: psycopg.Connection, base: str, old: str, new: str, version: int = 1) -> bool:
+def switch(conn: psycopg.Connection[DictRow], base: str, old: str, new: str, version: int = 1) -> bool:
     """Make `new` (built by projection `version`) live if it has every partition at least as far as `old`.
 
     False when `old` is still ahead somewhere (the shadow applies more and tries again).
@@ -127,7 +129,7 @@ def switch(conn: psycopg.Connection, base: str, old: str, new: str, version: int
         current = _first(conn.execute(ACTIVE + " FOR UPDATE", {"base": base}).fetchone(), base).schema
         if current != old:
             raise RuntimeError(f"the live read model moved from {old} to {current} during the rebuild")
-        if _exists(conn, old) and conn.execute(sql.SQL(BEHIND).format(**names)).fetchone()["n"]:
+        if _exists(conn, old) and one(conn.execute(sql.SQL(BEHIND).format(**names)))["n"]:
             return False
         if _exists(conn, old):
             conn.execute(sql.SQL(CARRY_MARKS).format(**names))
@@ -137,7 +139,7 @@ def switch(conn: psycopg.Connection, base: str, old: str, new: str, version: int
     return True
 
 
-def drop_schema(conn: psycopg.Connection, base: str, schema: str, attempts: int = 10) -> None:
+def drop_schema(conn: psycopg.Connection[DictRow], base: str, schema: str, attempts: int = 10) -> None:
     """Drop a schema that is not live; waits (lock_timeout) for readers still inside it."""
     backoff = Backoff(first_s=0.5, max_s=2.0)
     for attempt in range(1, attempts + 1):
@@ -154,12 +156,12 @@ def drop_schema(conn: psycopg.Connection, base: str, schema: str, attempts: int 
     raise RuntimeError(f"could not drop {schema}: still locked after {attempts} attempts")
 
 
-def _exists(conn: psycopg.Connection, schema: str) -> bool:
+def _exists(conn: psycopg.Connection[DictRow], schema: str) -> bool:
     query = "SELECT to_regclass(format('%%I.projector_offsets', %(s)s::text)) IS NOT NULL AS ok"
-    return bool(conn.execute(query, {"s": schema}).fetchone()["ok"])
+    return bool(one(conn.execute(query, {"s": schema}))["ok"])
 
 
-def set_version(conn: psycopg.Connection, base: str, version: int) -> None:
+def set_version(conn: psycopg.Connection[DictRow], base: str, version: int) -> None:
     """Record that the live schema is now built by projection `version` (after a plain rebuild)."""
     conn.execute("UPDATE public.read_model_pointer SET version = %(version)s WHERE name = %(base)s",
                  {"base": base, "version": version})

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from flask import Blueprint, Flask, current_app, request
 from marshmallow import EXCLUDE, Schema, ValidationError
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from shared.events.fields import CODE_MESSAGE, CODE_REGEX
@@ -57,9 +57,9 @@ def parse_json(schema: Schema) -> dict[str, Any]:
 
 
 @contextmanager
-def db_connection() -> Iterator[psycopg.Connection]:
+def db_connection() -> Iterator[psycopg.Connection[DictRow]]:
     """A pooled read-model connection (dict rows, search_path set) for one request."""
-    pool: ConnectionPool = current_app.extensions["db_pool"]
+    pool: ConnectionPool[Any] = current_app.extensions["db_pool"]
     try:
         # the pool's check points the connection at the live schema at every checkout
         with pool.connection(timeout=5) as conn:
@@ -68,15 +68,16 @@ def db_connection() -> Iterator[psycopg.Connection]:
         raise ProblemError(503, "Service Unavailable", f"The read model is unreachable: {exc}") from None
 
 
-def make_pool(dsn: str, schema: str, size: int = 8) -> ConnectionPool:
+def make_pool(dsn: str, schema: str, size: int = 8) -> ConnectionPool[Any]:
     """A connection pool of the service's read model; every checkout is pointed at the live schema."""
 
-    def configure(conn: psycopg.Connection) -> None:
+    def configure(conn: psycopg.Connection[DictRow]) -> None:
         pointer.use_schema(conn, schema)
 
     # check: a connection broken by a database restart is replaced on checkout instead of failing a request;
     # the same round trip sets the search_path to the live schema
-    return ConnectionPool(dsn, min_size=1, max_size=size, kwargs={"row_factory": dict_row, "autocommit": True},
+    # dict rows come from `kwargs`, which the pool's connection type cannot express: hence ConnectionPool[Any]
+    return ConnectionPool[Any](dsn, min_size=1, max_size=size, kwargs={"row_factory": dict_row, "autocommit": True},
                           configure=configure, check=pointer.live_schema_check(schema), open=False, name=schema)
 
 
@@ -99,7 +100,7 @@ def create_service_app(name: str, blueprint: Blueprint, settings: dict[str, Any]
     app.config.update(settings)
     app.config.setdefault("READ_MODEL_SCHEMA", db.READ_MODEL_SCHEMA)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    app.json.sort_keys = False  # keys in the order the queries build them; sorting cost ~20% of the encoding
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider's; sorting cost ~20% of encoding
     register_problem_handlers(app)
     register_request_logging(app, name)
     require_internal_token(app)

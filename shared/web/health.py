@@ -12,11 +12,13 @@ from flask import Flask, Response, current_app, jsonify, request
 from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+from psycopg.rows import DictRow
 
 from shared.projection import bookkeeping
 from shared.projection.lag import EndOffsets, projection_lag
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
+from shared.readmodel.connections import one
 
 log = logging.getLogger("health")
 
@@ -34,7 +36,7 @@ def readiness(app: Flask, topics: list[str], fresh: bool = False) -> dict[str, A
         report["kafka_error"] = str(exc)
     try:
         with _connection(app) as conn:
-            row = conn.execute("SELECT count(*) AS n, current_schema() AS live FROM rejected_events").fetchone()
+            row = one(conn.execute("SELECT count(*) AS n, current_schema() AS live FROM rejected_events"))
             report["rejected_events"], report["read_model_schema"] = row["n"], row["live"]
             stored = bookkeeping.stored_offsets(conn)
             report["database"] = "ok"
@@ -99,7 +101,7 @@ def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> N
                         mimetype="text/plain; version=0.0.4")
 
 
-def _connection(app: Flask) -> AbstractContextManager[psycopg.Connection]:
+def _connection(app: Flask) -> AbstractContextManager[psycopg.Connection[DictRow]]:
     """A pooled connection to the live read model, for health and metrics."""
     return app.extensions["db_pool"].connection(timeout=2)  # pointed at the live schema by the pool's check
 

@@ -44,8 +44,9 @@ def register_problem_handlers(app: Flask) -> None:
         errors = _webargs_messages(err)
         title = "Invalid request" if errors else (err.name or "Error")
         response = problem_response(err.code or 500, title, err.description, errors)
-        if err.code == 405 and err.valid_methods:
-            response.headers["Allow"] = ", ".join(err.valid_methods)
+        allowed = getattr(err, "valid_methods", None)  # MethodNotAllowed's
+        if err.code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(allowed)
         return response
 
     @app.errorhandler(Exception)
