@@ -72,8 +72,16 @@ apt_install() {  # packages...
   fi
   mkdir -p "$(dirname "$log")"
   say "Installing the system packages this machine lacks: $* (log: $log)"
-  { "${apt[@]}" update -q && "${apt[@]}" install -y -q --no-install-recommends "$@"; } >> "$log" 2>&1 \
+  { apt_update && "${apt[@]}" install -y -q --no-install-recommends "$@" >> "$log" 2>&1; } \
     || { tail -n 15 "$log" >&2; die "apt-get could not install $*; see $log"; }
+}
+
+apt_update() {  # DPkg::Lock::Timeout does not cover the package lists' lock: wait for that here (5 minutes at most)
+  local tries=0
+  until "${apt[@]}" update -q >> "$log" 2>&1; do
+    tail -n 3 "$log" | grep -q "Could not get lock" && [ $((tries += 1)) -lt 60 ] || return 1
+    sleep 5
+  done
 }
 
 mode="${1:-test}"
