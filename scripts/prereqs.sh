@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # THE list. One row per need: when it is needed (all = run, test and bench; test; bench), the Debian package,
 # the check that says it is present (a function below and its argument), what it is for.
-# To add a need, add a row (and a check function if none of these fits).
+# To add a need, add a row (and a check function if none of these fits); no apostrophes (single-quoted string).
 PREREQS='
 all    openjdk-17-jre-headless  java_17 17                                         the Kafka broker (Java 17+)
 all    maven                    has mvn                                            resolves the broker jars from Maven Central
@@ -19,6 +19,7 @@ all    make                     has make                                        
 all    python3-venv             python_venv 3.11                                   the virtualenv .venv (Python 3.11+)
 all    fonts-dejavu-core        exists /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf   fonts of the PDF statements
 test   chromium                 browser /usr/bin/chromium                          the portal browser tests (playwright)
+test   libatomic1               library libatomic.so.1                             the node driver that playwright ships needs it
 test   prometheus               has promtool                                       promtool checks the alert rules
 test   poppler-utils            has pdftotext                                      the tests read the PDF statements
 test   zbar-tools               has zbarimg                                        the tests decode QR codes
@@ -27,6 +28,7 @@ bench  wrk                      has wrk                                         
 
 has() { command -v "$1" >/dev/null 2>&1; }
 exists() { [ -e "$1" ]; }
+library() { compgen -G "/usr/lib/*/$1" >/dev/null || compgen -G "/lib/*/$1" >/dev/null; }
 browser() { [ "${PORTAL_SKIP_BROWSER:-}" = 1 ] || [ -x "$1" ]; }
 postgres_server() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || [ -x "$(pg_config --bindir 2>/dev/null)/initdb" ]; }
 python_venv() {  # minimum version; venv and ensurepip (Debian splits them off into python3-venv)
