@@ -3,17 +3,8 @@
 #   scripts/infra.sh setup | up | down | status
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-check_prerequisites() {
-  local missing=()
-  command -v java >/dev/null || missing+=("a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
-  if command -v java >/dev/null; then
-    local major; major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/ *java.specification.version = //p')"
-    [ "${major%%.*}" -ge 17 ] 2>/dev/null || missing+=("Java 17+ (found $major; apt-get install openjdk-17-jre-headless)")
-  fi
-  command -v mvn >/dev/null || [ -d "$KAFKA_JARS" ] || missing+=("Maven (apt-get install maven)")
-  pg_bindir >/dev/null || missing+=("PostgreSQL server binaries (apt-get install postgresql)")
-  command -v curl >/dev/null || missing+=("curl (apt-get install curl)")
-  [ ${#missing[@]} -eq 0 ] || die "missing prerequisites: ${missing[*]}"
+check_prerequisites() {  # the system packages (the list is in scripts/prereqs.sh)
+  "$ROOT/scripts/prereqs.sh" run
 }
 
 pg_bindir() {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole system on one machine, without Docker.
+# Each mode first runs scripts/prereqs.sh, which installs the system packages the machine lacks.
 #   scripts/stack.sh run     venv + Kafka + PostgreSQL + topics + services + gateway + demo data
 #   scripts/stack.sh stop    stop everything it started (data is kept)
 #   scripts/stack.sh reset   stop and delete all data (Kafka log, PostgreSQL cluster)
@@ -94,12 +95,12 @@ MSG
 }
 
 case "${1:-}" in
-  run) venv; "$ROOT/scripts/infra.sh" up; services_up; demo; banner ;;
+  run) "$ROOT/scripts/prereqs.sh" run; venv; "$ROOT/scripts/infra.sh" up; services_up; demo; banner ;;
   stop) services_down; "$ROOT/scripts/infra.sh" down ;;
   reset) services_down; "$ROOT/scripts/infra.sh" down; say "Deleting $RUN_DIR and $PG_HOME"; rm -rf "$RUN_DIR" "$PG_HOME" ;;
   services) services_up ;;
-  test) shift; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
-  bench) shift; venv; "$ROOT/scripts/infra.sh" up; command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || die "wrk is required (apt-get install wrk)"; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
+  test) shift; "$ROOT/scripts/prereqs.sh" test; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
+  bench) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
   env) for v in KAFKA_BOOTSTRAP_SERVERS DATABASE_URL INTERNAL_TOKEN GATEWAY_SECRET_KEY CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
          printf 'export %s=%q\n' "$v" "${!v}"; done ;;
   lint) venv; cd "$ROOT"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 
 import psycopg
@@ -32,6 +33,28 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop containers started for this run (if any)."""
     for container in _CONTAINERS:
         container.stop()
+
+
+# The explicit opt-outs (documented in the README); each leaves tests out, and the end of the run says so loudly.
+OPT_OUTS = {
+    "PORTAL_SKIP_BROWSER": "the portal browser tests were not run",
+    "PORTAL_REMOTE_STACK": "the fault tests (tests/reliability) were not run: they need the local stack",
+}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """End every run with the number of skipped tests and why, and a loud warning for each opt-out in force."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    total = sum(reasons.values())
+    terminalreporter.write_sep("=", f"{total} skipped", yellow=bool(total), green=not total, bold=True)
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count:5d}  {reason}", yellow=True)
+    for variable, what in OPT_OUTS.items():
+        if os.environ.get(variable) == "1":
+            terminalreporter.write_line(f"WARNING: {variable}=1 is set: {what}.", red=True, bold=True)
 
 
 @pytest.fixture(scope="session")

@@ -219,8 +219,8 @@ def test_rebuild_while_serving_ends_equal_to_a_plain_rebuild_without_a_failed_qu
           f"(incl. 2 s grace); lag after: {report['lag']}")
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (the prometheus package) is not installed")
 def test_prometheus_config_is_valid_and_the_alert_rules_fire_as_documented():
+    assert shutil.which("promtool"), "promtool is not installed: run `scripts/prereqs.sh test` (apt-get install prometheus)"
     for command in (["check", "config", "prometheus.yml"], ["test", "rules", "alerts_test.yml"]):
         result = subprocess.run(["promtool", *command], cwd=ROOT / "ops" / "prometheus", capture_output=True,
                                 text=True, timeout=60)

@@ -14,6 +14,10 @@ from shared.cli.admin import create_topics, delete_topics
 from tests.support.faults import local_stack_problem, run_dir
 
 SOAK = os.environ.get("RELIABILITY_SOAK") == "1"
+# The fault tests kill the local broker and stop the local cluster. Against a stack elsewhere they cannot; that is
+# said explicitly with PORTAL_REMOTE_STACK=1 (they are then skipped, loudly). Otherwise a stack that is not the
+# local one is a failure, not a skip.
+REMOTE_STACK = os.environ.get("PORTAL_REMOTE_STACK") == "1"
 
 
 @pytest.fixture
@@ -35,8 +39,11 @@ def new_database(make_database):
 def local_stack(kafka_bootstrap: str, database_url: str) -> None:
     """The broker and the cluster are the local stack's, which these tests may kill and start again."""
     problem = local_stack_problem(kafka_bootstrap, database_url)
+    if problem and REMOTE_STACK:
+        pytest.skip(f"PORTAL_REMOTE_STACK=1: fault injection needs the local stack (scripts/infra.sh): {problem}")
     if problem:
-        pytest.skip(f"fault injection needs the local stack (scripts/infra.sh): {problem}")
+        pytest.fail(f"fault injection needs the local stack (scripts/infra.sh): {problem}. Run the tests with "
+                    "`make test`; against a stack elsewhere set PORTAL_REMOTE_STACK=1 to skip them", pytrace=False)
 
 
 @pytest.fixture
