@@ -16,8 +16,10 @@ test:           ## set up Kafka + PostgreSQL and run the whole test suite
 unit:           ## only the fast tests without I/O
 	scripts/stack.sh test tests/unit
 
-lint:
+lint:           ## ruff, and promtool over the Prometheus configuration, alert rules and their tests
 	.venv/bin/ruff check .
+	promtool check config ops/prometheus/prometheus.yml
+	promtool test rules ops/prometheus/alerts_test.yml
 
 status:
 	scripts/stack.sh status

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole system on one machine, without Docker.
-#   scripts/stack.sh run     venv + Kafka + PostgreSQL + topics + services + gateway + demo data
-#   scripts/stack.sh stop    stop everything it started (data is kept)
+#   scripts/stack.sh run     venv + Kafka + PostgreSQL + topics + services + gateway + Prometheus + demo data
+#   scripts/stack.sh stop    stop everything it started, Prometheus included (data is kept)
 #   scripts/stack.sh reset   stop and delete all data (Kafka log, PostgreSQL cluster)
 #   scripts/stack.sh test    venv + Kafka + PostgreSQL, then the whole pytest suite
 #   scripts/stack.sh status
@@ -61,6 +61,20 @@ services_down() {
   done
 }
 
+prometheus_up() {  # Debian's prometheus, scraping every process above, with the alert rules loaded
+  command -v prometheus >/dev/null || die "prometheus is required (apt-get install prometheus)"
+  local dir="$RUN_DIR/prometheus" args=()
+  mkdir -p "$dir/data"
+  for s in "${SERVICES[@]}"; do
+    args+=(--service "$s=127.0.0.1:${SERVICE_PORT[$s]}" --projector "$s=127.0.0.1:${PROJECTOR_METRICS_PORT[$s]}")
+  done
+  "$PY" "$ROOT/scripts/prometheus_config.py" --gateway "127.0.0.1:$GATEWAY_PORT" "${args[@]}" > "$dir/prometheus.yml"
+  promtool check config "$dir/prometheus.yml" >/dev/null || die "the generated $dir/prometheus.yml is invalid"
+  start_bg prometheus prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --storage.tsdb.retention.time=7d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+  wait_http "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 60 || die "prometheus did not start; see $RUN_DIR/logs/prometheus.log"
+}
+
 demo() {
   local marker="$RUN_DIR/kafka/demo-loaded" out="$RUN_DIR/demo"
   if [ -f "$marker" ]; then
@@ -83,6 +97,7 @@ The customer portal is running.
   Gateway (public API):   http://127.0.0.1:$GATEWAY_PORT/api/v1   (OpenAPI: /api/v1/openapi.json)
   Web portal:             http://127.0.0.1:$GATEWAY_PORT/
   System health:          http://127.0.0.1:$GATEWAY_PORT/health
+  Prometheus:             http://127.0.0.1:$PROMETHEUS_PORT/alerts   targets: /targets
 MSG
   for s in "${SERVICES[@]}"; do
     printf '  %-22s  http://127.0.0.1:%s/health/ready   metrics: /metrics   projector metrics: :%s/metrics\n' \
@@ -94,15 +109,15 @@ MSG
 }
 
 case "${1:-}" in
-  run) venv; "$ROOT/scripts/infra.sh" up; services_up; demo; banner ;;
+  run) venv; "$ROOT/scripts/infra.sh" up; services_up; prometheus_up; demo; banner ;;
   stop) services_down; "$ROOT/scripts/infra.sh" down ;;
   reset) services_down; "$ROOT/scripts/infra.sh" down; say "Deleting $RUN_DIR and $PG_HOME"; rm -rf "$RUN_DIR" "$PG_HOME" ;;
-  services) services_up ;;
+  services) services_up; prometheus_up ;;
   test) shift; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
   bench) shift; venv; "$ROOT/scripts/infra.sh" up; command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || die "wrk is required (apt-get install wrk)"; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
   env) for v in KAFKA_BOOTSTRAP_SERVERS DATABASE_URL INTERNAL_TOKEN GATEWAY_SECRET_KEY CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
          printf 'export %s=%q\n' "$v" "${!v}"; done ;;
   status) "$ROOT/scripts/infra.sh" status
-          for s in "${SERVICES[@]}" gateway; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
+          for s in "${SERVICES[@]}" gateway prometheus; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
   *) echo "usage: $0 run|stop|reset|services|test|status|env|bench" >&2; exit 2 ;;
 esac

@@ -161,6 +161,7 @@ class Projector(PointerFollowing):
                 self.seek_to_stored(self.consumer.assignment())  # the batch is read again from the new offsets
                 return
             except Exception:  # noqa: BLE001 - a valid event that failed to apply is retried, never skipped
+                self.metrics.batch_failures.inc()
                 if self.stopping:
                     raise SystemExit("stopped while retrying a failed batch; nothing was committed") from None
                 log.exception("batch failed; retrying in %.1fs", delay)

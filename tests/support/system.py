@@ -70,8 +70,16 @@ class System:
         return self.url(name)
 
     def start_projector(self, service: str) -> None:
-        """Start one service's projector."""
-        self._spawn(f"{service}-projector", [sys.executable, "-m", f"services.{service}.projector"])
+        """Start one service's projector, its metrics on a port of its own (`ports['<service>-projector']`)."""
+        name = f"{service}-projector"
+        env = self.env
+        if "PROJECTOR_METRICS_PORT" not in env:  # a caller's choice (a port, or "" for none) is kept
+            self.ports.setdefault(name, free_port())
+            env = {**env, "PROJECTOR_METRICS_PORT": str(self.ports[name])}
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
+        self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{service}.projector"], cwd=ROOT,
+                                            env=env, stdout=log, stderr=log)
+        log.close()
 
     def stop(self, name: str) -> None:
         """Stop one process (e.g. 'ledger-api') and wait for it."""
