@@ -87,7 +87,7 @@ demo() {
     done
     date -u +%FT%TZ > "$marker"
   fi
-  "$PY" -m shared.catchup --timeout 180 || die "projectors did not catch up; see $RUN_DIR/logs/*-projector.log"
+  "$PY" -m shared.catchup --timeout 180 --progress || die "projectors did not catch up; see $RUN_DIR/logs/*-projector.log"
 }
 
 banner() {
