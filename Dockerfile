@@ -10,4 +10,4 @@ COPY scripts ./scripts
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 portal
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "gateway.app:create_app()"]
+CMD ["gunicorn", "-c", "python:shared.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "gateway.app:create_app()"]

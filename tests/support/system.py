@@ -49,23 +49,28 @@ class System:
         self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
         log.close()
 
-    def start_api(self, service: str) -> None:
+    def gunicorn(self, name: str, app: str, port: int, workers: int = 1, threads: int = 8,
+                 env: dict[str, str] | None = None) -> None:
+        """Start `app` under gunicorn as scripts/stack.sh does (shared/gunicorn_conf.py, a metrics directory of
+        its own: `<log_dir>/metrics/<name>`), logging to `<log_dir>/<name>.log`."""
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
+        self.procs[name] = subprocess.Popen(
+            [gunicorn, "-c", "python:shared.gunicorn_conf", "--workers", str(workers), "--threads", str(threads),
+             "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", app],
+            cwd=ROOT, env={**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
+            stdout=log, stderr=log)
+        log.close()
+
+    def start_api(self, service: str, workers: int = 1) -> None:
         """Start one service's API (or the gateway) under gunicorn."""
         app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self._spawn(f"{service}-api", [gunicorn, "--workers", "1", "--threads", "8", "--bind",
-                                       f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "2", app])
+        self.gunicorn(f"{service}-api", app, self.ports[service], workers)
 
     def start_gateway(self, name: str, **env: str) -> str:
         """Start one more gateway process (own port, settings changed by `env`); returns its URL."""
         self.ports[name] = free_port()
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
-        self.procs[name] = subprocess.Popen(
-            [gunicorn, "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{self.ports[name]}",
-             "--graceful-timeout", "2", "gateway.app:create_app()"],
-            cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=log)
-        log.close()
+        self.gunicorn(name, "gateway.app:create_app()", self.ports[name], env=env)
         wait_live(self.url(name))
         return self.url(name)
 

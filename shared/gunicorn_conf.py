@@ -1,0 +1,58 @@
+"""gunicorn settings of every API and the gateway: `gunicorn -c python:shared.gunicorn_conf ...`.
+
+- gunicorn's own lines ("Booting worker", "WORKER TIMEOUT", ...) are JSON lines like the application's
+  (the same formatter, shared.observability.JsonFormatter).
+- Prometheus multiprocess mode: every worker writes its counters into PROMETHEUS_MULTIPROC_DIR, and a
+  scrape answered by any worker adds up all of them. One directory per gunicorn (process group):
+  scripts/stack.sh sets .run/metrics/<name>; when unset, a temporary directory of this gunicorn is made
+  (and removed at its exit). The directory is emptied when gunicorn starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# before anything imports prometheus_client: it picks its multiprocess value class at import
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _MADE = tempfile.mkdtemp(prefix="portal-metrics-")
+else:
+    _MADE = ""
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "shared.observability.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False, "qualname": "gunicorn.error"},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False,
+                            "qualname": "gunicorn.access"},
+    },
+}
+
+
+def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook
+    """Start from an empty metrics directory: values of an earlier run would be added to this one's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+
+
+def on_exit(server) -> None:  # noqa: ANN001 - gunicorn hook
+    """Remove the temporary metrics directory this gunicorn made (not one it was given)."""
+    if _MADE:
+        shutil.rmtree(_MADE, ignore_errors=True)
+
+
+def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn hook
+    """A worker is gone: its live gauges no longer count (its counters do)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
