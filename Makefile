@@ -1,5 +1,5 @@
 # The commands people type. Everything runs on this machine: real Kafka, real PostgreSQL.
-.PHONY: run stop reset test unit lint bench status
+.PHONY: run stop reset test unit lint bench status lock
 
 run:            ## set up and run the whole system with demo data
 	scripts/stack.sh run
@@ -26,3 +26,6 @@ status:
 
 bench:          ## benchmarks (print figures, write docs/performance.md)
 	scripts/stack.sh bench
+
+lock:           ## re-resolve constraints.txt after a pyproject.toml change (`scripts/lock.sh --upgrade`: newest versions)
+	scripts/lock.sh

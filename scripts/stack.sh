@@ -10,14 +10,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 venv() {
-  local stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" | md5sum | cut -c1-12)"
+  local stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | md5sum | cut -c1-12)"
   [ -f "$stamp" ] && return
   say "Creating the virtualenv in $VENV and installing the project"
   command -v python3 >/dev/null || die "python3 (3.11+) is required"
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11+ is required"
   [ -x "$PY" ] || python3 -m venv "$VENV"
   "$PY" -m pip install -q --upgrade pip
-  "$PY" -m pip install -q -e "$ROOT[test]"
+  # constraints.txt pins every package to the versions tested (scripts/lock.sh re-resolves it)
+  "$PY" -m pip install -q -c "$ROOT/constraints.txt" -e "$ROOT[test]"
   touch "$stamp"
 }
 
