@@ -16,10 +16,11 @@ test:           ## set up Kafka + PostgreSQL and run the whole test suite
 unit:           ## only the fast tests without I/O
 	scripts/stack.sh test tests/unit
 
-lint:           ## ruff, and promtool over the Prometheus configuration, alert rules and their tests
+lint:           ## ruff; promtool over the Prometheus configuration, alert rules and their tests; spectral over the OpenAPI document
 	.venv/bin/ruff check .
 	promtool check config ops/prometheus/prometheus.yml
 	promtool test rules ops/prometheus/alerts_test.yml
+	scripts/lint_openapi.sh
 
 status:
 	scripts/stack.sh status
