@@ -16,10 +16,12 @@ test:           ## set up Kafka + PostgreSQL and run the whole test suite
 unit:           ## only the fast tests without I/O
 	scripts/stack.sh test tests/unit
 
-lint:           ## ruff; promtool over the Prometheus configuration, alert rules and their tests; spectral over the OpenAPI document
+lint:           ## ruff; promtool (Prometheus config, alert rules and tests, dashboard queries); compose schema; spectral (OpenAPI)
 	.venv/bin/ruff check .
 	promtool check config ops/prometheus/prometheus.yml
 	promtool test rules ops/prometheus/alerts_test.yml
+	.venv/bin/python scripts/check_dashboards.py
+	.venv/bin/python scripts/check_compose.py
 	scripts/lint_openapi.sh
 
 status:
