@@ -68,6 +68,7 @@ class Projector(PointerFollowing):
         self.consumer: KafkaConsumer | None = None
         self.dead_letters: DeadLetterPublisher | None = None
         self.metrics = ProjectorMetrics(settings.service)
+        self.on_progress: Callable[[int, dict[tuple[str, int], int]], object] | None = None  # rebuilds: x of y
 
     def run(self) -> None:
         """Consume until SIGTERM/SIGINT (or until caught up, when asked)."""
@@ -139,6 +140,8 @@ class Projector(PointerFollowing):
             else:
                 self.follow_pointer()
             behind = self.metrics.observe_lag(self.consumer, self.settings.topic_prefix)
+            if self.on_progress is not None:
+                self.on_progress(len(records), behind)
             if self.settings.stop_when_caught_up and self._done(idle_polls, behind):
                 return
 

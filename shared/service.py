@@ -14,6 +14,7 @@ from shared import config, db
 from shared.observability import configure_logging
 from shared.projector import Projector, ProjectorSettings
 from shared.rebuild import rebuild
+from shared.replay_progress import ReplayProgress
 from shared.shadow import rebuild_shadow
 from shared.web import create_service_app
 
@@ -64,9 +65,11 @@ def projector_main(service: str, package: str, projection: ModuleType, argv: lis
     if args.rebuild_shadow:
         rebuild_shadow(settings, projection.HANDLERS, args.grace_seconds)
         return 0
+    projector = Projector(settings, projection.HANDLERS)
     if args.rebuild:
         rebuild(settings)
-    Projector(settings, projection.HANDLERS).run()
+        projector.on_progress = ReplayProgress(settings.schema)
+    projector.run()
     return 0
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from shared import db, readmodel, store
 from shared.projector import Projector
 from shared.projector_settings import ProjectorSettings, retry, with_overrides
+from shared.replay_progress import ReplayProgress
 
 log = logging.getLogger("rebuild")
 
@@ -65,7 +66,9 @@ def rebuild_shadow(settings: ProjectorSettings, handlers: dict[str, Callable], g
                              follow_pointer=False, publish_dead_letters=False, stop_when_caught_up=True,
                              metrics_port=None)
     switcher = Switcher(settings, old, shadow)
-    Projector(builder, handlers, on_caught_up=switcher).run()
+    projector = Projector(builder, handlers, on_caught_up=switcher)
+    projector.on_progress = ReplayProgress(shadow)
+    projector.run()
     if not switcher.switched:
         drop(settings, shadow)
         raise SystemExit(f"rebuild stopped before the switch; {old} stays live, {shadow} was dropped")

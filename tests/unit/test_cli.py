@@ -75,3 +75,18 @@ def test_catchup_progress_counts_what_was_applied_since_the_most_behind():
     lines = out.getvalue().splitlines()
     assert lines[0] == "catching up: 0 messages applied, 0 messages applied/s, 0%, ? left, 1 000 behind (ledger 1000 quota not ready)"
     assert lines[1] == "catching up: 750 messages applied, 250 messages applied/s, 75%, 1 s left, 250 behind (ledger 250 quota 0)"
+
+
+def test_replay_progress_logs_applied_of_total_rate_and_time_left(caplog):
+    from shared.replay_progress import ReplayProgress
+
+    now = [0.0]
+    progress = ReplayProgress("ledger_v2", every=5.0, clock=lambda: now[0])
+    now[0] = 2.0
+    assert progress(1000, {("payments", 0): 9000}) is None  # within 5 s of the start: counted, not logged
+    now[0] = 10.0
+    with caplog.at_level("INFO", logger="rebuild"):
+        figures = progress(3000, {("payments", 0): 4000, ("invoices", 1): 2000})
+    assert figures == {"schema": "ledger_v2", "applied": 4000, "total": 10000, "percent": 40.0, "per_second": 400,
+                       "seconds_left": 15}
+    assert caplog.messages == ["rebuild: 4,000 of 10,000 events (40.0%), 400/s, 15 s left"]
