@@ -1,7 +1,8 @@
 """gunicorn settings of every API and the gateway: `gunicorn -c python:shared.gunicorn_conf ...`.
 
 - gunicorn's own lines ("Booting worker", "WORKER TIMEOUT", ...) are JSON lines like the application's
-  (the same formatter, shared.observability.JsonFormatter).
+  (the same formatter, shared.observability.JsonFormatter); no access log (the app logs each request).
+- no control socket (its default path is shared by every gunicorn of the user).
 - Prometheus multiprocess mode: every worker writes its counters into PROMETHEUS_MULTIPROC_DIR, and a
   scrape answered by any worker adds up all of them. One directory per gunicorn (process group):
   scripts/stack.sh sets .run/metrics/<name>; when unset, a temporary directory of this gunicorn is made
@@ -29,10 +30,14 @@ logconfig_dict = {
     "root": {"level": "INFO", "handlers": ["stderr"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False, "qualname": "gunicorn.error"},
-        "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False,
-                            "qualname": "gunicorn.access"},
+        # the application logs one JSON line per request itself (shared.observability); no access log on top
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False, "qualname": "gunicorn.access"},
     },
 }
+
+# gunicorn >= 25.1 opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl): every API of
+# the stack would fight over it. Nothing here uses gunicornc.
+control_socket_disable = True
 
 
 def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook

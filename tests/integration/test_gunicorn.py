@@ -45,3 +45,4 @@ def test_two_workers_are_counted_in_one_scrape_and_gunicorn_logs_json(make_datab
     assert sum(1 for logger, msg in messages if logger == "gunicorn.error" and msg.startswith("Booting worker")) == 2
     assert any(logger == "gunicorn.error" and msg.startswith("Listening at") for logger, msg in messages)
     assert any(logger == "gunicorn.error" and msg.startswith("Shutting down") for logger, msg in messages)
+    assert not [m for m in messages if m[0] == "gunicorn.access" or "Control socket" in m[1]], messages
