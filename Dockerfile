@@ -2,12 +2,12 @@
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY shared ./shared
 COPY services ./services
 COPY gateway ./gateway
 COPY scripts ./scripts
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 portal
+RUN pip install --no-cache-dir -c constraints.txt . && useradd --system --uid 10001 portal
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "gateway.app:create_app()"]
+CMD ["gunicorn", "-c", "python:shared.web.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "gateway.app:create_app()"]

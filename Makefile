@@ -1,5 +1,5 @@
 # The commands people type. Everything runs on this machine: real Kafka, real PostgreSQL.
-.PHONY: run stop reset test unit lint bench status
+.PHONY: run stop reset test unit lint bench status lock
 
 run:            ## set up and run the whole system with demo data
 	scripts/stack.sh run
@@ -16,7 +16,7 @@ test:           ## set up Kafka + PostgreSQL and run the whole test suite
 unit:           ## only the fast tests without I/O
 	scripts/stack.sh test tests/unit
 
-lint:           ## ruff check, ruff format --check and mypy (shared, services, gateway)
+lint:           ## ruff (check, format), mypy; promtool (config, alert rules and tests, dashboard queries); compose schema; spectral (OpenAPI)
 	scripts/stack.sh lint
 
 status:
@@ -24,3 +24,6 @@ status:
 
 bench:          ## benchmarks (print figures, write docs/performance.md)
 	scripts/stack.sh bench
+
+lock:           ## re-resolve constraints.txt after a pyproject.toml change (`scripts/lock.sh --upgrade`: newest versions)
+	scripts/lock.sh

@@ -6,7 +6,6 @@ import os
 import platform
 import re
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -108,12 +107,10 @@ class BenchSystem(System):
 
     workers: dict[str, tuple[int, int]] = {}
 
-    def start_api(self, service: str) -> None:
+    def start_api(self, service: str, workers: int = 1) -> None:
         app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         workers, threads = self.workers[service]
-        self._spawn(f"{service}-api", [gunicorn, "--workers", str(workers), "--threads", str(threads), "--bind",
-                                       f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "2", app])
+        self.gunicorn(f"{service}-api", app, self.ports[service], workers, threads)
 
     def cpu_groups(self) -> dict[str, list[int]]:
         """Pids per group whose CPU time the query benchmark divides among the requests."""

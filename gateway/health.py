@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify
-from prometheus_client import generate_latest
 
 from gateway.clients import ServiceClient, ServiceUnavailable
+from shared.web.observability import metrics_text
 from shared.web.problems import ProblemError
 
 blueprint = Blueprint("gateway_health", __name__)
@@ -79,4 +79,4 @@ def ready() -> tuple[Response, int]:
 @blueprint.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format: request metrics and login counters."""
-    return Response(generate_latest(current_app.extensions["metrics_registry"]), mimetype="text/plain; version=0.0.4")
+    return Response(metrics_text(current_app), mimetype="text/plain; version=0.0.4")

@@ -16,6 +16,7 @@ declare -A SERVICE_PORT=([contracts]=$((GATEWAY_PORT + 1)) [ledger]=$((GATEWAY_P
 METRICS_PORT="${PORTAL_METRICS_PORT:-9101}"
 declare -A PROJECTOR_METRICS_PORT=([contracts]=$METRICS_PORT [ledger]=$((METRICS_PORT + 1)) [tickets]=$((METRICS_PORT + 2)) [quota]=$((METRICS_PORT + 3)))
 SERVICES=(contracts ledger tickets quota)
+PROMETHEUS_PORT="${PORTAL_PROMETHEUS_PORT:-9090}"
 
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")"
 KAFKA_JARS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole system on one machine, without Docker.
 # Each mode first runs scripts/prereqs.sh, which installs the system packages the machine lacks.
-#   scripts/stack.sh run     venv + Kafka + PostgreSQL + topics + services + gateway + demo data
-#   scripts/stack.sh stop    stop everything it started (data is kept)
+#   scripts/stack.sh run     venv + Kafka + PostgreSQL + topics + services + gateway + Prometheus + demo data
+#   scripts/stack.sh stop    stop everything it started, Prometheus included (data is kept)
 #   scripts/stack.sh reset   stop and delete all data (Kafka log, PostgreSQL cluster)
 #   scripts/stack.sh test    venv + Kafka + PostgreSQL, then the whole pytest suite
 #   scripts/stack.sh status
@@ -11,14 +11,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 venv() {
-  local stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" | md5sum | cut -c1-12)"
+  local stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | md5sum | cut -c1-12)"
   [ -f "$stamp" ] && return
   say "Creating the virtualenv in $VENV and installing the project"
   command -v python3 >/dev/null || die "python3 (3.11+) is required"
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11+ is required"
   [ -x "$PY" ] || python3 -m venv "$VENV"
   "$PY" -m pip install -q --upgrade pip
-  "$PY" -m pip install -q -e "$ROOT[test]"
+  # constraints.txt pins every package to the versions tested (scripts/lock.sh re-resolves it)
+  "$PY" -m pip install -q -c "$ROOT/constraints.txt" -e "$ROOT[test]"
   touch "$stamp"
 }
 
@@ -35,10 +36,13 @@ services_up() {
   mkdir -p "$RUN_DIR/pids" "$RUN_DIR/logs"
   for s in "${SERVICES[@]}"; do
     start_bg "$s-projector" env PROJECTOR_METRICS_PORT="${PROJECTOR_METRICS_PORT[$s]}" "$PY" -m "services.$s.projector"
-    start_bg "$s-api" "$VENV/bin/gunicorn" --workers "${PORTAL_API_WORKERS:-2}" --threads 4 \
+    # shared/web/gunicorn_conf.py: JSON log lines from gunicorn too; metrics of every worker in one scrape
+    start_bg "$s-api" env PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/$s-api" "$VENV/bin/gunicorn" \
+      -c python:shared.web.gunicorn_conf --workers "${PORTAL_API_WORKERS:-2}" --threads 4 \
       --bind "127.0.0.1:${SERVICE_PORT[$s]}" "services.$s.app:create_app()"
   done
-  start_bg gateway "$VENV/bin/gunicorn" --workers "${PORTAL_GATEWAY_WORKERS:-2}" --threads 8 \
+  start_bg gateway env PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/gateway" "$VENV/bin/gunicorn" \
+    -c python:shared.web.gunicorn_conf --workers "${PORTAL_GATEWAY_WORKERS:-2}" --threads 8 \
     --bind "127.0.0.1:$GATEWAY_PORT" "gateway.app:create_app()"
   for s in "${SERVICES[@]}"; do
     wait_http "http://127.0.0.1:${SERVICE_PORT[$s]}/health/live" 60 || die "$s API did not start; see $RUN_DIR/logs/$s-api.log"
@@ -62,6 +66,20 @@ services_down() {
   done
 }
 
+prometheus_up() {  # Debian's prometheus, scraping every process above, with the alert rules loaded
+  command -v prometheus >/dev/null || die "prometheus is required (apt-get install prometheus)"
+  local dir="$RUN_DIR/prometheus" args=()
+  mkdir -p "$dir/data"
+  for s in "${SERVICES[@]}"; do
+    args+=(--service "$s=127.0.0.1:${SERVICE_PORT[$s]}" --projector "$s=127.0.0.1:${PROJECTOR_METRICS_PORT[$s]}")
+  done
+  "$PY" "$ROOT/scripts/prometheus_config.py" --gateway "127.0.0.1:$GATEWAY_PORT" "${args[@]}" > "$dir/prometheus.yml"
+  promtool check config "$dir/prometheus.yml" >/dev/null || die "the generated $dir/prometheus.yml is invalid"
+  start_bg prometheus prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --storage.tsdb.retention.time=7d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+  wait_http "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 60 || die "prometheus did not start; see $RUN_DIR/logs/prometheus.log"
+}
+
 demo() {
   local marker="$RUN_DIR/kafka/demo-loaded" out="$RUN_DIR/demo"
   if [ -f "$marker" ]; then
@@ -74,7 +92,7 @@ demo() {
     done
     date -u +%FT%TZ > "$marker"
   fi
-  "$PY" -m shared.cli.catchup --timeout 180 || die "projectors did not catch up; see $RUN_DIR/logs/*-projector.log"
+  "$PY" -m shared.cli.catchup --timeout 180 --progress || die "projectors did not catch up; see $RUN_DIR/logs/*-projector.log"
 }
 
 banner() {
@@ -84,6 +102,7 @@ The customer portal is running.
   Gateway (public API):   http://127.0.0.1:$GATEWAY_PORT/api/v1   (OpenAPI: /api/v1/openapi.json)
   Web portal:             http://127.0.0.1:$GATEWAY_PORT/
   System health:          http://127.0.0.1:$GATEWAY_PORT/health
+  Prometheus:             http://127.0.0.1:$PROMETHEUS_PORT/alerts   targets: /targets
 MSG
   for s in "${SERVICES[@]}"; do
     printf '  %-22s  http://127.0.0.1:%s/health/ready   metrics: /metrics   projector metrics: :%s/metrics\n' \
@@ -95,17 +114,24 @@ MSG
 }
 
 case "${1:-}" in
-  run) "$ROOT/scripts/prereqs.sh" run; venv; "$ROOT/scripts/infra.sh" up; services_up; demo; banner ;;
+  run) "$ROOT/scripts/prereqs.sh" run; venv; "$ROOT/scripts/infra.sh" up; services_up; prometheus_up; demo; banner ;;
   stop) services_down; "$ROOT/scripts/infra.sh" down ;;
   reset) services_down; "$ROOT/scripts/infra.sh" down; say "Deleting $RUN_DIR and $PG_HOME"; rm -rf "$RUN_DIR" "$PG_HOME" ;;
-  services) services_up ;;
+  services) services_up; prometheus_up ;;
   test) shift; "$ROOT/scripts/prereqs.sh" test; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
   bench) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
   env) for v in KAFKA_BOOTSTRAP_SERVERS DATABASE_URL INTERNAL_TOKEN GATEWAY_SECRET_KEY CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
          printf 'export %s=%q\n' "$v" "${!v}"; done ;;
-  lint) venv; cd "$ROOT"
-        "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check . && "$VENV/bin/mypy" ;;
+  lint) "$ROOT/scripts/prereqs.sh" test; venv; cd "$ROOT"
+        "$VENV/bin/ruff" check .
+        "$VENV/bin/ruff" format --check .
+        "$VENV/bin/mypy"
+        promtool check config ops/prometheus/prometheus.yml
+        promtool test rules ops/prometheus/alerts_test.yml
+        "$PY" scripts/check_dashboards.py
+        "$PY" scripts/check_compose.py
+        scripts/lint_openapi.sh ;;
   status) "$ROOT/scripts/infra.sh" status
-          for s in "${SERVICES[@]}" gateway; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
+          for s in "${SERVICES[@]}" gateway prometheus; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
   *) echo "usage: $0 run|stop|reset|services|test|lint|status|env|bench" >&2; exit 2 ;;
 esac

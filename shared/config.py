@@ -65,6 +65,8 @@ def _table() -> list[Setting]:
         s("LAG_DEGRADED_MESSAGES", int, 1000, "gateway", "lag above which `/health` calls a service degraded"),
         s("TRUST_PROXY", int, 0, "gateway", "proxies in front whose X-Forwarded-For is trusted"),
         s("DB_POOL_SIZE", int, 4, "gateway", "gateway database connections per process"),
+        s("PROMETHEUS_MULTIPROC_DIR", str, "", "APIs, gateway",
+          "prometheus_client's directory of per-worker metric files; gunicorn_conf makes one when unset"),
     ]
 
 

@@ -13,6 +13,7 @@ from shared.projection.protocol import Projection
 from shared.projection.runner import Projector, ProjectorSettings
 from shared.readmodel import connections as db
 from shared.readmodel.rebuild import rebuild
+from shared.readmodel.replay_progress import ReplayProgress
 from shared.readmodel.shadow import rebuild_shadow
 from shared.web.app import create_service_app
 from shared.web.observability import configure_logging
@@ -62,9 +63,11 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
     if args.rebuild_shadow:
         rebuild_shadow(settings, projection, args.grace_seconds)
         return 0
+    projector = Projector(settings, projection)
     if args.rebuild:
         rebuild(settings)
-    Projector(settings, projection).run()
+        projector.on_progress = ReplayProgress(settings.schema)
+    projector.run()
     return 0
 
 

@@ -48,7 +48,13 @@ def service(name: str) -> ServiceClient:
 @blp.response(200, Balance)
 @documented()
 def balance(args: dict[str, Any]) -> Response:
-    """Balance, settlement-sheet entries, and the rental and internet codes of the session's serial."""
+    """Balance, settlement-sheet entries, and the rental and internet codes of the session's serial.
+
+    The account as on the monthly settlement sheet on `as_of`: invoices, cancellations, payments and
+    refunds with the running balance (positive: the customer owes). `codes` holds the rental and internet
+    codes of the session's serial number only when nothing is overdue; otherwise it is null and
+    `codes_withheld` says why.
+    """
     params = {"as_of": args["as_of"].isoformat(), "serial_number": g.serial_number}
     return service("ledger").relay(customer_path(g.customer_code, "balance"), params)
 
@@ -59,7 +65,12 @@ def balance(args: dict[str, Any]) -> Response:
 @blp.doc(**CSV_DOC)
 @documented()
 def support_calls(args: dict[str, Any]) -> Response:
-    """Support calls, newest first, filtered and paged; `format=csv` or `Accept: text/csv` downloads all."""
+    """Support calls, newest first, filtered and paged; `format=csv` or `Accept: text/csv` downloads all.
+
+    Every bug report, help request and development request of the customer, with who handles it and where
+    it stands. Filters: `status`, `category`, the Budapest opening dates `from`/`to` and text `q` in the
+    subject; `page`/`per_page` page the JSON answer. The CSV download has every matching call, unpaged.
+    """
     params = support_call_params(args)
     path = customer_path(g.customer_code, "support-calls")
     if wants_csv(args):
@@ -72,7 +83,11 @@ def support_calls(args: dict[str, Any]) -> Response:
 @blp.response(200, QuotaStatement)
 @documented(not_found="No support year: no annual support fee invoice covers the settlement date.")
 def quota(args: dict[str, Any]) -> Response:
-    """Minute quota statement of the support year containing the settlement date."""
+    """Minute quota statement of the support year containing the settlement date.
+
+    The free support minutes of that support year, their itemised use by support call, what remains, and
+    the invoices for minutes over the quota. 404 when no annual support fee invoice covers the date.
+    """
     params = {"settlement_date": args["settlement_date"].isoformat()}
     return service("quota").relay(customer_path(g.customer_code, "quota"), params)
 
@@ -82,7 +97,11 @@ def quota(args: dict[str, Any]) -> Response:
 @blp.response(200, ContractAnnex)
 @documented(not_found="No contract: none signed on or before `as_of`.")
 def contract_annex(args: dict[str, Any]) -> Response:
-    """Customer details and contracts with their items in force on `as_of`."""
+    """Customer details and contracts with their items in force on `as_of`.
+
+    The contract annex: name and address on the contract, and per contract its programs with quantities
+    and serial numbers. 404 when no contract was signed on or before `as_of`.
+    """
     params = {"as_of": args["as_of"].isoformat()}
     return service("contracts").relay(customer_path(g.customer_code, "contract-annex"), params)
 
@@ -92,7 +111,11 @@ def contract_annex(args: dict[str, Any]) -> Response:
 @blp.response(200, ExpectedFee)
 @documented(not_found="No contract: none signed on or before `as_of`.")
 def expected_fee(args: dict[str, Any]) -> Response:
-    """Expected annual support fee of each contract in force, on its next anniversary."""
+    """Expected annual support fee of each contract in force, on its next anniversary.
+
+    Per contract the fee lines of its programs at the price list valid on the anniversary after `as_of`,
+    with VAT, and their total. 404 when no contract was signed on or before `as_of`.
+    """
     params = {"as_of": args["as_of"].isoformat()}
     return service("contracts").relay(customer_path(g.customer_code, "expected-fee"), params)
 

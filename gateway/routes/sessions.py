@@ -60,7 +60,12 @@ def check_credentials(credentials: dict[str, Any]) -> tuple[bool, str | None]:
     s429="Too many failed attempts; wait the seconds in Retry-After.",
 )
 def create_session(credentials: dict[str, Any]) -> dict[str, Any]:
-    """Log in with customer code, serial number and (if the customer has one) password."""
+    """Log in with customer code, serial number and (if the customer has one) password.
+
+    Answers a bearer token for the other operations, bound to the customer and that serial number, and when
+    it expires. Wrong credentials are a 401 whatever part was wrong; after too many failures for a customer
+    code or from an address, a 429 with `Retry-After`.
+    """
     gateway = current_app.extensions["gateway"]
     try:
         reservation = gateway.limiter.reserve(credentials["customer_code"], request.remote_addr or "unknown")

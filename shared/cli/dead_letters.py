@@ -103,15 +103,18 @@ def _print_rows(rows: list[dict], as_json: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m shared.cli.dead_letters", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="portal-deadletters", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="list rejected messages")
-    listing.add_argument("--service", required=True)
+    listing = commands.add_parser("list", help="list rejected messages",
+                                  description="List the messages a service's projector rejected, with the reason.")
+    listing.add_argument("--service", required=True, help="contracts, ledger, tickets or quota")
     listing.add_argument("--since", type=datetime.fromisoformat, help="only those rejected at or after (ISO 8601)")
     listing.add_argument("--pending", action="store_true", help="only those not republished yet")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    again = commands.add_parser("republish", help="re-publish one rejected message, fixed")
-    again.add_argument("--service", required=True)
+    again = commands.add_parser("republish", help="re-publish one rejected message, fixed",
+                                description="Send a rejected message again, as fixed (--file) or as it was, "
+                                            "through the validating publisher.")
+    again.add_argument("--service", required=True, help="contracts, ledger, tickets or quota")
     again.add_argument("--id", type=int, required=True, help="the ID shown by `list`")
     again.add_argument("--file", help="the fixed event (one JSON object); default: the original message")
     again.add_argument("--force", action="store_true", help="send again even if republished before")

@@ -30,6 +30,8 @@ class ProjectorMetrics:
         self.applied = Counter("projector_events_applied", "Events applied by this process", ["type"], registry=r)
         self.rejected = Counter("projector_events_rejected", "Messages dead-lettered by this process", ["type"],
                                 registry=r)
+        self.batch_failures = Counter("projector_batch_failures", "Batch attempts that failed and were rolled back "
+                                      "to be retried", registry=r)
         self.skipped = Counter("projector_events_skipped", "Duplicate events skipped (id applied before)", registry=r)
         self.unused = Counter("projector_events_unused", "Events of a catalog type this projection does not use",
                               ["type"], registry=r)

@@ -48,6 +48,7 @@ class Projector(PointerFollowing):
         self.consumer: KafkaConsumer
         self.dead_letters: DeadLetterPublisher
         self.metrics = ProjectorMetrics(settings.service)
+        self.on_progress: Callable[[int, dict[tuple[str, int], int]], object] | None = None  # rebuilds: x of y
 
     def run(self) -> None:
         """Consume until SIGTERM/SIGINT (or until caught up, when asked)."""
@@ -124,6 +125,8 @@ class Projector(PointerFollowing):
             else:
                 self.follow_pointer()
             behind = self.metrics.observe_lag(self.consumer, self.settings.topic_prefix)
+            if self.on_progress is not None:
+                self.on_progress(len(records), behind)
             if self.settings.stop_when_caught_up and self._done(idle_polls, behind):
                 return
 
@@ -146,6 +149,7 @@ class Projector(PointerFollowing):
                 self.seek_to_stored(self.consumer.assignment())  # the batch is read again from the new offsets
                 return
             except Exception:  # noqa: BLE001 - a valid event that failed to apply is retried, never skipped
+                self.metrics.batch_failures.inc()
                 if self.stopping:
                     raise SystemExit("stopped while retrying a failed batch; nothing was committed") from None
                 log.exception("batch failed; retrying it")

@@ -25,6 +25,7 @@ from shared.projection.runner import Projector
 from shared.projection.settings import ProjectorSettings, with_overrides
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
+from shared.readmodel.replay_progress import ReplayProgress
 from shared.retry import retry
 
 log = logging.getLogger("rebuild")
@@ -70,7 +71,9 @@ def rebuild_shadow(settings: ProjectorSettings, projection: Projection, grace_s:
                              follow_pointer=False, publish_dead_letters=False, stop_when_caught_up=True,
                              metrics_port=None)
     switcher = Switcher(settings, old, shadow)
-    Projector(builder, projection, on_caught_up=switcher).run()
+    projector = Projector(builder, projection, on_caught_up=switcher)
+    projector.on_progress = ReplayProgress(shadow)
+    projector.run()
     if not switcher.switched:
         drop(settings, shadow)
         raise SystemExit(f"rebuild stopped before the switch; {old} stays live, {shadow} was dropped")

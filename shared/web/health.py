@@ -9,7 +9,6 @@ from typing import Any
 
 import psycopg
 from flask import Flask, Response, current_app, jsonify, request
-from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from psycopg.rows import DictRow
@@ -19,6 +18,7 @@ from shared.projection.lag import EndOffsets, projection_lag
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
 from shared.readmodel.connections import one
+from shared.web.observability import metrics_text, register_scrape_collector
 
 log = logging.getLogger("health")
 
@@ -80,7 +80,7 @@ class ProjectionCollector(Collector):
 def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> None:
     """Add the health and metrics routes and make sure the read model's tables exist."""
     app.extensions["end_offsets"] = EndOffsets(app.config["KAFKA_BOOTSTRAP_SERVERS"], app.config.get("TOPIC_PREFIX", ""))
-    app.extensions["metrics_registry"].register(ProjectionCollector(app, topics))
+    register_scrape_collector(app, ProjectionCollector(app, topics))
     _ensure_tables(app, ddl)
 
     @app.get("/health/live")
@@ -97,8 +97,7 @@ def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> N
     @app.get("/metrics")
     def metrics() -> Response:
         """Prometheus text format."""
-        return Response(generate_latest(current_app.extensions["metrics_registry"]),
-                        mimetype="text/plain; version=0.0.4")
+        return Response(metrics_text(current_app), mimetype="text/plain; version=0.0.4")
 
 
 def _connection(app: Flask) -> AbstractContextManager[psycopg.Connection[DictRow]]:

@@ -10,7 +10,10 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.registry import Collector
+
+from shared import config
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -68,3 +71,28 @@ def register_request_logging(app: Flask, service: str) -> None:
                                        "path": request.path, "status": response.status_code,
                                        "ms": round(elapsed * 1000, 2)})
         return response
+
+
+def register_scrape_collector(app: Flask, collector: Collector) -> None:
+    """A collector read at scrape time (from the database): once per scrape, whatever the workers."""
+    app.extensions.setdefault("scrape_registry", CollectorRegistry()).register(collector)
+
+
+def metrics_text(app: Flask) -> bytes:
+    """The Prometheus text of this process group.
+
+    In multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set for gunicorn by scripts/stack.sh) the counters and
+    histograms of every worker are read from the directory and added up; otherwise this process's own.
+    """
+    scrape = app.extensions.get("scrape_registry")
+    if config.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        if "multiprocess_registry" not in app.extensions:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            app.extensions["multiprocess_registry"] = registry
+        own = generate_latest(app.extensions["multiprocess_registry"])
+    else:
+        own = generate_latest(app.extensions["metrics_registry"])
+    return own + (generate_latest(scrape) if scrape is not None else b"")

@@ -503,7 +503,7 @@ def test_login_with_contracts_down_is_503_and_not_a_failure(
 def test_openapi_document_lists_the_six_operations(client: FlaskClient) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     operations = {(path, method) for path, item in doc["paths"].items() for method in item}
-    assert doc["openapi"] == "3.0.3"
+    assert doc["openapi"] == "3.1.0"
     assert operations == {
         ("/api/v1/sessions", "post"),
         ("/api/v1/balance", "get"),

@@ -51,3 +51,50 @@ def test_stdin_and_all_valid_exit_zero(kafka_bootstrap, topic_prefix):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1 sent to payments, 0 refused"
+
+
+def test_a_too_large_event_is_refused_with_its_reason_and_the_lines_around_it_are_sent(tmp_path, kafka_bootstrap,
+                                                                                        topic_prefix):
+    customer = events.customer_code()
+    big = events.payment(customer, 300)
+    big["data"]["reference"] = "x" * 1_000_000
+    good = [events.payment(customer, 100), events.payment(customer, 200)]
+    path = tmp_path / "payments.jsonl"
+    path.write_text("\n".join([json.dumps(good[0]), json.dumps(big), json.dumps(good[1])]) + "\n", encoding="utf-8")
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "shared.events.publisher", "--topic", "payments", "--progress", str(path)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "line 2: refused: event too large: 1,000," in result.stderr
+    assert "at most 1,000,000 (the broker's largest message is 1 MB)" in result.stderr
+    assert "publishing to payments: 3 lines in" in result.stderr  # --progress: the final figures
+    assert result.stdout.strip() == "2 sent to payments, 1 refused"
+    sent = _messages_of(kafka_bootstrap, f"{topic_prefix}payments", customer.encode())
+    assert [m["id"] for m in sent] == [good[0]["id"], good[1]["id"]]
+
+
+def test_a_window_smaller_than_the_events_still_sends_them_all_in_order(kafka_bootstrap, topic_prefix):
+    from shared.events.publisher import Publisher
+
+    customer = events.customer_code()
+    batch = [events.payment(customer, 100 + i) for i in range(200)]
+    publisher = Publisher(kafka_bootstrap, topic_prefix, window_bytes=2_000)  # about 5 events in flight
+    try:
+        report = publisher.publish("payments", batch)
+    finally:
+        publisher.close()
+    assert (report.sent, report.refused, report.failed) == (200, [], 0)
+    sent = _messages_of(kafka_bootstrap, f"{topic_prefix}payments", customer.encode())
+    assert [m["id"] for m in sent] == [e["id"] for e in batch]
+
+
+def test_publish_without_kafka_exits_3_and_says_so(tmp_path):
+    # the producer gives up bootstrapping after 30 s
+    path = tmp_path / "one.jsonl"
+    path.write_text('{"not": "checked before kafka answers"}\n')
+    env = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "shared.events.publisher", "--topic", "payments", str(path)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert "error: Kafka did not accept the events" in result.stderr
+    assert "Traceback" not in result.stderr

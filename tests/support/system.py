@@ -47,26 +47,37 @@ class System:
     def _spawn(self, name: str, args: list[str]) -> None:
         self.procs[name] = spawn(args, self.env, self.log_dir / f"{name}.log")
 
-    def start_api(self, service: str) -> None:
+    def gunicorn(self, name: str, app: str, port: int, workers: int = 1, threads: int = 8,
+                 env: dict[str, str] | None = None) -> None:
+        """Start `app` under gunicorn as scripts/stack.sh does (shared/web/gunicorn_conf.py, a metrics directory of
+        its own: `<log_dir>/metrics/<name>`), logging to `<log_dir>/<name>.log`."""
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        self.procs[name] = spawn(
+            [gunicorn, "-c", "python:shared.web.app.gunicorn_conf", "--workers", str(workers), "--threads", str(threads),
+             "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", app],
+            {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
+            self.log_dir / f"{name}.log")
+
+    def start_api(self, service: str, workers: int = 1) -> None:
         """Start one service's API (or the gateway) under gunicorn."""
         app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self._spawn(f"{service}-api", [gunicorn, "--workers", "1", "--threads", "8", "--bind",
-                                       f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "2", app])
+        self.gunicorn(f"{service}-api", app, self.ports[service], workers)
 
     def start_gateway(self, name: str, **env: str) -> str:
         """Start one more gateway process (own port, settings changed by `env`); returns its URL."""
         self.ports[name] = free_port()
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.procs[name] = spawn(
-            [gunicorn, "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{self.ports[name]}",
-             "--graceful-timeout", "2", "gateway.app:create_app()"], {**self.env, **env}, self.log_dir / f"{name}.log")
+        self.gunicorn(name, "gateway.app:create_app()", self.ports[name], env=env)
         wait_live(self.url(name))
         return self.url(name)
 
     def start_projector(self, service: str) -> None:
-        """Start one service's projector."""
-        self._spawn(f"{service}-projector", ["-m", f"services.{service}.projector"])
+        """Start one service's projector, its metrics on a port of its own (`ports['<service>-projector']`)."""
+        name = f"{service}-projector"
+        env = self.env
+        if "PROJECTOR_METRICS_PORT" not in env:  # a caller's choice (a port, or "" for none) is kept
+            self.ports.setdefault(name, free_port())
+            env = {**env, "PROJECTOR_METRICS_PORT": str(self.ports[name])}
+        self.procs[name] = spawn(["-m", f"services.{service}.projector"], env, self.log_dir / f"{name}.log")
 
     def stop(self, name: str) -> None:
         """Stop one process (e.g. 'ledger-api') and wait for it."""
