@@ -20,9 +20,11 @@ all    python3-venv             python_venv 3.11                                
 all    fonts-dejavu-core        exists /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf   fonts of the PDF statements
 test   chromium                 browser /usr/bin/chromium                          the portal browser tests (playwright)
 test   libatomic1               library libatomic.so.1                             the node driver that playwright ships needs it
-test   prometheus               has promtool                                       promtool checks the alert rules
+all    prometheus               has promtool                                       the monitoring server of make run; promtool checks the alert rules
 test   poppler-utils            has pdftotext                                      the tests read the PDF statements
 test   zbar-tools               has zbarimg                                        the tests decode QR codes
+test   nodejs                   has node                                           make lint runs spectral on the OpenAPI document
+test   npm                      has npm                                            installs spectral into .run/node
 bench  wrk                      has wrk                                            HTTP load of the benchmarks
 '
 
