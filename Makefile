@@ -1,5 +1,5 @@
 # The commands people type. Everything runs on this machine: real Kafka, real PostgreSQL.
-.PHONY: run stop reset test unit lint bench status
+.PHONY: run stop reset test unit lint fuzz bench status
 
 run:            ## set up and run the whole system with demo data
 	scripts/stack.sh run
@@ -16,8 +16,12 @@ test:           ## set up Kafka + PostgreSQL and run the whole test suite
 unit:           ## only the fast tests without I/O
 	scripts/stack.sh test tests/unit
 
-lint:
+lint:           ## ruff, and docker-compose.yml against the compose specification's schema
 	.venv/bin/ruff check .
+	.venv/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+fuzz:           ## property-based and schemathesis tests with random seeds and more examples (prints a failing seed)
+	HYPOTHESIS_PROFILE=fuzz scripts/stack.sh test tests/security/test_schemathesis.py tests/unit -p no:cacheprovider
 
 status:
 	scripts/stack.sh status

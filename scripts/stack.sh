@@ -34,10 +34,10 @@ services_up() {
   mkdir -p "$RUN_DIR/pids" "$RUN_DIR/logs"
   for s in "${SERVICES[@]}"; do
     start_bg "$s-projector" env PROJECTOR_METRICS_PORT="${PROJECTOR_METRICS_PORT[$s]}" "$PY" -m "services.$s.projector"
-    start_bg "$s-api" "$VENV/bin/gunicorn" --workers "${PORTAL_API_WORKERS:-2}" --threads 4 \
+    start_bg "$s-api" "$VENV/bin/gunicorn" -c "$ROOT/ops/gunicorn/gunicorn.conf.py" --workers "${PORTAL_API_WORKERS:-2}" --threads 4 \
       --bind "127.0.0.1:${SERVICE_PORT[$s]}" "services.$s.app:create_app()"
   done
-  start_bg gateway "$VENV/bin/gunicorn" --workers "${PORTAL_GATEWAY_WORKERS:-2}" --threads 8 \
+  start_bg gateway "$VENV/bin/gunicorn" -c "$ROOT/ops/gunicorn/gunicorn.conf.py" --workers "${PORTAL_GATEWAY_WORKERS:-2}" --threads 8 \
     --bind "127.0.0.1:$GATEWAY_PORT" "gateway.app:create_app()"
   for s in "${SERVICES[@]}"; do
     wait_http "http://127.0.0.1:${SERVICE_PORT[$s]}/health/live" 60 || die "$s API did not start; see $RUN_DIR/logs/$s-api.log"

@@ -19,6 +19,8 @@ from tests.support.procs import terminate
 SERVICES = ("contracts", "ledger", "tickets", "quota")
 INTERNAL_TOKEN = "e2e-internal-token"
 SECRET_KEY = "e2e-gateway-secret-0123456789abcdef0123"
+# The one gunicorn configuration of every API and the gateway (also used by scripts/stack.sh and Docker).
+GUNICORN_CONF = ROOT / "ops" / "gunicorn" / "gunicorn.conf.py"
 
 
 def free_port() -> int:
@@ -53,7 +55,7 @@ class System:
         """Start one service's API (or the gateway) under gunicorn."""
         app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self._spawn(f"{service}-api", [gunicorn, "--workers", "1", "--threads", "8", "--bind",
+        self._spawn(f"{service}-api", [gunicorn, "-c", str(GUNICORN_CONF), "--workers", "1", "--threads", "8", "--bind",
                                        f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "2", app])
 
     def start_gateway(self, name: str, **env: str) -> str:
@@ -62,7 +64,7 @@ class System:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
         self.procs[name] = subprocess.Popen(
-            [gunicorn, "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{self.ports[name]}",
+            [gunicorn, "-c", str(GUNICORN_CONF), "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{self.ports[name]}",
              "--graceful-timeout", "2", "gateway.app:create_app()"],
             cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=log)
         log.close()
