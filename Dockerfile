@@ -7,7 +7,8 @@ COPY shared ./shared
 COPY services ./services
 COPY gateway ./gateway
 COPY scripts ./scripts
+COPY ops/gunicorn ./ops/gunicorn
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 portal
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "gateway.app:create_app()"]
+CMD ["gunicorn", "-c", "ops/gunicorn/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "8", "gateway.app:create_app()"]

@@ -82,7 +82,7 @@ banner() {
 The customer portal is running.
   Gateway (public API):   http://127.0.0.1:$GATEWAY_PORT/api/v1   (OpenAPI: /api/v1/openapi.json)
   Web portal:             http://127.0.0.1:$GATEWAY_PORT/
-  System health:          http://127.0.0.1:$GATEWAY_PORT/health
+  System health:          http://127.0.0.1:$GATEWAY_PORT/health   (details: curl -H "X-Internal-Token: \$INTERNAL_TOKEN")
 MSG
   for s in "${SERVICES[@]}"; do
     printf '  %-22s  http://127.0.0.1:%s/health/ready   metrics: /metrics   projector metrics: :%s/metrics\n' \

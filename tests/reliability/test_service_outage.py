@@ -14,7 +14,7 @@ import requests
 from tests.support.customers import rich_customer
 from tests.support.fixtures import login
 from tests.support.procs import wait_for
-from tests.support.system import wait_live
+from tests.support.system import INTERNAL_TOKEN, wait_live
 
 QUERIES = {"balance": "ledger", "support-calls": "tickets", "quota": "quota", "contract-annex": "contracts",
            "expected-fee": "contracts"}
@@ -69,7 +69,7 @@ def test_a_stopped_service_fails_only_its_queries(system, gateway, customer, ser
         login_answer = requests.post(f"{gateway}/api/v1/sessions", json={
             "customer_code": customer["code"], "serial_number": customer["serials"][0]}, timeout=10)
         assert login_answer.status_code == (503 if service == "contracts" else 201)
-        health = requests.get(f"{gateway}/health", timeout=10).json()
+        health = requests.get(f"{gateway}/health", headers={"X-Internal-Token": INTERNAL_TOKEN}, timeout=10).json()
         assert health["services"][service]["status"] == "down"
         assert all(health["services"][s]["status"] != "down" for s in QUERIES.values() if s != service)
     finally:
