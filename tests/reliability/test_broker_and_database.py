@@ -19,7 +19,7 @@ import pytest
 
 from shared.publish import Publisher
 from tests.support import faults, ledger
-from tests.support.procs import projector_env, rows, terminate, wait_for
+from tests.support.procs import projector_env, rows, send_raw, terminate, wait_for
 
 pytestmark = [pytest.mark.usefixtures("local_stack"), pytest.mark.slow]
 EVENTS = 20_000
@@ -246,3 +246,40 @@ def retry_delays(log: Path) -> list[float]:
         if "retrying in " in message:
             delays.append(float(message.rsplit("retrying in ", 1)[1].rstrip("s")))
     return delays
+
+
+def test_dead_letters_wait_for_the_broker_and_none_is_lost(kafka_bootstrap, fresh_topics, new_database, logs, record):
+    """Poison at the end of the payments partitions, fetched with everything else before the broker dies (the
+    whole load fits in the first fetch, and the projector works through it 50 events per batch). The broker is
+    killed after the first committed batch and started again only once the projector has failed to send the
+    dead letters (its log says so); then every poison message is in `rejected_events` and once in `.dlq`."""
+    from tests.reliability.test_poison_messages import dead_letters
+
+    load = ledger.make_load(3_000, customers=60, seed=35)
+    assert ledger.publish_load(kafka_bootstrap, fresh_topics, load) == load.count
+    customers = sorted({e["subject"] for e in load.events["payments"]})
+    bad = [(c.encode(), b"{not json") for c in customers[:6]]
+    send_raw(kafka_bootstrap, f"{fresh_topics}payments", bad)
+    dsn = new_database("dlq")
+    env = ledger.ledger_env(dsn, fresh_topics, f"dlq-{uuid.uuid4().hex[:6]}", PROJECTOR_BATCH_SIZE="50")
+    proc = ledger.start_projector(env, log=logs / "dlq.log")
+    try:
+        wait_for(lambda: ledger.progress(dsn) > 0 or proc.poll() is not None, timeout=120, interval=0.02)
+        with faults.broker_killed(kafka_bootstrap) as broker:
+            at_kill = ledger.progress(dsn)
+            wait_for(lambda: logged(logs / "dlq.log", "batch failed") or proc.poll() is not None, timeout=180)
+            assert proc.poll() is None, "the projector exited while the broker was down"
+            assert ledger.progress(dsn) < load.count + len(bad), "the poison was committed without its dead letters"
+        wait_for(lambda: ledger.progress(dsn) >= load.count + len(bad) or proc.poll() is not None, timeout=240)
+    finally:
+        terminate(proc)
+        faults.collect_dead_sockets()
+    assert proc.returncode == 0
+    found = ledger.snapshot(dsn)
+    assert len(found["rejected_events"]) == len(bad)
+    assert {r["value"] for r in found["rejected_events"]} == {b"{not json"}
+    dead = dead_letters(kafka_bootstrap, fresh_topics, ["payments"])  # fails on a message dead-lettered twice
+    assert sorted(dead) == sorted((r["topic"], r["partition"], r["offset"]) for r in found["rejected_events"])
+    ledger.assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
+    record(events=load.count, poison=len(bad), committed_at_kill=at_kill, broker_restart_s=broker["restart_s"],
+           dead_letters=len(dead))
