@@ -14,3 +14,21 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 
 graceful_timeout = 5
+
+
+def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn's server hook
+    """The gateway refuses to start, with one line and before any worker, when a setting is missing or unsafe
+    (e.g. GATEWAY_SECRET_KEY under 32 bytes): not a worker traceback repeated per boot."""
+    import sys
+
+    app = getattr(server.app, "app_uri", None) or server.cfg.wsgi_app or ""
+    if not app.startswith("gateway.app"):
+        return
+    from gateway import config
+    from shared.config import MissingSetting
+
+    try:
+        config.check(config.settings_from_env())
+    except MissingSetting as exc:
+        server.log.error("gateway not started: %s", exc)
+        sys.exit(1)
