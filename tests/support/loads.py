@@ -59,8 +59,7 @@ def service_load(service: str, count: int, seed: int) -> Load:
     """About `count` events for `service`, with its hand-computed rows."""
     if service == "ledger":
         made = ledger.make_load(count, customers=max(count // 60, 20), seed=seed)
-        return Load("ledger", made.events, {t: [_plain_row(r) for r in rows]
-                                             for t, rows in ledger.expected_rows(made).items()})
+        return Load("ledger", made.events, _sorted(ledger.expected_rows(made)))
     return {"contracts": contracts_load, "tickets": tickets_load, "quota": quota_load}[service](count, seed)
 
 
