@@ -26,6 +26,12 @@ SCENARIOS = {
         "SIGKILL during a load, every projector",
     "tests/reliability/test_every_projector.py::test_poison_republished_events_and_a_replayed_range_change_nothing":
         "Poison, republished events and a replayed range, every projector",
+    "tests/reliability/test_every_projector_outages.py::test_every_projector_through_a_broker_kill":
+        "Broker killed, every projector",
+    "tests/reliability/test_every_projector_outages.py::test_every_projector_through_a_postgres_stop":
+        "PostgreSQL stopped, every projector",
+    "tests/reliability/test_every_projector_outages.py::test_two_instances_of_every_projector_one_killed":
+        "Two instances of every projector, one killed",
     "tests/reliability/test_projector_crashes.py::test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild":
         "SIGKILL during the 100,000-event load (ledger)",
     "tests/reliability/test_projector_crashes.py::test_republished_events_and_a_replayed_range_change_nothing":

@@ -272,9 +272,9 @@ def test_dead_letters_wait_for_the_broker_and_none_is_lost(kafka_bootstrap, fres
             assert ledger.progress(dsn) < load.count + len(bad), "the poison was committed without its dead letters"
         wait_for(lambda: ledger.progress(dsn) >= load.count + len(bad) or proc.poll() is not None, timeout=240)
     finally:
-        terminate(proc)
+        terminate(proc, timeout=60)  # after an outage its consumer may have to rejoin before it can leave
         faults.collect_dead_sockets()
-    assert proc.returncode == 0
+    assert proc.returncode == 0, "the projector did not stop cleanly on SIGTERM"
     found = ledger.snapshot(dsn)
     assert len(found["rejected_events"]) == len(bad)
     assert {r["value"] for r in found["rejected_events"]} == {b"{not json"}

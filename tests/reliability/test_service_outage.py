@@ -94,7 +94,8 @@ def test_a_hung_service_is_503_after_the_gateway_timeout(system, gateway, custom
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
-    # The ledger never answers while stopped: a 503 can only come from the gateway's own read timeout.
+    # The ledger never answers while stopped: a 503 can only come from the gateway's own read timeout (10 s in
+    # the tests' system, tests/support/system.py).
     assert status == 503
     assert other_status == 200
     assert ask(gateway, "balance", auth)[0] == 200
