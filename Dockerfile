@@ -6,6 +6,7 @@ COPY pyproject.toml README.md constraints.txt ./
 COPY shared ./shared
 COPY services ./services
 COPY gateway ./gateway
+COPY demo ./demo
 COPY scripts ./scripts
 RUN pip install --no-cache-dir -c constraints.txt . && useradd --system --uid 10001 portal
 USER portal

@@ -1,5 +1,5 @@
 # The commands people type. Everything runs on this machine: real Kafka, real PostgreSQL.
-.PHONY: run stop reset test unit lint bench status lock
+.PHONY: run stop reset test unit lint fuzz reliability-report bench status lock
 
 run:            ## set up and run the whole system with demo data
 	scripts/stack.sh run
@@ -18,6 +18,12 @@ unit:           ## only the fast tests without I/O
 
 lint:           ## ruff (check, format), mypy; promtool (config, alert rules and tests, dashboard queries); compose schema; spectral (OpenAPI)
 	scripts/stack.sh lint
+
+fuzz:           ## property-based and schemathesis tests with random seeds and more examples (prints a failing seed)
+	HYPOTHESIS_PROFILE=fuzz scripts/stack.sh test tests/security/test_schemathesis.py tests/unit -p no:cacheprovider
+
+reliability-report:  ## write the figures of docs/reliability.md from the last test runs (.run/test-figures.jsonl)
+	.venv/bin/python scripts/reliability_report.py
 
 status:
 	scripts/stack.sh status

@@ -1,4 +1,10 @@
-"""Operations endpoints: /health (every service), /health/live, /health/ready, /metrics."""
+"""Operations endpoints: /health (every service), /health/live, /health/ready, /metrics.
+
+The gateway is the public front door: /metrics and the details of /health (each service's lag, database,
+Kafka, dead-letter counts) answer only a caller with the internal token (`X-Internal-Token`, or
+`Authorization: Bearer <internal token>` as Prometheus sends it). Without it /health says only the overall
+status and /metrics is a 401 (docs/decisions.md).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify
 
 from gateway.clients import ServiceClient, ServiceUnavailable
+from gateway.operators import operator_request
 from shared.web.observability import metrics_text
 from shared.web.problems import ProblemError
 
@@ -57,7 +64,10 @@ def health() -> Response:
             for name, client in clients.items()
         }
         services = {name: future.result() for name, future in futures.items()}
-    return jsonify(status=worst([s["status"] for s in services.values()]), services=services)
+    status = worst([s["status"] for s in services.values()])
+    if not operator_request():
+        return jsonify(status=status)
+    return jsonify(status=status, services=services)
 
 
 @blueprint.get("/health/live")
@@ -78,5 +88,8 @@ def ready() -> tuple[Response, int]:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    """Prometheus text format: request metrics and login counters."""
+    """Prometheus text format: request metrics and login counters (operators only)."""
+    if not operator_request():
+        raise ProblemError(401, "Unauthorized", "The metrics need the internal token.",
+                           headers={"WWW-Authenticate": 'Bearer realm="operations"'})
     return Response(metrics_text(current_app), mimetype="text/plain; version=0.0.4")

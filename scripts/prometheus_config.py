@@ -21,18 +21,23 @@ RULES = Path(__file__).resolve().parents[1] / "ops" / "prometheus" / "alerts.yml
 
 
 def render(gateway: str, services: dict[str, str], projectors: dict[str, str], interval: str = "15s",
-           rules: Path = RULES) -> dict:
-    """The configuration as a dict: one static target per process, labelled with its service."""
+           rules: Path = RULES, token_file: str | None = None) -> dict:
+    """The configuration as a dict: one static target per process, labelled with its service.
+
+    The gateway's /metrics needs the internal token: Prometheus sends it from `token_file` as a bearer token.
+    """
 
     def job(name: str, targets: dict[str, str]) -> dict:
         return {"job_name": name, "static_configs": [{"targets": [address], "labels": {"service": service}}
                                                      for service, address in targets.items()]}
 
+    gateway_job = job("gateway", {"gateway": gateway})
+    if token_file:
+        gateway_job["authorization"] = {"type": "Bearer", "credentials_file": token_file}
     return {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "rule_files": [str(rules)],
-        "scrape_configs": [job("services", services), job("projectors", projectors),
-                           job("gateway", {"gateway": gateway})],
+        "scrape_configs": [job("services", services), job("projectors", projectors), gateway_job],
     }
 
 
@@ -53,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--projector", action="append", default=[], metavar="NAME=HOST:PORT",
                         help="a projector's metrics port")
     parser.add_argument("--interval", default="15s", help="scrape and rule evaluation interval")
+    parser.add_argument("--token-file", help="file holding the internal token, sent to the gateway's /metrics")
     args = parser.parse_args(argv)
     try:
-        config = render(args.gateway, _pairs(args.service), _pairs(args.projector), args.interval)
+        config = render(args.gateway, _pairs(args.service), _pairs(args.projector), args.interval,
+                        token_file=args.token_file)
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
     json.dump(config, sys.stdout, indent=2)

@@ -73,7 +73,9 @@ prometheus_up() {  # Debian's prometheus, scraping every process above, with the
   for s in "${SERVICES[@]}"; do
     args+=(--service "$s=127.0.0.1:${SERVICE_PORT[$s]}" --projector "$s=127.0.0.1:${PROJECTOR_METRICS_PORT[$s]}")
   done
-  "$PY" "$ROOT/scripts/prometheus_config.py" --gateway "127.0.0.1:$GATEWAY_PORT" "${args[@]}" > "$dir/prometheus.yml"
+  (umask 077; printf %s "$INTERNAL_TOKEN" > "$dir/internal_token")  # the gateway's /metrics is for operators
+  "$PY" "$ROOT/scripts/prometheus_config.py" --gateway "127.0.0.1:$GATEWAY_PORT" --token-file "$dir/internal_token" \
+    "${args[@]}" > "$dir/prometheus.yml"
   promtool check config "$dir/prometheus.yml" >/dev/null || die "the generated $dir/prometheus.yml is invalid"
   start_bg prometheus prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --storage.tsdb.retention.time=7d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
@@ -101,7 +103,7 @@ banner() {
 The customer portal is running.
   Gateway (public API):   http://127.0.0.1:$GATEWAY_PORT/api/v1   (OpenAPI: /api/v1/openapi.json)
   Web portal:             http://127.0.0.1:$GATEWAY_PORT/
-  System health:          http://127.0.0.1:$GATEWAY_PORT/health
+  System health:          http://127.0.0.1:$GATEWAY_PORT/health   (details: curl -H "X-Internal-Token: \$INTERNAL_TOKEN")
   Prometheus:             http://127.0.0.1:$PROMETHEUS_PORT/alerts   targets: /targets
 MSG
   for s in "${SERVICES[@]}"; do

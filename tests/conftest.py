@@ -9,9 +9,19 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 
 from tests.support import infra
+
+# Property-based tests (hypothesis, schemathesis) are deterministic in `make test`: derandomised, so every run
+# draws the same cases (a fixed seed per test), and no example database carries cases from run to run.
+# `make fuzz` (HYPOTHESIS_PROFILE=fuzz) explores with random seeds and more examples, and prints the seed of a
+# failure (`@seed(...)`) so it can be replayed and turned into a fixed case.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+FUZZ = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
 
 # The whole-system fixtures (`system`, `publish`, `gateway`) for tests/e2e, tests/reliability, tests/security.
 pytest_plugins = ["tests.support.fixtures"]

@@ -37,19 +37,48 @@ logconfig_dict = {
     },
 }
 
+# The threaded worker, answering gunicorn's own refusals (malformed request line, header or transfer coding,
+# oversized request line or headers) with problem+json and a 4xx instead of an HTML page (docs/decisions.md).
+worker_class = "shared.web.http_server.ProblemWorker"
+threads = 8
+
+# Limits of what gunicorn reads before the application (its defaults, written down): a request line over
+# 4 KiB is a 414, more than 100 headers or a header over 8 KiB a 431.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+graceful_timeout = 5
+
 # gunicorn >= 25.1 opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl): every API of
 # the stack would fight over it. Nothing here uses gunicornc.
 control_socket_disable = True
 
 
 def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook
-    """Start from an empty metrics directory: values of an earlier run would be added to this one's."""
+    """Refuse to start the gateway on missing or unsafe settings (one line, before any worker); start from an
+    empty metrics directory: values of an earlier run would be added to this one's."""
+    _check_gateway_settings(server)
     directory = config.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
         for stale in path.glob("*.db"):
             stale.unlink()
+
+
+def _check_gateway_settings(server) -> None:  # noqa: ANN001 - gunicorn's arbiter
+    """The gateway's settings checked once in the arbiter: not a worker traceback repeated per boot."""
+    app = getattr(server.app, "app_uri", None) or server.cfg.wsgi_app or ""
+    if not app.startswith("gateway.app"):
+        return
+    from gateway import config as gateway_config
+
+    try:
+        gateway_config.check(gateway_config.settings_from_env())
+    except config.MissingSetting as exc:
+        server.log.error("gateway not started: %s", exc)
+        raise SystemExit(config.BAD_SETTINGS_EXIT) from None
 
 
 def on_exit(server) -> None:  # noqa: ANN001 - gunicorn hook

@@ -51,6 +51,10 @@ def register_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
+        if type(err).__module__ == "gunicorn.http.errors":
+            # A malformed chunked body, or a client gone mid-body: gunicorn raises these while the app reads
+            # the body, so they reach the app, not gunicorn's own refusal page (shared/web/http_server.py).
+            return problem_response(400, "Bad Request", f"The request body is malformed: {type(err).__name__}.")
         current_app.logger.exception("unhandled error")
         return problem_response(500, "Internal Server Error", "An unexpected error occurred.")
 

@@ -60,7 +60,7 @@ def test_lag_counts_messages_and_seconds_since_the_oldest_unapplied_message_and_
     published_from = time.time()
     assert publisher.publish("payments", [events.payment(customer, 1000 * i) for i in (1, 2, 3)]).sent == 3
     published_to = time.time()
-    time.sleep(1)
+    time.sleep(1)  # the messages' age under test (at least 1 s), not a wait for an event
     asked = time.time()
     lag = wait_for(lambda: (r := ledger.ready()["lag"]) and r["payments"]["seconds"] is not None and r, timeout=10)
     answered = time.time()
@@ -165,7 +165,7 @@ def test_a_projector_waits_while_the_read_model_belongs_to_another_projection_ve
     assert wait_for(lambda: sample(metrics(ledger.projector_metrics), "projector_waiting") == 1)
     customer = events.customer_code()
     assert publisher.publish("payments", [events.payment(customer, 400)]).sent == 1
-    time.sleep(2)
+    time.sleep(2)  # a window in which nothing may be applied: a claim that something does NOT happen needs one
     assert ledger.ready()["lag"]["payments"]["messages"] == 1  # version 1 writes nothing into a version 2 model
     assert balance(ledger, customer).json()["balance"] == 0
     assert rows(ledger.database_url, pointer, {"v": 1}) == [{"version": 1}]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-import time
 import uuid
 
 import pytest
@@ -99,11 +98,19 @@ def test_sigkill_mid_run_then_restart_equals_clean_rebuild(counting_env, publish
         expected[e["subject"]] = expected.get(e["subject"], 0) + e["data"]["amount"]
     assert publisher.publish("payments", batch).sent == len(batch)
     env = {**counting_env, "PROJECTOR_BATCH_SIZE": "100"}
+    committed = 0
     for _ in range(3):
+        # Each life is killed once it has committed 1,000-3,000 more messages (a counted point, not a duration).
+        goal = committed + rng.randint(1_000, 3_000)
         proc = start_counting(env)
-        time.sleep(rng.uniform(1.5, 3.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        try:
+            wait_for(lambda g=goal, p=proc: consumed(env["DATABASE_URL"]) >= g or p.poll() is not None, timeout=120,
+                     interval=0.02)
+            assert proc.poll() is None, "the projector died on its own"
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        committed = consumed(env["DATABASE_URL"])
     run_counting(env)
     killed = [r for r in rows(env["DATABASE_URL"], TOTALS) if r["customer_code"] in expected]
     clean_env = projector_env(make_database(f"clean_{uuid.uuid4().hex[:6]}"), topic_prefix,
@@ -137,3 +144,11 @@ def test_sigterm_finishes_the_batch_and_exits_cleanly(counting_env, publisher):
 
 def _has_table(dsn: str) -> bool:
     return bool(rows(dsn, "SELECT to_regclass('paid') IS NOT NULL AS ok")[0]["ok"])
+
+
+def consumed(database_url: str) -> int:
+    """Messages a projector has committed (the sum of its stored next offsets; 0 before its tables exist)."""
+    try:
+        return int(rows(database_url, "SELECT coalesce(sum(next_offset), 0) AS n FROM projector_offsets")[0]["n"])
+    except Exception:  # noqa: BLE001 - the tables are made by the projector's first start
+        return 0

@@ -9,19 +9,20 @@ exactly once (counting totals = sums by hand), and the ledger equals its hand or
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from shared.events.publisher import Publisher
 from tests.support import faults, ledger
-from tests.support.procs import projector_env, rows, terminate, wait_for
+from tests.support.procs import projector_env, rows, send_raw, terminate, wait_for
 
 pytestmark = [pytest.mark.usefixtures("local_stack"), pytest.mark.slow]
 EVENTS = 20_000
-DOWN_S = 3.0
 
 
 class Consumers:
@@ -87,7 +88,10 @@ def test_broker_killed_during_consumption(kafka_bootstrap, fresh_topics, new_dat
             late_dsn = new_database("late")
             consumers.procs.append(ledger.start_projector(
                 ledger.ledger_env(late_dsn, fresh_topics, f"late-{uuid.uuid4().hex[:6]}"), log=logs / "late.log"))
-            time.sleep(DOWN_S)
+            # The broker stays down until the late projector has met the outage and backs off: a condition,
+            # not a duration.
+            wait_for(lambda: logged(logs / "late.log", "Kafka unavailable") or not consumers.alive(), timeout=120)
+            down_s = round(time.monotonic() - broker["killed_at"], 1)
             assert consumers.alive(), consumers.tails()
         # The second half reaches the topics only through the restarted broker: consumption must resume.
         assert ledger.publish_load(kafka_bootstrap, fresh_topics, second) == second.count
@@ -102,18 +106,28 @@ def test_broker_killed_during_consumption(kafka_bootstrap, fresh_topics, new_dat
     assert at_kill < first.count
     figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
     ledger.assert_same(ledger.snapshot(late_dsn), ledger.snapshot(consumers.ledger_dsn), "started during the outage")
-    record(events=load.count, consumed_at_kill=at_kill, broker_down_s=DOWN_S, broker_restart_s=broker["restart_s"],
+    record(events=load.count, consumed_at_kill=at_kill, broker_down_s=down_s, broker_restart_s=broker["restart_s"],
            second_half_applied_within_s=round(resumed_s, 1), **figures)
 
 
-def publish_until_acknowledged(bootstrap: str, prefix: str, load: ledger.Load, stats: dict, chunk: int = 250) -> int:
+def publish_until_acknowledged(bootstrap: str, prefix: str, load: ledger.Load, stats: dict, chunk: int = 250,
+                               after_chunk: Callable[[int], None] | None = None,
+                               before_chunk: Callable[[], None] | None = None) -> int:
     """An internal system publishing: every chunk is sent (acks=all, the producer retrying) until the broker
-    acknowledges it; a chunk whose send failed is sent again whole, with the same ids."""
+    acknowledges it; a chunk whose send failed is sent again whole, with the same ids. `after_chunk(acknowledged)`
+    runs in the publishing thread after each acknowledged chunk, `before_chunk()` before each send: the hooks
+    that force a fault at a counted point."""
     publisher = Publisher(bootstrap, prefix)
     try:
-        for topic, events in load.events.items():
+        # Payments first: both projectors (the counting one reads only payments) have work from the first chunk.
+        for topic in sorted(load.events, key=lambda t: t != "payments"):
+            events = load.events[topic]
             for start in range(0, len(events), chunk):
+                if before_chunk:
+                    before_chunk()
                 stats["acknowledged"] += _send_chunk(publisher, topic, events[start:start + chunk], stats)
+                if after_chunk:
+                    after_chunk(stats["acknowledged"])
     finally:
         publisher.close()
     return stats["acknowledged"]
@@ -131,32 +145,62 @@ def _send_chunk(publisher: Publisher, topic: str, events: list[dict], stats: dic
             stats["errors"].add(type(exc).__name__)
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.5)
+            time.sleep(0.5)  # back-off before the same chunk goes again (not a wait for an event)
 
 
 def test_broker_killed_during_publishing(kafka_bootstrap, fresh_topics, new_database, logs, record):
+    """The broker is killed by the publisher itself, right after the chunk that brings the acknowledged count
+    to a fifth of the load (payments, published first; once both projectors have committed something); it is
+    started again only when the next chunk is on its way to the dead broker."""
     load = ledger.make_load(EVENTS, customers=300, seed=32)
     consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs)
     stats: dict = {"acknowledged": 0, "failed_sends": 0, "errors": set()}
-    publishing = ledger.Background(publish_until_acknowledged, kafka_bootstrap, fresh_topics, load, stats)
+    kill_after = load.count // 5
+    assert kill_after < len(load.events["payments"])
+    killed, sending_while_down = threading.Event(), threading.Event()
+
+    def after_chunk(acknowledged: int) -> None:
+        if killed.is_set() or acknowledged < kill_after:
+            return
+        wait_for(lambda: ledger.progress(consumers.ledger_dsn) > 0 and ledger.progress(consumers.counting_dsn) > 0,
+                 timeout=120, interval=0.05)
+        stats["acknowledged_at_kill"] = acknowledged
+        faults.kill_kafka()
+        killed.set()
+
+    def before_chunk() -> None:
+        if killed.is_set():
+            sending_while_down.set()
+
+    publishing = ledger.Background(publish_until_acknowledged, kafka_bootstrap, fresh_topics, load, stats, 250,
+                                   after_chunk, before_chunk)
+    broker: dict = {}
     try:
         publishing.start()
-        wait_for(lambda: stats["acknowledged"] >= load.count // 3 and ledger.progress(consumers.ledger_dsn) > 0
-                 and ledger.progress(consumers.counting_dsn) > 0, timeout=120, interval=0.02)
-        with faults.broker_killed(kafka_bootstrap) as broker:
-            at_kill = stats["acknowledged"]
-            time.sleep(DOWN_S)
+        try:
+            if not killed.wait(timeout=300):
+                publishing.join(timeout=1)  # re-raises the publisher's error, if it had one
+                raise AssertionError("the broker was never killed")
+            assert sending_while_down.wait(timeout=60), "no chunk was sent while the broker was down"
+            assert consumers.alive(), consumers.tails()
+        finally:
+            if killed.is_set():
+                started = time.monotonic()
+                faults.start_kafka(kafka_bootstrap)
+                broker["restart_s"] = round(time.monotonic() - started, 1)
         acknowledged = publishing.join(timeout=400)
         consumers.wait_caught_up(load)
     finally:
         codes = consumers.stop()
         faults.collect_dead_sockets()
+    at_kill = stats["acknowledged_at_kill"]
     assert codes == [0, 0], consumers.tails()
-    assert acknowledged == load.count and at_kill < load.count
+    assert acknowledged == load.count and kill_after <= at_kill < kill_after + 250
     figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
     offsets = ledger.snapshot(consumers.ledger_dsn)["projector_offsets"]
-    record(events=load.count, acknowledged_at_kill=at_kill, broker_restart_s=broker["restart_s"], failed_sends=stats["failed_sends"],
-           errors=sorted(stats["errors"]), messages_on_topics=sum(r["next_offset"] for r in offsets), **figures)
+    record(events=load.count, acknowledged_at_kill=at_kill, broker_restart_s=broker["restart_s"],
+           failed_sends=stats["failed_sends"], errors=sorted(stats["errors"]),
+           messages_on_topics=sum(r["next_offset"] for r in offsets), **figures)
 
 
 def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fresh_topics, new_database, logs,
@@ -164,11 +208,13 @@ def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fres
     load = ledger.make_load(EVENTS, customers=300, seed=41)
     assert ledger.publish_load(kafka_bootstrap, fresh_topics, load) == load.count
     consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs)
-    down_s = 6.0
     try:
         wait_for(lambda: ledger.progress(consumers.ledger_dsn) >= load.count // 3, timeout=120, interval=0.05)
         with faults.postgres_stopped(database_url) as postgres:
-            time.sleep(down_s)
+            # Down until the ledger projector has backed off three times and the counting one at least once.
+            wait_for(lambda: (len(retry_delays(logs / "ledger.log")) >= 3
+                              and retry_delays(logs / "counting.log")) or not consumers.alive(), timeout=120)
+            down_s = round(time.monotonic() - postgres["stopped_at"], 1)
             assert consumers.alive(), consumers.tails()
         restarted = time.monotonic()
         consumers.wait_caught_up(load)
@@ -184,6 +230,11 @@ def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fres
            caught_up_after_restart_s=round(resumed_s, 1), **figures)
 
 
+def logged(log: Path, text: str) -> bool:
+    """True once a projector's log holds `text`."""
+    return log.exists() and text in log.read_text(errors="replace")
+
+
 def retry_delays(log: Path) -> list[float]:
     """The back-off delays a projector logged while the database was away, in order."""
     delays = []
@@ -195,3 +246,40 @@ def retry_delays(log: Path) -> list[float]:
         if "retrying in " in message:
             delays.append(float(message.rsplit("retrying in ", 1)[1].rstrip("s")))
     return delays
+
+
+def test_dead_letters_wait_for_the_broker_and_none_is_lost(kafka_bootstrap, fresh_topics, new_database, logs, record):
+    """Poison at the end of the payments partitions, fetched with everything else before the broker dies (the
+    whole load fits in the first fetch, and the projector works through it 50 events per batch). The broker is
+    killed after the first committed batch and started again only once the projector has failed to send the
+    dead letters (its log says so); then every poison message is in `rejected_events` and once in `.dlq`."""
+    from tests.reliability.test_poison_messages import dead_letters
+
+    load = ledger.make_load(3_000, customers=60, seed=35)
+    assert ledger.publish_load(kafka_bootstrap, fresh_topics, load) == load.count
+    customers = sorted({e["subject"] for e in load.events["payments"]})
+    bad = [(c.encode(), b"{not json") for c in customers[:6]]
+    send_raw(kafka_bootstrap, f"{fresh_topics}payments", bad)
+    dsn = new_database("dlq")
+    env = ledger.ledger_env(dsn, fresh_topics, f"dlq-{uuid.uuid4().hex[:6]}", PROJECTOR_BATCH_SIZE="50")
+    proc = ledger.start_projector(env, log=logs / "dlq.log")
+    try:
+        wait_for(lambda: ledger.progress(dsn) > 0 or proc.poll() is not None, timeout=120, interval=0.02)
+        with faults.broker_killed(kafka_bootstrap) as broker:
+            at_kill = ledger.progress(dsn)
+            wait_for(lambda: logged(logs / "dlq.log", "batch failed") or proc.poll() is not None, timeout=180)
+            assert proc.poll() is None, "the projector exited while the broker was down"
+            assert ledger.progress(dsn) < load.count + len(bad), "the poison was committed without its dead letters"
+        wait_for(lambda: ledger.progress(dsn) >= load.count + len(bad) or proc.poll() is not None, timeout=240)
+    finally:
+        terminate(proc, timeout=60)  # after an outage its consumer may have to rejoin before it can leave
+        faults.collect_dead_sockets()
+    assert proc.returncode == 0, "the projector did not stop cleanly on SIGTERM"
+    found = ledger.snapshot(dsn)
+    assert len(found["rejected_events"]) == len(bad)
+    assert {r["value"] for r in found["rejected_events"]} == {b"{not json"}
+    dead = dead_letters(kafka_bootstrap, fresh_topics, ["payments"])  # fails on a message dead-lettered twice
+    assert sorted(dead) == sorted((r["topic"], r["partition"], r["offset"]) for r in found["rejected_events"])
+    ledger.assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
+    record(events=load.count, poison=len(bad), committed_at_kill=at_kill, broker_restart_s=broker["restart_s"],
+           dead_letters=len(dead))

@@ -7,6 +7,8 @@ checked to be exactly what the running gateway serves at /api/v1/openapi.json.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 import schemathesis
@@ -18,7 +20,9 @@ from gateway import routes
 from gateway.openapi import build_api
 from tests.support.fixtures import login
 
-EXAMPLES_PER_OPERATION = 400  # six operations: about a minute on 2 cores
+# Six operations: about a minute on 2 cores with 400 (the fixed cases of `make test`); `make fuzz` draws more,
+# with random seeds (tests/conftest.py).
+EXAMPLES_PER_OPERATION = 2000 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 400
 
 
 def openapi_document() -> dict:

@@ -102,9 +102,11 @@ def broker_killed(bootstrap: str) -> AbstractContextManager[dict[str, float]]:
 
 @contextmanager
 def _down(stop: Callable[[], None], start: Callable[[], None]) -> Iterator[dict[str, float]]:
-    """`stop()` on entry; always `start()` on exit, timed: yields figures whose `restart_s` is set on exit."""
+    """`stop()` on entry; always `start()` on exit, timed: yields figures whose `restart_s` is set on exit
+    (`killed_at` / `stopped_at`: the monotonic time the component went down)."""
     figures: dict[str, float] = {}
     stop()
+    figures["killed_at"] = figures["stopped_at"] = time.monotonic()
     try:
         yield figures
     finally:

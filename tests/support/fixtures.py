@@ -21,6 +21,7 @@ from tests.support.infra import ROOT
 from tests.support.system import System, start_system
 
 FIGURES: list[dict] = []
+RUN_STARTED = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # names the run in .run/test-figures.jsonl
 
 
 @pytest.fixture(scope="session")
@@ -71,13 +72,15 @@ def record(request: pytest.FixtureRequest):
     started = time.monotonic()
 
     def add(**figures: object) -> None:
-        FIGURES.append({"test": request.node.nodeid, "seconds": round(time.monotonic() - started, 1), **figures})
+        FIGURES.append({"test": request.node.nodeid, "run": RUN_STARTED, "seconds": round(time.monotonic() - started, 1),
+                        **figures})
 
     return add
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
-    """Print the recorded figures and append them to .run/test-figures.jsonl (docs/reliability.md quotes them)."""
+    """Print the recorded figures and append them to .run/test-figures.jsonl, from which
+    `scripts/reliability_report.py` (make reliability-report) writes the figures of docs/reliability.md."""
     if not FIGURES:
         return
     terminalreporter.section("recorded figures")
@@ -91,3 +94,14 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest 
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
     except OSError:
         pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
+    """Mark the figures a test recorded with its outcome (a figure of a failed test is not a result)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        for row in FIGURES:
+            if row["test"] == item.nodeid and "passed" not in row:
+                row["passed"] = report.passed

@@ -19,10 +19,10 @@ from tests.support.system import SERVICES, System, free_port
 CONFIG_SCRIPT = ROOT / "scripts" / "prometheus_config.py"
 
 
-def config_for(system: System, interval: str = "1s") -> str:
+def config_for(system: System, token_file: Path, interval: str = "1s") -> str:
     """The configuration `scripts/stack.sh run` would generate, for the system's ports."""
     args = [sys.executable, str(CONFIG_SCRIPT), "--gateway", f"127.0.0.1:{system.ports['gateway']}",
-            "--interval", interval]
+            "--interval", interval, "--token-file", str(token_file)]
     for service in SERVICES:
         args += ["--service", f"{service}=127.0.0.1:{system.ports[service]}",
                  "--projector", f"{service}=127.0.0.1:{system.ports[f'{service}-projector']}"]
@@ -35,8 +35,9 @@ def prometheus_for(system: System, workdir: Path) -> Iterator[str]:
     binary = shutil.which("prometheus")
     assert binary, "Debian's prometheus package is required (apt-get install prometheus; .ci/run installs it)"
     workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "prometheus.yml"
-    config.write_text(config_for(system))
+    config, token = workdir / "prometheus.yml", workdir / "internal_token"
+    token.write_text(system.env["INTERNAL_TOKEN"])
+    config.write_text(config_for(system, token))
     port = free_port()
     log = open(workdir / "prometheus.log", "ab")  # noqa: SIM115 - owned by the child process
     proc = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",

@@ -19,6 +19,8 @@ from tests.support.procs import spawn, terminate
 SERVICES = ("contracts", "ledger", "tickets", "quota")
 INTERNAL_TOKEN = "e2e-internal-token"
 SECRET_KEY = "e2e-gateway-secret-0123456789abcdef0123"
+# The one gunicorn configuration of every API and the gateway (also used by scripts/stack.sh and Docker).
+GUNICORN_CONF = "python:shared.web.gunicorn_conf"  # the one gunicorn configuration, as scripts/stack.sh uses it
 
 
 def free_port() -> int:
@@ -122,7 +124,10 @@ def start_system(kafka_bootstrap: str, topic_prefix: str, make_database, log_dir
            "INTERNAL_TOKEN": INTERNAL_TOKEN, "GATEWAY_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT),
            "PROJECTOR_POLL_TIMEOUT_MS": "100", "CONSUMER_GROUP": "",
            # every e2e login comes from 127.0.0.1; the per-address limit has its own gateway test
-           "LOGIN_FAILURES_PER_ADDRESS": "100000", **(extra_env or {})}
+           "LOGIN_FAILURES_PER_ADDRESS": "100000",
+           # On a loaded 2-core machine an argon2 check or a query can take more than the production 2 s: the
+           # tests must not turn load into 503s. The timeout itself is tested on its own (a hung service).
+           "SERVICE_TIMEOUT_S": "10", "SERVICE_CONNECT_TIMEOUT_S": "2", "HEALTH_TIMEOUT_S": "10", **(extra_env or {})}
     for service in (*SERVICES, "gateway"):
         env[f"{service.upper()}_DATABASE_URL"] = make_database(f"{name}_{service}")
     for service in (*SERVICES, "gateway"):
