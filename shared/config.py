@@ -48,3 +48,25 @@ def with_database(url: str, database: str) -> str:
     scheme, _, rest = head.partition("://")
     server = rest.split("/", 1)[0]
     return f"{scheme}://{server}/{database}" + (f"?{tail}" if tail else "")
+
+
+# The vendor's own details: on the documents, in the payment block and QR code, on the annex and in the
+# portal's footer. The defaults are the demo vendor's (a plausible, check-digit-valid OTP account).
+VENDOR_DEFAULTS = {
+    "name": ("VENDOR_NAME", "Számadó Szoftverház Kft."),
+    "address": ("VENDOR_ADDRESS", "1117 Budapest, Infopark sétány 1."),
+    "tax_number": ("VENDOR_TAX_NUMBER", "12345676-2-43"),
+    "beneficiary": ("VENDOR_BENEFICIARY", "Számadó Szoftverház Kft."),
+    "account_number": ("VENDOR_ACCOUNT_NUMBER", "11773016-11111018-00000000"),
+    "bic": ("VENDOR_BIC", "OTPVHUHB"),
+    "report_to": ("VENDOR_ANNEX_EMAIL", "adminisztracio@szamado.hu"),
+    "phone": ("VENDOR_PHONE", "+36 1 234 5678"),
+    "hours": ("VENDOR_HOURS", "H–P 8:00–16:30"),
+}
+
+
+def vendor_settings() -> dict[str, str | int]:
+    """The vendor's details from `VENDOR_*` variables (demo defaults), and the days a payment QR code is valid."""
+    settings: dict[str, str | int] = {key: optional(name, default) for key, (name, default) in VENDOR_DEFAULTS.items()}
+    settings["qr_valid_days"] = integer("PAYMENT_QR_VALID_DAYS", 30)
+    return settings

@@ -40,6 +40,7 @@ def build_app(service: str, package: str, routes: ModuleType, projection: Module
     else:
         settings = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092", "TOPIC_PREFIX": "",
                     "READ_MODEL_SCHEMA": db.READ_MODEL_SCHEMA, **overrides}
+    settings.setdefault("VENDOR", config.vendor_settings())  # the vendor's details (documents, payment, annex)
     configure_logging()
     return create_service_app(service, routes.blueprint, settings, _ddl(package), projection.TOPICS)
 
