@@ -10,6 +10,7 @@ from flask import Response, current_app, g, request
 from gateway.auth import require_session
 from gateway.clients import ServiceClient, customer_path, relay_problem
 from gateway.openapi import SECURED, Blueprint, problem_responses
+from gateway.routes import documents
 from gateway.schemas.args import AsOfArgs, BalanceArgs, QuotaArgs, SupportCallsArgs
 from gateway.schemas.contracts import ContractAnnex, ExpectedFee
 from gateway.schemas.responses import Balance, QuotaStatement, SupportCallPage
@@ -48,7 +49,7 @@ def service(name: str) -> ServiceClient:
 @documented()
 def balance(args: dict[str, Any]) -> Response:
     """Balance, settlement-sheet entries, and the rental and internet codes of the session's serial."""
-    params = {"as_of": args["as_of"].isoformat(), "serial_number": g.serial_number}
+    params = {"as_of": args["as_of"].isoformat(), "serial_number": g.serial_number, "lang": args["lang"]}
     return service("ledger").relay(customer_path(g.customer_code, "balance"), params)
 
 
@@ -69,10 +70,13 @@ def support_calls(args: dict[str, Any]) -> Response:
 @blp.route("/quota", methods=["GET"])
 @blp.arguments(QuotaArgs(), location="query")
 @blp.response(200, QuotaStatement)
+@blp.doc(responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 @documented(not_found="No support year: no annual support fee invoice covers the settlement date.")
 def quota(args: dict[str, Any]) -> Response:
-    """Minute quota statement of the support year containing the settlement date."""
+    """Minute quota statement of the support year containing the settlement date; `format=pdf` for the document."""
     params = {"settlement_date": args["settlement_date"].isoformat()}
+    if documents.wants_pdf(args):
+        return documents.quota_document(params["settlement_date"])
     return service("quota").relay(customer_path(g.customer_code, "quota"), params)
 
 

@@ -59,6 +59,8 @@ class BalanceArgs(QueryArgs):
     """Query of the balance."""
 
     as_of = _today_field("as_of")
+    lang = fields.String(load_default="en", validate=validate.OneOf(("en", "hu")),
+                         metadata={"description": "`hu` or `en` (default) for composed descriptions."})
 
 
 class AsOfArgs(QueryArgs):
@@ -71,6 +73,8 @@ class QuotaArgs(QueryArgs):
     """Query of the minute quota statement."""
 
     settlement_date = _today_field("settlement_date")
+    format = fields.String(validate=validate.OneOf(("json", "pdf")),
+                           metadata={"description": "`pdf` for the document; `Accept: application/pdf` too."})
 
 
 class SupportCallsArgs(QueryArgs):

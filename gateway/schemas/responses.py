@@ -50,6 +50,19 @@ class SettlementEntry(Schema):
     running_balance = fields.Integer()
 
 
+class Payment(Schema):
+    """Where and how much to pay, and the instant-payment QR payload (MNB HCT)."""
+
+    beneficiary = fields.String()
+    account_number = fields.String(metadata={"example": "11773016-11111018-00000000"})
+    iban = fields.String()
+    bic = fields.String()
+    amount = fields.Integer()
+    currency = fields.String()
+    reference = fields.String()
+    qr = fields.String(metadata={"description": "The HCT payload: 17 LF-ended elements (docs/payments.md)."})
+
+
 class Balance(Schema):
     """Balance, settlement-sheet entries and license codes."""
 
@@ -62,6 +75,7 @@ class Balance(Schema):
     entries = fields.List(fields.Nested(SettlementEntry))
     codes = fields.Nested(LicenseCodes, allow_none=True)
     codes_withheld = fields.Nested(CodesWithheld, allow_none=True)
+    payment = fields.Nested(Payment, allow_none=True, metadata={"description": "Null when nothing is owed."})
 
 
 class SupportCall(Schema):
