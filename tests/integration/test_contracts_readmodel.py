@@ -307,8 +307,8 @@ def test_expected_fee_without_price_list_in_force(conn):
         "anniversary_date": "2080-02-01",
         "price_list_valid_from": None,
         "lines": [
-            {**item("S1"), "annual_fee": None, "price_missing": True},
-            {**item("S2", license_type="rental"), "annual_fee": 0, "price_missing": False},
+            {**item("S1"), "annual_fee": None, "price_missing": True, **NO_PRICE},
+            {**item("S2", license_type="rental"), "annual_fee": 0, "price_missing": False, **NO_PRICE},
         ],
         "net_total": 0,
         "vat_rate": None,
