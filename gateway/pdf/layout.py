@@ -56,6 +56,13 @@ def hu_date(value: str | date | None) -> str:
     return f"{year}. {month}. {day}."
 
 
+def hu_validity(valid_from: str, valid_until: str) -> str:
+    """2026. 01. 01-től 2026. 12. 31-ig: the suffix follows the day's last word (egy-től, három-tól, húsz-tól)."""
+    day = int(valid_from[8:10])
+    back = day in (20, 30) if day % 10 == 0 else day % 10 in (3, 6, 8)
+    return f"{hu_date(valid_from)[:-1]}-{'tól' if back else 'től'} {hu_date(valid_until)[:-1]}-ig"
+
+
 def hu_time(value: str) -> str:
     """An ISO timestamp as its Budapest date and time: 2026. 11. 26. 09:15."""
     moment = datetime.fromisoformat(value).astimezone(BUDAPEST)

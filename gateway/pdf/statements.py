@@ -10,7 +10,7 @@ import segno
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Spacer, Table, TableStyle
 
-from gateway.pdf.layout import Story, grid, hu_date, hu_time, money, para, parties, render
+from gateway.pdf.layout import Story, grid, hu_date, hu_time, hu_validity, money, para, parties, render
 from shared.timeutil import BUDAPEST
 
 WITHHELD = {
@@ -41,7 +41,7 @@ def codes_block(sheet: dict[str, Any]) -> Story:
     rows = [("Sorozatszám", codes["serial_number"]),
             ("Bérleti kód (a bérelt program futásához)", codes.get("rental_code") or "–"),
             ("Internet kód (a frissítések letöltéséhez)", codes["internet_code"]),
-            ("Érvényes", f"{hu_date(codes['valid_from'])}-tól {hu_date(codes['valid_until'])}-ig")]
+            ("Érvényes", hu_validity(codes["valid_from"], codes["valid_until"]))]
     return story + [summary(rows, (75, 60))]
 
 
