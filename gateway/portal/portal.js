@@ -320,7 +320,7 @@ function csvLink(filters) {
   link.addEventListener("click", async (event) => {
     event.preventDefault(); // the API needs the bearer token, which a plain link cannot send
     try {
-      const blob = await api("support-calls", { ...supportQuery(filters), format: "csv" }, "text/csv");
+      const blob = await api("support-calls", { ...supportQuery(filters), format: "csv", lang: state.lang }, "text/csv");
       const url = URL.createObjectURL(blob);
       const save = h("a", { href: url, download: "esemenylista.csv", hidden: true });
       document.body.append(save);

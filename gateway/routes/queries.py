@@ -103,7 +103,7 @@ def expected_fee(args: dict[str, Any]) -> Response:
 def support_call_params(args: dict[str, Any]) -> dict[str, Any]:
     """The validated filters as the tickets service's query string."""
     params: dict[str, Any] = {"status": args["status"], "page": args["page"], "per_page": args["per_page"]}
-    for name, key in (("category", "category"), ("date_from", "from"), ("date_to", "to"), ("q", "q")):
+    for name, key in (("category", "category"), ("date_from", "from"), ("date_to", "to"), ("q", "q"), ("lang", "lang")):
         if args.get(name) is not None:
             value = args[name]
             params[key] = value.isoformat() if hasattr(value, "isoformat") else value

@@ -92,6 +92,10 @@ class SupportCallsArgs(QueryArgs):
         validate=validate.OneOf(["json", "csv"]),
         metadata={"description": "`csv` for a download; `Accept: text/csv` works too."},
     )
+    lang = fields.String(
+        validate=validate.OneOf(["hu", "en"]),
+        metadata={"description": "With CSV: a file for Excel (semicolons, BOM, labels in this language, local times)."},
+    )
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:

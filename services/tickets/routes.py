@@ -10,7 +10,7 @@ from typing import Any
 import flask
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.tickets import queries, rules
+from services.tickets import excel, queries, rules
 from shared.web import db_connection, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("tickets", __name__, url_prefix="/internal/v1")
@@ -32,6 +32,7 @@ class SupportCallsQuery(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=rules.MAX_PER_PAGE))
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
+    lang = fields.String(validate=validate.OneOf(list(excel.HEADERS)))  # CSV for Excel in this language
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:
@@ -50,8 +51,13 @@ def _wants_csv(args: dict[str, Any]) -> bool:
     return flask.request.accept_mimetypes.best_match(["application/json", CSV_TYPE]) == CSV_TYPE
 
 
-def _csv_lines(customer_code: str, filters: dict[str, Any]) -> Iterator[str]:
-    """The filtered list as CSV text, a header row and then one line per call."""
+def _csv_lines(customer_code: str, filters: dict[str, Any], lang: str | None = None) -> Iterator[str]:
+    """The filtered list as CSV text, a header row and then one line per call (for Excel when `lang` is given)."""
+    if lang:
+        with db_connection() as conn:
+            calls = queries.iter_support_calls(conn, customer_code, **filters)
+            yield from excel.excel_lines(calls, queries.CALL_COLUMNS, lang)
+        return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(queries.CALL_COLUMNS)
@@ -64,9 +70,9 @@ def _csv_lines(customer_code: str, filters: dict[str, Any]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _csv_response(customer_code: str, filters: dict[str, Any]) -> flask.Response:
+def _csv_response(customer_code: str, filters: dict[str, Any], lang: str | None) -> flask.Response:
     """A streamed CSV response (text/csv; charset=utf-8) of the filtered list."""
-    lines = _csv_lines(customer_code, filters)
+    lines = _csv_lines(customer_code, filters, lang)
     first = next(lines)  # runs the query before the 200 goes out, so its failure is still a problem
 
     def body() -> Iterator[str]:
@@ -84,6 +90,6 @@ def support_calls(customer_code: str) -> Any:
     filters = {name: args.get(name) for name in ("category", "date_from", "date_to", "q")}
     filters["status"] = args["status"]
     if _wants_csv(args):
-        return _csv_response(customer_code, filters)
+        return _csv_response(customer_code, filters, args.get("lang"))
     with db_connection() as conn:
         return queries.support_calls(conn, customer_code, page=args["page"], per_page=args["per_page"], **filters)

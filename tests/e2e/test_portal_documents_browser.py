@@ -9,23 +9,24 @@ import subprocess
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_portal_browser import (  # noqa: F401 - fixtures
+from tests.e2e import test_portal_browser as base
+from tests.e2e.test_portal_browser import (
     DAY,
     SCREENSHOTS,
     TODAY,
     api,
-    browser,
     column,
-    customers,
     field,
     hu_date,
     log_in,
     money,
     needs_chromium,
     open_view,
-    page,
     screenshot,
 )
+
+# the browser tests' fixtures: the same two customers' data, Chromium, and a fresh page per test
+browser, customers, page = base.browser, base.customers, base.page
 
 # Words that must not appear on a Hungarian page (the API's English texts, or a value the page failed to format).
 ENGLISH = re.compile(r"\b(Bank transfer|Storno|Refund|Invoice|Balance|Download|overdue|paid|null|undefined|NaN)\b")
