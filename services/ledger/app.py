@@ -6,10 +6,16 @@ from typing import Any
 
 from flask import Flask
 
-from services.ledger import projection, routes
+from services.ledger import payment, projection, routes
+from shared.config import MissingSetting
 from shared.service import build_app
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Flask factory; settings from the environment unless `config` is given."""
-    return build_app("ledger", "services.ledger", routes, projection, config)
+    app = build_app("ledger", "services.ledger", routes, projection, config)
+    try:  # a mistyped vendor account fails at start, not in a customer's payment block
+        payment.hungarian_iban(str(app.config["VENDOR"]["account_number"]))
+    except ValueError as error:
+        raise MissingSetting(f"VENDOR_ACCOUNT_NUMBER: {error}") from None
+    return app

@@ -54,7 +54,8 @@ def full_account_number(account_number: str) -> str:
 def valid_until(as_of: date, days: int) -> str:
     """End of the day `days` after `as_of` in Budapest, as the guideline writes it: YYYYMMDDhhmmss+Z (Z: hours
     from UTC, one digit)."""
-    moment = datetime.combine(as_of + timedelta(days=days), time(23, 59, 59), BUDAPEST)
+    last = min(as_of, date.max - timedelta(days=days)) + timedelta(days=days)  # as_of may be 9999-12-31
+    moment = datetime.combine(last, time(23, 59, 59), BUDAPEST)
     offset_hours = int(moment.utcoffset().total_seconds() // 3600)  # type: ignore[union-attr]
     return moment.strftime("%Y%m%d%H%M%S") + f"{offset_hours:+d}"
 

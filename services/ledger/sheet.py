@@ -48,6 +48,8 @@ def period_error(date_from: date, date_to: date) -> str | None:
     """Why `from … to` is not a period a sheet is made for, or None."""
     if date_from > date_to:
         return "Must not be before 'from'."
+    if date_from == date.min:
+        return "'from' must be after 0001-01-01 (the opening balance is the day before it)."
     if date_to >= years_later(date_from, MAX_PERIOD_YEARS):
         return f"The period may be at most {MAX_PERIOD_YEARS} years long."
     return None

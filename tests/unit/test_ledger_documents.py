@@ -65,6 +65,7 @@ def test_hct_payload_has_the_17_elements_in_order() -> None:
     summer = payment.payment_block(1, "C1", date(2026, 6, 1), VENDOR)
     assert summer is not None and summer["qr"].split("\n")[7] == "20260701235959+2"
     assert payment.payment_block(0, "C1", AS_OF, VENDOR) is None
+    assert payment.payment_block(1, "C1", date.max, VENDOR)["qr"].split("\n")[7].startswith("99991231")
 
 
 def test_settlement_sheet_cuts_the_period_and_keeps_running_balances() -> None:
@@ -82,6 +83,7 @@ def test_settlement_sheet_cuts_the_period_and_keeps_running_balances() -> None:
     (date(2021, 1, 1), date(2025, 12, 31), True),
     (date(2021, 1, 1), date(2026, 1, 1), False),
     (date(2024, 2, 29), date(2029, 2, 27), True),
+    (date.min, date(1, 1, 2), False),
 ])
 def test_sheet_periods(start: date, end: date, ok: bool) -> None:
     assert (sheet.period_error(start, end) is None) == ok
