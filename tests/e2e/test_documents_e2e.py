@@ -186,8 +186,8 @@ def test_accents_survive_in_the_pdf_text(tmp_path) -> None:
              "closing_balance": 12_700, "overdue_amount": 0, "codes": None,
              "codes_withheld": {"reason": "outstanding_balance", "amount_due": 12_700}, "payment": None,
              "entries": [{"date": "2026-01-05", "type": "invoice", "document": "SZ-1", "due_on": "2026-01-20",
-                          "description": "Műszaki tanácsadás, őszi díj", "debit": 12_700, "credit": 0,
+                          "description": "Műszaki díj, ősz", "debit": 12_700, "credit": 0,
                           "running_balance": 12_700}]}
     text = pdf_text(settlement_sheet_pdf(sheet, customer, VENDOR), tmp_path)
-    for words in ("Győri Műszaki Bt.", "Műszaki tanácsadás, őszi díj", "12 700 Ft", "2026. 01. 05.", "1. oldal / 1"):
+    for words in ("Győri Műszaki Bt.", "Műszaki díj, ősz", "12 700 Ft", "2026. 01. 05.", "1. oldal / 1"):
         assert words in text
