@@ -1,6 +1,6 @@
 /* Customer portal: login, five statements, Hungarian by default with an English switch.
    Plain JavaScript, no build step; talks only to the gateway's /api/v1. Texts are in texts.js. */
-/* global TEXTS, asOfPicker, downloadButton, paymentBlock, showFooter, validity */
+/* global TEXTS, asOfPicker, dateField, dateForm, downloadButton, inputDay, parseDay, paymentBlock, showFooter, validity */
 "use strict";
 
 const state = { lang: localStorage.getItem("portal.lang") === "en" ? "en" : "hu", support: { page: 1 } };
@@ -287,8 +287,8 @@ function supportFilters(filters) {
     field("f-category", "support.category", h("select", { id: "f-category", name: "category" },
       option("", t("support.anyCategory"), filters.category),
       categories.map((c) => option(c, t(`category.${c}`), filters.category)))),
-    field("f-from", "support.from", h("input", { id: "f-from", name: "from", type: "date", value: filters.from || "" })),
-    field("f-to", "support.to", h("input", { id: "f-to", name: "to", type: "date", value: filters.to || "" })),
+    dateField("f-from", "support.from", filters.from),
+    dateField("f-to", "support.to", filters.to),
     field("f-q", "support.q", h("input", { id: "f-q", name: "q", type: "search", maxlength: "200", value: filters.q || "" })),
     h("div", { className: "field buttons" },
       h("button", { type: "submit" }, t("support.apply")),
@@ -296,7 +296,15 @@ function supportFilters(filters) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const values = Object.fromEntries(new FormData(form));
-    state.support = { ...values, page: 1 };
+    const [from, to] = [parseDay(values["f-from"]), parseDay(values["f-to"])];
+    if (from === null || to === null) {
+      const wrong = from === null ? values["f-from"] : values["f-to"];
+      form.querySelector(from === null ? "#f-from" : "#f-to").focus();
+      return form.append(message(t("date.invalid", { value: wrong }), "error"));
+    }
+    delete values["f-from"];
+    delete values["f-to"];
+    state.support = { ...values, from, to, page: 1 };
     show("support", "#f-status");
   });
   form.addEventListener("reset", (event) => {
@@ -343,13 +351,8 @@ function pager(page, pages) {
 }
 
 async function renderQuota() {
-  const picker = h("form", { className: "filters" },
-    h("div", { className: "field" }, h("label", { for: "settlement_date" }, t("quota.date")),
-      h("input", { id: "settlement_date", name: "settlement_date", type: "date", value: state.settlementDate || "" })),
-    h("div", { className: "field buttons" }, h("button", { type: "submit" }, t("quota.show"))));
-  picker.addEventListener("submit", (event) => {
-    event.preventDefault();
-    state.settlementDate = picker.settlement_date.value;
+  const picker = dateForm([dateField("settlement_date", "quota.date", state.settlementDate)], (values) => {
+    state.settlementDate = values.settlement_date;
     show("quota", "#settlement_date");
   });
   let data;
@@ -359,7 +362,7 @@ async function renderQuota() {
     if (error.status === 404) return [viewHeader("quota.title"), picker, message(t("quota.noYear"))];
     throw error;
   }
-  picker.settlement_date.value = data.settlement_date;
+  picker.settlement_date.value = inputDay(data.settlement_date);
   const year = data.support_year;
   const pdf = { settlement_date: data.settlement_date, format: "pdf" };
   return [

@@ -170,3 +170,18 @@ def test_no_english_on_hungarian_pages(page, gateway, customers, view):
     page.goto(f"{gateway}/#{view}")
     ready(page, view)
     assert not ENGLISH.search(page.locator("body").inner_text())
+
+
+@needs_chromium
+def test_support_filter_and_quota_take_hungarian_dates(page, gateway, customers):
+    log_in(page, gateway, customers["owing"])
+    open_view(page, "Eseménylista", "support")
+    since = TODAY - 30 * DAY
+    page.get_by_label("Megnyitva ettől").fill(hu_date(since.isoformat()))
+    page.get_by_role("button", name="Szűrés", exact=True).click()
+    ready(page, "support")
+    recent = api(gateway, customers["owing"], "support-calls", per_page="20", **{"from": since.isoformat()})
+    expect(page.locator("[data-field=total]")).to_have_text(f"{recent['total']} esemény")
+    assert page.get_by_label("Megnyitva ettől").input_value() == hu_date(since.isoformat())
+    open_view(page, "Perckeret kimutatás", "quota")
+    assert page.get_by_label("Elszámolás napja").input_value() == hu_date(TODAY.isoformat())
