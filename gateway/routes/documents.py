@@ -47,11 +47,19 @@ def wants_pdf(args: dict[str, Any]) -> bool:
     return request.accept_mimetypes.best_match(["application/json", PDF_TYPE]) == PDF_TYPE
 
 
-def fetch(name: str, query: str, params: dict[str, Any], missing_ok: bool = False) -> dict[str, Any] | None:
-    """A service's JSON answer; its 4xx problem goes to the caller unchanged (a 404 is None if `missing_ok`)."""
+def fetch_or_none(name: str, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """A service's JSON answer, None for its 404; any other 4xx problem goes to the caller unchanged."""
     with service(name).request("GET", customer_path(g.customer_code, query), params=params) as answer:
-        if answer.status_code == 404 and missing_ok:
+        if answer.status_code == 404:
             return None
+        if not answer.ok:
+            abort(relay_problem(answer))
+        return answer.json()
+
+
+def fetch(name: str, query: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A service's JSON answer; its 4xx problem (404 included) goes to the caller unchanged."""
+    with service(name).request("GET", customer_path(g.customer_code, query), params=params) as answer:
         if not answer.ok:
             abort(relay_problem(answer))
         return answer.json()
@@ -59,7 +67,7 @@ def fetch(name: str, query: str, params: dict[str, Any], missing_ok: bool = Fals
 
 def customer_header(as_of: str) -> dict[str, Any]:
     """The customer's name and address as of a date (the annex's), or just the code when no contract says."""
-    annex = fetch("contracts", "contract-annex", {"as_of": as_of}, missing_ok=True)
+    annex = fetch_or_none("contracts", "contract-annex", {"as_of": as_of})
     return annex["customer"] if annex else {"customer_code": g.customer_code}
 
 
@@ -101,7 +109,6 @@ def settlement_sheet(args: dict[str, Any]) -> Response:
     if not pdf:
         return service("ledger").relay(customer_path(g.customer_code, "settlement-sheet"), params)
     sheet = fetch("ledger", "settlement-sheet", params)
-    assert sheet is not None
     customer = customer_header(params["to"])
     with PDF_SLOTS:
         body = settlement_sheet_pdf(sheet, customer, current_app.config["VENDOR"])
@@ -111,7 +118,6 @@ def settlement_sheet(args: dict[str, Any]) -> Response:
 def quota_document(settlement_date: str) -> Response:
     """The minute quota statement as a PDF (the quota route's `format=pdf`)."""
     quota = fetch("quota", "quota", {"settlement_date": settlement_date})
-    assert quota is not None
     customer = customer_header(settlement_date)
     with PDF_SLOTS:
         body = quota_pdf(quota, customer, current_app.config["VENDOR"])
@@ -121,7 +127,7 @@ def quota_document(settlement_date: str) -> Response:
 def current_payment() -> dict[str, Any]:
     """Today's payment block; 404 when nothing is owed."""
     balance = fetch("ledger", "balance", {"as_of": today_budapest().isoformat(), "serial_number": g.serial_number})
-    if not balance or not balance.get("payment"):
+    if not balance.get("payment"):
         raise ProblemError(404, "Not Found", "Nothing is owed, so there is nothing to pay.")
     return balance["payment"]
 
