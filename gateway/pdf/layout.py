@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 from collections.abc import Callable
 from datetime import date, datetime
@@ -19,7 +20,10 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from shared.problems import ProblemError
 from shared.timeutil import BUDAPEST
+
+log = logging.getLogger("gateway.pdf")
 
 FONT_DIR = Path(os.environ.get("PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -35,7 +39,8 @@ def register_fonts() -> None:
     for name in (FONT, BOLD):
         path = FONT_DIR / f"{name}.ttf"
         if not path.exists():
-            raise RuntimeError(f"font {path} not found: install fonts-dejavu-core or set PDF_FONT_DIR")
+            log.error("PDF font missing", extra={"path": str(path)})
+            raise ProblemError(503, "Service Unavailable", "PDF documents are unavailable (font missing).")
         pdfmetrics.registerFont(TTFont(name, str(path)))
 
 
