@@ -2,6 +2,8 @@
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
+# DejaVu Sans is embedded in the PDF statements (ő and ű)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md constraints.txt ./
 COPY shared ./shared
 COPY services ./services

@@ -49,6 +49,7 @@ def queries(today: date) -> dict[str, str]:
         "quota": f"/api/v1/quota?settlement_date={day}",
         "contract-annex": f"/api/v1/contract-annex?as_of={day}",
         "expected-fee": f"/api/v1/expected-fee?as_of={day}",
+        "invoices": f"/api/v1/invoices?as_of={day}",
     }
 
 

@@ -27,6 +27,7 @@ def settings_from_env() -> dict[str, Any]:
         "INTERNAL_TOKEN": config.required("INTERNAL_TOKEN"),
         "GATEWAY_SECRET_KEY": config.required("GATEWAY_SECRET_KEY"),
         "DATABASE_URL": config.service_database_url("gateway"),
+        "VENDOR": config.vendor_settings(),
     }
     settings.update({name: config.get(name) for name in OWN})
     settings.update({f"{service.upper()}_URL": config.service_url(service) for service in SERVICES})
@@ -38,7 +39,7 @@ def complete(overrides: dict[str, Any]) -> dict[str, Any]:
     missing = [name for name in REQUIRED if not overrides.get(name)]
     if missing:
         raise MissingSetting(f"gateway setting {missing[0]} is required but not given")
-    return {**DEFAULTS, **overrides}
+    return {**DEFAULTS, "VENDOR": config.vendor_settings(), **overrides}
 
 
 def check(settings: dict[str, Any]) -> dict[str, Any]:

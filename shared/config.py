@@ -65,6 +65,19 @@ def _table() -> list[Setting]:
         s("LAG_DEGRADED_MESSAGES", int, 1000, "gateway", "lag above which `/health` calls a service degraded"),
         s("TRUST_PROXY", int, 0, "gateway", "proxies in front whose X-Forwarded-For is trusted"),
         s("DB_POOL_SIZE", int, 4, "gateway", "gateway database connections per process"),
+        s("VENDOR_NAME", str, "Számadó Szoftverház Kft.", "ledger, quota, gateway", "the vendor's name on documents"),
+        s("VENDOR_ADDRESS", str, "1117 Budapest, Infopark sétány 1.", "ledger, quota, gateway",
+          "the vendor's address on documents"),
+        s("VENDOR_TAX_NUMBER", str, "12345676-2-43", "ledger, quota, gateway", "the vendor's tax number"),
+        s("VENDOR_BENEFICIARY", str, "Számadó Szoftverház Kft.", "ledger", "beneficiary of the payment block"),
+        s("VENDOR_ACCOUNT_NUMBER", str, "11773016-11111018-00000000", "ledger",
+          "the vendor's account (3×8 digits; the demo's is check-digit valid), also in the payment QR code"),
+        s("VENDOR_BIC", str, "OTPVHUHB", "ledger", "the vendor's bank's BIC"),
+        s("VENDOR_ANNEX_EMAIL", str, "adminisztracio@szamado.hu", "contracts, gateway",
+          "where the vendor takes contract-annex corrections (`report_to`)"),
+        s("VENDOR_PHONE", str, "+36 1 234 5678", "gateway", "support phone in the portal's footer"),
+        s("VENDOR_HOURS", str, "H–P 8:00–16:30", "gateway", "support hours in the portal's footer"),
+        s("PAYMENT_QR_VALID_DAYS", int, 30, "ledger", "days a payment QR code stays valid"),
         s("PROMETHEUS_MULTIPROC_DIR", str, "", "APIs, gateway",
           "prometheus_client's directory of per-worker metric files; gunicorn_conf makes one when unset"),
     ]
@@ -125,6 +138,20 @@ def with_database(url: str, database: str) -> str:
     scheme, _, rest = head.partition("://")
     server = rest.split("/", 1)[0]
     return f"{scheme}://{server}/{database}" + (f"?{tail}" if tail else "")
+
+
+# The vendor's own details: on the documents, in the payment block and QR code, on the annex and in the
+# portal's footer (key -> variable).
+VENDOR_SETTINGS = {"name": "VENDOR_NAME", "address": "VENDOR_ADDRESS", "tax_number": "VENDOR_TAX_NUMBER",
+                   "beneficiary": "VENDOR_BENEFICIARY", "account_number": "VENDOR_ACCOUNT_NUMBER", "bic": "VENDOR_BIC",
+                   "report_to": "VENDOR_ANNEX_EMAIL", "phone": "VENDOR_PHONE", "hours": "VENDOR_HOURS"}
+
+
+def vendor_settings() -> dict[str, str | int]:
+    """The vendor's details from `VENDOR_*` variables (demo defaults), and the days a payment QR code is valid."""
+    settings: dict[str, str | int] = {key: get(name) for key, name in VENDOR_SETTINGS.items()}
+    settings["qr_valid_days"] = get("PAYMENT_QR_VALID_DAYS")
+    return settings
 
 
 def fail(exc: MissingSetting) -> NoReturn:

@@ -41,6 +41,7 @@ def build_app(projection: Projection, routes: ModuleType, overrides: dict[str, A
     else:
         settings = {"KAFKA_BOOTSTRAP_SERVERS": config.SETTINGS["KAFKA_BOOTSTRAP_SERVERS"].default, "TOPIC_PREFIX": "",
                     "READ_MODEL_SCHEMA": db.READ_MODEL_SCHEMA, **overrides}
+    settings.setdefault("VENDOR", config.vendor_settings())  # the vendor's details (documents, payment, annex)
     configure_logging()
     return create_service_app(projection.service, routes.blueprint, settings, projection.ddl, list(projection.topics))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, request, send_from_directory
+from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 
 FOLDER = Path(__file__).parent
-ASSETS = {"portal.css", "portal.js", "texts.js"}
+ASSETS = {"portal.css", "portal.js", "texts.js", "documents.js"}
 # The gateway's default `default-src 'none'` stays on /api; the portal's pages need their own files.
 PORTAL_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -21,6 +21,13 @@ blueprint = Blueprint("portal", __name__)
 def index() -> Response:
     """The portal's single page."""
     return send_from_directory(FOLDER, "index.html", max_age=0)
+
+
+@blueprint.get("/vendor.json")
+def vendor() -> dict[str, str]:
+    """The vendor's contact details for the portal's footer and annex (configuration)."""
+    settings = current_app.config["VENDOR"]
+    return {key: str(settings[key]) for key in ("name", "phone", "hours", "report_to")}
 
 
 @blueprint.get("/<name>")

@@ -1,6 +1,6 @@
 /* Customer portal: login, five statements, Hungarian by default with an English switch.
    Plain JavaScript, no build step; talks only to the gateway's /api/v1. Texts are in texts.js. */
-/* global TEXTS */
+/* global TEXTS, asOfPicker, dateField, dateForm, downloadButton, inputDay, parseDay, paymentBlock, showFooter, validity */
 "use strict";
 
 const state = { lang: localStorage.getItem("portal.lang") === "en" ? "en" : "hu", support: { page: 1 } };
@@ -187,16 +187,20 @@ function logout(reasonKey) {
 /* ---------- views ---------- */
 
 async function renderBalance() {
-  const data = await api("balance");
+  const data = await api("balance", { as_of: state.asOf.balance, lang: state.lang });
   const statusKey = `balance.${data.status}`;
   return [
     viewHeader("balance.title", t("asOf", { date: day(data.as_of) })),
+    asOfPicker("balance"),
+    balancePdf(data),
     h("p", { className: `status status-${data.status}`, "data-field": "status" },
       h("strong", {}, t(statusKey)), " ", h("span", { "data-field": "status-amount" }, money(Math.abs(data.balance)))),
     facts([[t("balance.balance"), money(data.balance), "balance"],
       [t("balance.overdue"), money(data.overdue_amount), "overdue_amount"]]),
     h("section", { className: "codes", "aria-labelledby": "codes-title" },
-      h("h2", { id: "codes-title" }, t("balance.codes")), codesBlock(data)),
+      h("h2", { id: "codes-title" }, t("balance.codes")), h("p", { className: "hint" }, t("balance.codesWhat")),
+      codesBlock(data)),
+    paymentBlock(data.payment),
     h("h2", {}, t("balance.sheet")),
     data.entries.length ? table("entries", [
       { key: "date", label: "col.date", cell: (e) => day(e.date) },
@@ -211,6 +215,17 @@ async function renderBalance() {
   ];
 }
 
+/* The balance as a document: the settlement sheet from the first line (at most 5 years back) to the same day. */
+function balancePdf(data) {
+  const earliest = new Date(`${data.as_of}T00:00:00Z`);
+  earliest.setUTCFullYear(earliest.getUTCFullYear() - 5);
+  earliest.setUTCDate(earliest.getUTCDate() + 1);
+  const first = data.entries.length ? data.entries[0].date : data.as_of;
+  const from = first > earliest.toISOString().slice(0, 10) ? first : earliest.toISOString().slice(0, 10);
+  const params = { from, to: data.as_of, format: "pdf" };
+  return downloadButton("download.pdf", "statements/settlement-sheet", params, `egyenleg-${data.as_of}.pdf`);
+}
+
 function codesBlock(data) {
   if (data.codes) {
     const c = data.codes;
@@ -218,7 +233,7 @@ function codesBlock(data) {
       [t("balance.serial"), c.serial_number, "serial"],
       [t("balance.rental"), c.rental_code ? copyable(c.rental_code, "rental_code") : t("balance.noRental"), "rental"],
       [t("balance.internet"), copyable(c.internet_code, "internet_code"), "internet"],
-      [t("balance.valid"), `${day(c.valid_from)} – ${day(c.valid_until)}`, "valid"],
+      [t("balance.valid"), validity(c.valid_from, c.valid_until), "valid"],
     ]));
   }
   const withheld = data.codes_withheld || {};
@@ -272,8 +287,8 @@ function supportFilters(filters) {
     field("f-category", "support.category", h("select", { id: "f-category", name: "category" },
       option("", t("support.anyCategory"), filters.category),
       categories.map((c) => option(c, t(`category.${c}`), filters.category)))),
-    field("f-from", "support.from", h("input", { id: "f-from", name: "from", type: "date", value: filters.from || "" })),
-    field("f-to", "support.to", h("input", { id: "f-to", name: "to", type: "date", value: filters.to || "" })),
+    dateField("f-from", "support.from", filters.from),
+    dateField("f-to", "support.to", filters.to),
     field("f-q", "support.q", h("input", { id: "f-q", name: "q", type: "search", maxlength: "200", value: filters.q || "" })),
     h("div", { className: "field buttons" },
       h("button", { type: "submit" }, t("support.apply")),
@@ -281,7 +296,15 @@ function supportFilters(filters) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const values = Object.fromEntries(new FormData(form));
-    state.support = { ...values, page: 1 };
+    const [from, to] = [parseDay(values["f-from"]), parseDay(values["f-to"])];
+    if (from === null || to === null) {
+      const wrong = from === null ? values["f-from"] : values["f-to"];
+      form.querySelector(from === null ? "#f-from" : "#f-to").focus();
+      return form.append(message(t("date.invalid", { value: wrong }), "error"));
+    }
+    delete values["f-from"];
+    delete values["f-to"];
+    state.support = { ...values, from, to, page: 1 };
     show("support", "#f-status");
   });
   form.addEventListener("reset", (event) => {
@@ -305,7 +328,7 @@ function csvLink(filters) {
   link.addEventListener("click", async (event) => {
     event.preventDefault(); // the API needs the bearer token, which a plain link cannot send
     try {
-      const blob = await api("support-calls", { ...supportQuery(filters), format: "csv" }, "text/csv");
+      const blob = await api("support-calls", { ...supportQuery(filters), format: "csv", lang: state.lang }, "text/csv");
       const url = URL.createObjectURL(blob);
       const save = h("a", { href: url, download: "esemenylista.csv", hidden: true });
       document.body.append(save);
@@ -328,13 +351,8 @@ function pager(page, pages) {
 }
 
 async function renderQuota() {
-  const picker = h("form", { className: "filters" },
-    h("div", { className: "field" }, h("label", { for: "settlement_date" }, t("quota.date")),
-      h("input", { id: "settlement_date", name: "settlement_date", type: "date", value: state.settlementDate || "" })),
-    h("div", { className: "field buttons" }, h("button", { type: "submit" }, t("quota.show"))));
-  picker.addEventListener("submit", (event) => {
-    event.preventDefault();
-    state.settlementDate = picker.settlement_date.value;
+  const picker = dateForm([dateField("settlement_date", "quota.date", state.settlementDate)], (values) => {
+    state.settlementDate = values.settlement_date;
     show("quota", "#settlement_date");
   });
   let data;
@@ -344,11 +362,13 @@ async function renderQuota() {
     if (error.status === 404) return [viewHeader("quota.title"), picker, message(t("quota.noYear"))];
     throw error;
   }
-  picker.settlement_date.value = data.settlement_date;
+  picker.settlement_date.value = inputDay(data.settlement_date);
   const year = data.support_year;
+  const pdf = { settlement_date: data.settlement_date, format: "pdf" };
   return [
     viewHeader("quota.title", `${t("quota.year")}: ${day(year.starts_on)} – ${day(year.ends_on)}`),
     picker,
+    downloadButton("download.pdf", "quota", pdf, `perckeret-${data.settlement_date}.pdf`),
     facts([[t("quota.fee"), money(data.annual_fee), "annual_fee"],
       [t("quota.total"), t("quota.minutes", { n: number(data.total_minutes) }), "total_minutes"],
       [t("quota.used"), t("quota.minutes", { n: number(data.used_minutes) }), "used_minutes"],
@@ -402,14 +422,15 @@ function quotaBar(used, total) {
 async function renderAnnex() {
   let data;
   try {
-    data = await api("contract-annex");
+    data = await api("contract-annex", { as_of: state.asOf.annex });
   } catch (error) {
-    if (error.status === 404) return [viewHeader("annex.title"), message(t("annex.none"))];
+    if (error.status === 404) return [viewHeader("annex.title"), asOfPicker("annex"), message(t("annex.none"))];
     throw error;
   }
   const c = data.customer;
   return [
     viewHeader("annex.title", t("asOf", { date: day(data.as_of) })),
+    asOfPicker("annex"),
     h("h2", {}, t("annex.customer")),
     facts([[t("annex.name"), c.name, "name"], [t("annex.code"), c.customer_code, "customer_code"],
       [t("annex.address"), `${c.postal_code} ${c.city}, ${c.street_address}`, "address"],
@@ -418,7 +439,7 @@ async function renderAnnex() {
       h("h2", {}, t("annex.contract", { id: contract.contract_id })),
       facts([[t("annex.signed"), day(contract.signed_on), "signed_on"], [t("annex.starts"), day(contract.starts_on), "starts_on"]]),
       itemsTable("items", contract.items, []))),
-    discrepancyNote(data.discrepancy_note),
+    discrepancyNote(data.discrepancy_note, data.report_to),
   ];
 }
 
@@ -433,25 +454,33 @@ function itemsTable(name, items, extra) {
   ], items);
 }
 
-function discrepancyNote(fromApi) {
+function discrepancyNote(fromApi, reportTo) {
   const text = state.lang === "en" && fromApi ? fromApi : t("discrepancy");
-  return h("aside", { className: "note", "data-field": "discrepancy" }, text);
+  const email = reportTo?.email;
+  return h("aside", { className: "note", "data-field": "discrepancy" }, text,
+    email ? [" ", t("annex.reportTo"), " ", h("a", { href: `mailto:${email}`, "data-field": "report_to" }, email)] : null);
 }
 
 async function renderFee() {
   let data;
   try {
-    data = await api("expected-fee");
+    data = await api("expected-fee", { as_of: state.asOf.fee });
   } catch (error) {
-    if (error.status === 404) return [viewHeader("fee.title"), message(t("annex.none"))];
+    if (error.status === 404) return [viewHeader("fee.title"), asOfPicker("fee"), message(t("annex.none"))];
     throw error;
   }
   const feeCell = (line) => {
-    if (line.price_missing) return t("fee.noPrice");
-    return line.license_type === "rental" ? `${money(0)} (${t("fee.rentalIncluded")})` : money(line.annual_fee);
+    if (line.price_missing) return h("span", { className: "warn" }, t("fee.noPrice"));
+    if (line.license_type === "rental") return `${money(0)} (${t("fee.rentalIncluded")})`;
+    const further = line.quantity - 1;
+    const parts = further > 0
+      ? t("fee.explained", { unit: money(line.unit_fee), n: number(further), further: money(line.additional_unit_fee) })
+      : null;
+    return [money(line.annual_fee), parts ? h("span", { className: "fee-parts hint" }, parts) : null];
   };
   return [
     viewHeader("fee.title", t("asOf", { date: day(data.as_of) })),
+    asOfPicker("fee"),
     data.contracts.length ? null : message(t("annex.none")),
     data.contracts.map((contract) => h("section", { className: "contract", "data-contract": contract.contract_id },
       h("h2", {}, t("fee.contract", { id: contract.contract_id })),
@@ -459,10 +488,22 @@ async function renderFee() {
         h("strong", { "data-field": "anniversary_date" }, day(contract.anniversary_date))),
       h("p", { className: "hint" }, t("fee.priceList", { date: day(contract.price_list_valid_from) })),
       itemsTable("lines", contract.lines, [{ key: "annual_fee", label: "col.annualFee", num: true, cell: feeCell }]),
-      facts([[t("fee.net"), money(contract.net_total), "net_total"],
-        [t("fee.vat", { rate: contract.vat_rate }), money(contract.vat_amount), "vat_amount"],
-        [t("fee.gross"), money(contract.gross_total), "gross_total"]]))),
+      feeTotals(contract))),
     discrepancyNote(null),
+  ];
+}
+
+/* Totals of one contract: "at least …" with a warning when a price is missing; never a "null" VAT rate. */
+function feeTotals(contract) {
+  const missing = contract.lines.some((line) => line.price_missing);
+  const atLeast = (value) => (missing && value !== null ? t("fee.atLeast", { amount: money(value) }) : money(value));
+  const vatLabel = contract.vat_rate === null ? t("fee.vatUnknown") : t("fee.vat", { rate: contract.vat_rate });
+  return [
+    missing ? message(t("fee.missingWarning"), "warning") : null,
+    contract.vat_rate === null ? message(t("fee.noPriceList")) : null,
+    facts([[t("fee.net"), atLeast(contract.net_total), "net_total"],
+      [vatLabel, atLeast(contract.vat_amount), "vat_amount"],
+      [t("fee.gross"), atLeast(contract.gross_total), "gross_total"]]),
   ];
 }
 
@@ -513,6 +554,7 @@ function applyLanguage() {
   document.querySelectorAll("[data-i18n-label]").forEach((node) => {
     node.setAttribute("aria-label", t(node.dataset.i18nLabel));
   });
+  if (typeof showFooter === "function") showFooter(); // documents.js: the vendor's phone and hours
   const toggle = document.getElementById("lang");
   toggle.textContent = t("switchTo");
   toggle.lang = state.lang === "hu" ? "en" : "hu";

@@ -10,6 +10,7 @@ from flask import Response, current_app, g, request
 from gateway.auth import require_session
 from gateway.clients import ServiceClient, customer_path, relay_problem
 from gateway.openapi import SECURED, Blueprint, problem_responses
+from gateway.routes import documents
 from shared.api.contracts import AsOfArgs, ContractAnnex, ExpectedFee
 from shared.api.ledger import Balance, BalanceArgs
 from shared.api.quota import QuotaArgs, QuotaStatement
@@ -53,9 +54,9 @@ def balance(args: dict[str, Any]) -> Response:
     The account as on the monthly settlement sheet on `as_of`: invoices, cancellations, payments and
     refunds with the running balance (positive: the customer owes). `codes` holds the rental and internet
     codes of the session's serial number only when nothing is overdue; otherwise it is null and
-    `codes_withheld` says why.
+    `codes_withheld` says why. `payment` says where and how much to pay, with the instant-payment QR payload.
     """
-    params = {"as_of": args["as_of"].isoformat(), "serial_number": g.serial_number}
+    params = {"as_of": args["as_of"].isoformat(), "serial_number": g.serial_number, "lang": args["lang"]}
     return service("ledger").relay(customer_path(g.customer_code, "balance"), params)
 
 
@@ -81,14 +82,18 @@ def support_calls(args: dict[str, Any]) -> Response:
 @blp.route("/quota", methods=["GET"])
 @blp.arguments(QuotaArgs(), location="query")
 @blp.response(200, QuotaStatement)
+@blp.doc(responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 @documented(not_found="No support year: no annual support fee invoice covers the settlement date.")
 def quota(args: dict[str, Any]) -> Response:
     """Minute quota statement of the support year containing the settlement date.
 
     The free support minutes of that support year, their itemised use by support call, what remains, and
     the invoices for minutes over the quota. 404 when no annual support fee invoice covers the date.
+    `format=pdf` (or `Accept: application/pdf`) gives the statement as a PDF document.
     """
     params = {"settlement_date": args["settlement_date"].isoformat()}
+    if documents.wants_pdf(args):
+        return documents.quota_document(params["settlement_date"])
     return service("quota").relay(customer_path(g.customer_code, "quota"), params)
 
 
@@ -123,7 +128,7 @@ def expected_fee(args: dict[str, Any]) -> Response:
 def support_call_params(args: dict[str, Any]) -> dict[str, Any]:
     """The validated filters as the tickets service's query string."""
     params: dict[str, Any] = {"status": args["status"], "page": args["page"], "per_page": args["per_page"]}
-    for name, key in (("category", "category"), ("date_from", "from"), ("date_to", "to"), ("q", "q")):
+    for name, key in (("category", "category"), ("date_from", "from"), ("date_to", "to"), ("q", "q"), ("lang", "lang")):
         if args.get(name) is not None:
             value = args[name]
             params[key] = value.isoformat() if hasattr(value, "isoformat") else value

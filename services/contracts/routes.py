@@ -66,10 +66,11 @@ def check_credentials() -> dict[str, Any]:
 # `path:` because customer codes may contain "/".
 @blueprint.get("/customers/<path:customer_code>/contract-annex")
 def contract_annex(customer_code: str) -> dict[str, Any]:
-    """The customer's contract annex as of a date."""
+    """The customer's contract annex as of a date, and where to report a discrepancy (configuration)."""
     as_of = _as_of(customer_code)
     with db_connection() as conn:
-        return _found(queries.contract_annex(conn, customer_code, as_of), customer_code)
+        annex = _found(queries.contract_annex(conn, customer_code, as_of), customer_code)
+    return {**annex, "report_to": {"email": flask.current_app.config["VENDOR"]["report_to"]}}
 
 
 @blueprint.get("/customers/<path:customer_code>/expected-fee")

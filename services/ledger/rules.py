@@ -1,10 +1,8 @@
 """Balance rules of the customer ledger (pure, no I/O): balance, overdue amount, sheet, codes.
 
-Descriptions on the settlement sheet (the portal shows them as written):
-invoice lines carry the invoice's own description; a cancellation is "Storno: <description>"
-(storno is the word Hungarian customers know from their invoices); a payment is its method
-("Bank transfer", "Cash", "Card", "Offset") followed by ", ref. <reference>" when the payer
-named one; a refund is "Refund".
+Descriptions on the settlement sheet are composed in the interface language (services/ledger/wording.py):
+invoice lines carry the invoice's own description; a cancellation is "Storno: <description>" ("Sztornó: …");
+a payment is its method followed by the reference when the payer named one; a refund is "Refund".
 """
 
 from __future__ import annotations
@@ -13,8 +11,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from services.ledger import wording
+
 ENTRY_ORDER = {"invoice": 0, "cancellation": 1, "payment": 2, "refund": 3}
-PAYMENT_METHODS = {"bank_transfer": "Bank transfer", "cash": "Cash", "card": "Card", "offset": "Offset"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,9 @@ class Invoice:
     description: str
     gross_amount: int
     cancelled_on: date | None = None
+    kind: str = "other"
+    net_amount: int = 0
+    vat_amount: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,26 +86,34 @@ def balance_status(balance: int) -> str:
     return "arrears" if balance > 0 else "settled" if balance == 0 else "overpaid"
 
 
-def overdue_amount(invoices: list[Invoice], payments: list[Payment], refunds: list[Refund], as_of: date) -> int:
-    """Unpaid part of invoices due before `as_of`, paying off the oldest `due_on` first."""
+def allocation(invoices: list[Invoice], payments: list[Payment], refunds: list[Refund], as_of: date) -> dict[str, int]:
+    """What each counted invoice received: the net paid (at least 0) spent oldest `due_on` first
+    (ties: `issued_on`, then `invoice_number`); the invoices list and the overdue amount both use it."""
     fund = max(net_paid(payments, refunds, as_of), 0)
     counted = sorted(
         (i for i in invoices if is_counted(i, as_of)),
         key=lambda i: (i.due_on, i.issued_on, i.invoice_number),
     )
-    overdue = 0
+    paid = {}
     for invoice in counted:
-        paid = min(fund, max(invoice.gross_amount, 0))
-        fund -= paid
-        if invoice.due_on < as_of:
-            overdue += max(invoice.gross_amount - paid, 0)
-    return overdue
+        paid[invoice.invoice_number] = min(fund, max(invoice.gross_amount, 0))
+        fund -= paid[invoice.invoice_number]
+    return paid
 
 
-def payment_description(payment: Payment) -> str:
+def overdue_amount(invoices: list[Invoice], payments: list[Payment], refunds: list[Refund], as_of: date) -> int:
+    """Unpaid part of invoices due before `as_of`, paying off the oldest `due_on` first."""
+    paid = allocation(invoices, payments, refunds, as_of)
+    return sum(
+        max(i.gross_amount - paid[i.invoice_number], 0)
+        for i in invoices
+        if i.invoice_number in paid and i.due_on < as_of
+    )
+
+
+def payment_description(payment: Payment, lang: str = "en") -> str:
     """The method, and the invoice number the payer named, if any."""
-    method = PAYMENT_METHODS.get(payment.method, payment.method)
-    return f"{method}, ref. {payment.reference}" if payment.reference else method
+    return wording.payment_description(payment.method, payment.reference, lang)
 
 
 def _line(day: date, kind: str, document: str, description: str, debit: int, credit: int) -> dict[str, Any]:
@@ -118,36 +128,38 @@ def _line(day: date, kind: str, document: str, description: str, debit: int, cre
     }
 
 
-def invoice_lines(invoices: list[Invoice], as_of: date) -> list[dict[str, Any]]:
+def invoice_lines(invoices: list[Invoice], as_of: date, lang: str = "en") -> list[dict[str, Any]]:
     """Invoice lines, and cancellation lines for those cancelled on or before `as_of`."""
     lines = []
     for i in (i for i in invoices if i.issued_on <= as_of):
         line = _line(i.issued_on, "invoice", i.invoice_number, i.description, i.gross_amount, 0)
         lines.append(line | {"due_on": i.due_on})
         if i.cancelled_on is not None and i.cancelled_on <= as_of:
-            storno = f"Storno: {i.description}"
+            storno = wording.cancellation_description(i.description, lang)
             lines.append(_line(i.cancelled_on, "cancellation", i.invoice_number, storno, 0, i.gross_amount))
     return lines
 
 
-def money_lines(payments: list[Payment], refunds: list[Refund], as_of: date) -> list[dict[str, Any]]:
+def money_lines(payments: list[Payment], refunds: list[Refund], as_of: date, lang: str = "en") -> list[dict[str, Any]]:
     """Payment and refund lines up to `as_of`."""
     paid = [
-        _line(p.received_on, "payment", p.payment_id, payment_description(p), 0, p.amount)
+        _line(p.received_on, "payment", p.payment_id, payment_description(p, lang), 0, p.amount)
         for p in payments
         if p.received_on <= as_of
     ]
     refunded = [
-        _line(r.refunded_on, "refund", r.refund_id, "Refund", r.amount, 0) for r in refunds if r.refunded_on <= as_of
+        _line(r.refunded_on, "refund", r.refund_id, wording.refund_description(lang), r.amount, 0)
+        for r in refunds
+        if r.refunded_on <= as_of
     ]
     return paid + refunded
 
 
 def entries(
-    invoices: list[Invoice], payments: list[Payment], refunds: list[Refund], as_of: date
+    invoices: list[Invoice], payments: list[Payment], refunds: list[Refund], as_of: date, lang: str = "en"
 ) -> list[dict[str, Any]]:
     """Settlement-sheet lines in date order with their running balance."""
-    lines = invoice_lines(invoices, as_of) + money_lines(payments, refunds, as_of)
+    lines = invoice_lines(invoices, as_of, lang) + money_lines(payments, refunds, as_of, lang)
     lines.sort(key=lambda line: (line["date"], ENTRY_ORDER[line["type"]], line["document"]))
     running = 0
     for line in lines:
@@ -179,6 +191,7 @@ def statement(
     codes: list[LicenseCode],
     serial_number: str,
     as_of: date,
+    lang: str = "en",
 ) -> dict[str, Any]:
     """Balance, status, overdue amount, sheet entries and codes of one customer as of a date."""
     balance = balance_due(invoices, payments, refunds, as_of)
@@ -187,7 +200,7 @@ def statement(
         "balance": balance,
         "status": balance_status(balance),
         "overdue_amount": overdue_amount(invoices, payments, refunds, as_of),
-        "entries": entries(invoices, payments, refunds, as_of),
+        "entries": entries(invoices, payments, refunds, as_of, lang),
         "codes": shown,
         "codes_withheld": withheld,
     }

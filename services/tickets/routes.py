@@ -9,7 +9,7 @@ from typing import Any
 
 import flask
 
-from services.tickets import queries
+from services.tickets import excel, queries
 from shared.api.tickets import CSV_TYPE, SupportCallsArgs
 from shared.web.app import db_connection, parse_query, require_customer_code
 
@@ -25,8 +25,13 @@ def _wants_csv(args: dict[str, Any]) -> bool:
     return flask.request.accept_mimetypes.best_match(["application/json", CSV_TYPE]) == CSV_TYPE
 
 
-def _csv_lines(customer_code: str, filters: dict[str, Any]) -> Iterator[str]:
-    """The filtered list as CSV text, a header row and then one line per call."""
+def _csv_lines(customer_code: str, filters: dict[str, Any], lang: str | None = None) -> Iterator[str]:
+    """The filtered list as CSV text, a header row and then one line per call (for Excel when `lang` is given)."""
+    if lang:
+        with db_connection() as conn:
+            calls = queries.iter_support_calls(conn, customer_code, **filters)
+            yield from excel.excel_lines(calls, queries.CALL_COLUMNS, lang)
+        return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(queries.CALL_COLUMNS)
@@ -39,9 +44,9 @@ def _csv_lines(customer_code: str, filters: dict[str, Any]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _csv_response(customer_code: str, filters: dict[str, Any]) -> flask.Response:
+def _csv_response(customer_code: str, filters: dict[str, Any], lang: str | None) -> flask.Response:
     """A streamed CSV response (text/csv; charset=utf-8) of the filtered list."""
-    lines = _csv_lines(customer_code, filters)
+    lines = _csv_lines(customer_code, filters, lang)
     first = next(lines)  # runs the query before the 200 goes out, so its failure is still a problem
 
     def body() -> Iterator[str]:
@@ -59,6 +64,6 @@ def support_calls(customer_code: str) -> Any:
     filters: dict[str, Any] = {name: args.get(name) for name in ("category", "date_from", "date_to", "q")}
     filters["status"] = args["status"]
     if _wants_csv(args):
-        return _csv_response(customer_code, filters)
+        return _csv_response(customer_code, filters, args.get("lang"))
     with db_connection() as conn:
         return queries.support_calls(conn, customer_code, page=args["page"], per_page=args["per_page"], **filters)

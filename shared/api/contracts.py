@@ -47,6 +47,12 @@ class AnnexContract(Schema):
     items = fields.List(fields.Nested(ContractItem))
 
 
+class ReportTo(Schema):
+    """Where the vendor takes annex corrections."""
+
+    email = fields.String(metadata={"example": "adminisztracio@szamado.hu"})
+
+
 class ContractAnnex(Schema):
     """The contract annex as of a date."""
 
@@ -55,6 +61,7 @@ class ContractAnnex(Schema):
     customer = fields.Nested(AnnexCustomer)
     contracts = fields.List(fields.Nested(AnnexContract))
     discrepancy_note = fields.String()
+    report_to = fields.Nested(ReportTo)
 
 
 class FeeLine(ContractItem):
@@ -62,6 +69,8 @@ class FeeLine(ContractItem):
 
     annual_fee = fields.Integer(allow_none=True)
     price_missing = fields.Boolean()
+    unit_fee = fields.Integer(allow_none=True, metadata={"description": "The price list's annual fee of one unit."})
+    additional_unit_fee = fields.Integer(allow_none=True, metadata={"description": "Each further unit's fee."})
 
 
 class ContractFee(Schema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from shared.api.fields import QueryArgs
 from shared.api.ledger import today_field
@@ -12,6 +12,8 @@ class QuotaArgs(QueryArgs):
     """Query of the minute quota statement."""
 
     settlement_date = today_field("settlement_date")
+    format = fields.String(validate=validate.OneOf(("json", "pdf")),
+                           metadata={"description": "`pdf` for the document; `Accept: application/pdf` too."})
 
 
 class SupportYear(Schema):

@@ -30,6 +30,10 @@ class SupportCallsArgs(PeriodArgs):
         validate=validate.OneOf(["json", "csv"]),
         metadata={"description": "`csv` for a download; `Accept: text/csv` works too."},
     )
+    lang = fields.String(
+        validate=validate.OneOf(["hu", "en"]),
+        metadata={"description": "With CSV: a file for Excel (semicolons, BOM, labels in this language, local times)."},
+    )
 
 
 class SupportCall(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -253,7 +254,8 @@ def test_settled_customer_gets_the_codes_in_a_copy_box(page, gateway, customers)
     assert page.locator("[data-field=status] strong").text_content() == "Rendezett"
     assert field(page, "rental_code") == codes["rental_code"] == "RC-7Q4M-2K9X"
     assert field(page, "internet_code") == codes["internet_code"]
-    assert field(page, "valid") == f"{hu_date(codes['valid_from'])} – {hu_date(codes['valid_until'])}"
+    since, until = hu_date(codes["valid_from"])[:-1], hu_date(codes["valid_until"])[:-1]
+    assert re.fullmatch(rf"{re.escape(since)}-t[óő]l {re.escape(until)}-ig", field(page, "valid"))
     assert page.get_by_role("button", name=f"Másolás: {codes['internet_code']}").is_visible()
     screenshot(page, "balance-codes")
 
@@ -281,10 +283,12 @@ def test_support_list_pages_filters_and_downloads_csv(page, gateway, customers):
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Letöltés CSV-ben").click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    text = Path(download.value.path()).read_bytes().decode("utf-8")
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 only with the byte-order mark
+    rows = list(csv.DictReader(io.StringIO(text[1:]), dialect="excel", delimiter=";"))
     assert download.value.suggested_filename == "esemenylista.csv"
-    assert [row["call_id"] for row in rows] == [c["call_id"] for c in filtered["calls"]]
-    assert {row["category"] for row in rows} == {"bug_report"}
+    assert [row["Azonosító"] for row in rows] == [c["call_id"] for c in filtered["calls"]]
+    assert {row["Kategória"] for row in rows} == {"Hibabejelentés"}
 
     page.get_by_role("button", name="Szűrők törlése").click()
     expect(page.locator("[data-field=total]")).to_have_text(f"{CALLS} esemény")
@@ -325,10 +329,10 @@ def test_quota_statement_and_an_earlier_settlement_date(page, gateway, customers
 def test_contract_annex_lists_the_items_in_force(page, gateway, customers):
     log_in(page, gateway, customers["owing"])
     expect(page.locator('#view[data-view="balance"]:not([aria-busy])')).to_be_visible()
-    page.get_by_role("link", name="Szerződés melléklet").focus()  # with the keyboard: focus, then Enter
+    page.get_by_role("link", name="Szerződésmelléklet").focus()  # with the keyboard: focus, then Enter
     page.keyboard.press("Enter")
     expect(page.locator('#view[data-view="annex"]:not([aria-busy])')).to_be_visible()
-    assert page.evaluate("document.activeElement.textContent") == "Szerződés melléklet"  # focus on the heading
+    assert page.evaluate("document.activeElement.textContent") == "Szerződésmelléklet"  # focus on the heading
     body = api(gateway, customers["owing"], "contract-annex")
     customer = body["customer"]
     assert field(page, "name") == customer["name"] == "Tisza Könyvelőiroda Kft."
@@ -351,9 +355,12 @@ def test_expected_fee_with_the_anniversary_date(page, gateway, customers):
     for name in ("net_total", "vat_amount", "gross_total"):
         assert field(page, name) == money(contract[name])
     purchased = [line for line in contract["lines"] if line["license_type"] == "purchase"]
-    assert [cell for cell in column(page, "lines", "annual_fee") if "bérleti" not in cell] == [
+    cells = [cell for cell in column(page, "lines", "annual_fee") if "bérleti" not in cell]
+    assert [cell[: len(money(line["annual_fee"]))] for cell, line in zip(cells, purchased, strict=True)] == [
         money(line["annual_fee"]) for line in purchased
     ]
+    first = purchased[0]  # two units: the annual fee and one further unit, so the sum can be followed
+    assert f"éves díj {money(first['unit_fee'])} + 1 × {money(first['additional_unit_fee'])}" in cells[0]
     screenshot(page, "fee")
 
 
@@ -368,6 +375,8 @@ def test_language_switch_to_english_and_back(page, gateway, customers):
     assert field(page, "balance") == "128,600\u00a0Ft"
     assert page.locator("#views a").all_text_contents() == [
         "Balance",
+        "Invoices",
+        "Settlement sheet",
         "Support events",
         "Minute quota",
         "Contract annex",
@@ -410,7 +419,7 @@ def test_expired_session_returns_to_login(page, gateway, customers):
         const saved = JSON.parse(sessionStorage.getItem('portal.session'));
         sessionStorage.setItem('portal.session', JSON.stringify({...saved, token: 'forged.token.value'}));
     }""")
-    page.get_by_role("link", name="Szerződés melléklet").click()
+    page.get_by_role("link", name="Szerződésmelléklet").click()
     expect(page.get_by_role("alert")).to_have_text("A munkamenet lejárt. Kérjük, jelentkezzen be újra.")
     assert page.evaluate("sessionStorage.getItem('portal.session')") is None
     assert page.get_by_label("Ügyfélkód").is_visible()

@@ -76,6 +76,9 @@ def new_customer():
     return f"C-{uuid4().hex[:8]}"
 
 
+NO_PRICE = {"unit_fee": None, "additional_unit_fee": None}
+
+
 @pytest.fixture(scope="module")
 def price_lists(conn):
     """Two price lists: from 2090 (VAT 27%) and from 2091 (VAT 5%, no PAYROLL)."""
@@ -261,9 +264,10 @@ def test_expected_fee(conn):
                 "anniversary_date": "2091-02-28",
                 "price_list_valid_from": "2091-01-01",
                 "lines": [
-                    {**item("S1", quantity=3), "annual_fee": 150_000, "price_missing": False},
-                    {**item("S2", "PAYROLL"), "annual_fee": None, "price_missing": True},
-                    {**item("S3", "PAYROLL", 2, "rental"), "annual_fee": 0, "price_missing": False},
+                    {**item("S1", quantity=3), "annual_fee": 150_000, "price_missing": False, "unit_fee": 100_000,
+                     "additional_unit_fee": 25_000},
+                    {**item("S2", "PAYROLL"), "annual_fee": None, "price_missing": True, **NO_PRICE},
+                    {**item("S3", "PAYROLL", 2, "rental"), "annual_fee": 0, "price_missing": False, **NO_PRICE},
                 ],
                 "net_total": 150_000,
                 "vat_rate": 5,
@@ -293,8 +297,8 @@ def test_expected_fee_without_price_list_in_force(conn):
         "anniversary_date": "2080-02-01",
         "price_list_valid_from": None,
         "lines": [
-            {**item("S1"), "annual_fee": None, "price_missing": True},
-            {**item("S2", license_type="rental"), "annual_fee": 0, "price_missing": False},
+            {**item("S1"), "annual_fee": None, "price_missing": True, **NO_PRICE},
+            {**item("S2", license_type="rental"), "annual_fee": 0, "price_missing": False, **NO_PRICE},
         ],
         "net_total": 0,
         "vat_rate": None,

@@ -498,7 +498,7 @@ def test_login_with_contracts_down_is_503_and_not_a_failure(
 # --- documentation and operations ---------------------------------------------------------------
 
 
-def test_openapi_document_lists_the_six_operations(client: FlaskClient) -> None:
+def test_openapi_document_lists_the_operations(client: FlaskClient) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     operations = {(path, method) for path, item in doc["paths"].items() for method in item}
     assert doc["openapi"] == "3.1.0"
@@ -509,9 +509,13 @@ def test_openapi_document_lists_the_six_operations(client: FlaskClient) -> None:
         ("/api/v1/quota", "get"),
         ("/api/v1/contract-annex", "get"),
         ("/api/v1/expected-fee", "get"),
+        ("/api/v1/invoices", "get"),
+        ("/api/v1/statements/settlement-sheet", "get"),
+        ("/api/v1/payment-qr.png", "get"),
+        ("/api/v1/payment-qr.svg", "get"),
     }
     params = {p["name"] for p in doc["paths"]["/api/v1/support-calls"]["get"]["parameters"]}
-    assert params == {"status", "category", "from", "to", "q", "page", "per_page", "format"}
+    assert params == {"status", "category", "from", "to", "q", "page", "per_page", "format", "lang"}
     assert doc["paths"]["/api/v1/balance"]["get"]["security"] == [{"bearerAuth": []}]
 
 

@@ -110,6 +110,7 @@ def test_full_statement_with_cancellation_arriving_before_its_invoice(conn, cust
             "valid_until": "2026-12-31",
         },
         "codes_withheld": None,
+        "payment": None,
     }
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -315,3 +316,24 @@ def test_route_answers_json_or_streamed_csv(conn, client, customer) -> None:
         assert rows[1][5:] == ["SN-1", "registered", "", iso(0), "", "", "0"]
     only_closed = client.get(f"{url}?format=csv&status=closed", headers=TOKEN)
     assert only_closed.get_data().decode("utf-8").splitlines() == [",".join(queries.CALL_COLUMNS)]
+
+
+@pytest.mark.filterwarnings(KAFKA_IMPORT_WARNING)
+@pytest.mark.parametrize("lang", ["hu", "en"])
+def test_csv_for_excel_reads_back_in_the_excel_dialect(conn, client, customer, lang) -> None:
+    open_call(conn, customer, "X-1", at(0), subject='Árvíz; "idézet", vessző', serial_number="SN-1")
+    url = f"/internal/v1/customers/{customer}/support-calls?format=csv&lang={lang}"
+    body = client.get(url, headers=TOKEN).get_data()
+    assert body.startswith("\ufeff".encode()) and b"\r\n" in body
+    header, *rows = csv.reader(io.StringIO(body.decode("utf-8-sig")), dialect="excel", delimiter=";")
+    opened = datetime.fromisoformat(iso(0)).astimezone(ZoneInfo("Europe/Budapest"))
+    if lang == "hu":
+        assert header == ["Azonosító", "Megnyitva", "Kategória", "Csatorna", "Tárgy", "Sorozatszám", "Állapot",
+                          "Ügyintéző", "Utolsó változás", "Lezárva", "Megoldás", "Perc"]
+        expected = ["X-1", opened.strftime("%Y.%m.%d %H:%M"), "Hibabejelentés", "Telefon", 'Árvíz; "idézet", vessző',
+                    "SN-1", "Rögzítve", "", opened.strftime("%Y.%m.%d %H:%M"), "", "", "0"]
+    else:
+        assert header[:3] == ["Reference", "Opened", "Category"]
+        expected = ["X-1", opened.strftime("%Y-%m-%d %H:%M"), "Bug report", "Phone", 'Árvíz; "idézet", vessző',
+                    "SN-1", "Registered", "", opened.strftime("%Y-%m-%d %H:%M"), "", "", "0"]
+    assert rows == [expected]

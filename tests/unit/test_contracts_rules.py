@@ -235,6 +235,8 @@ def test_missing_product_has_no_fee_and_is_flagged():
         "license_type": "purchase",
         "annual_fee": None,
         "price_missing": True,
+        "unit_fee": None,
+        "additional_unit_fee": None,
     }
 
 
