@@ -78,6 +78,8 @@ def _table() -> list[Setting]:
         s("VENDOR_PHONE", str, "+36 1 234 5678", "gateway", "support phone in the portal's footer"),
         s("VENDOR_HOURS", str, "H–P 8:00–16:30", "gateway", "support hours in the portal's footer"),
         s("PAYMENT_QR_VALID_DAYS", int, 30, "ledger", "days a payment QR code stays valid"),
+        s("PDF_FONT_DIR", str, "/usr/share/fonts/truetype/dejavu", "gateway",
+          "folder of the DejaVu Sans fonts embedded in the PDF statements"),
         s("PROMETHEUS_MULTIPROC_DIR", str, "", "APIs, gateway",
           "prometheus_client's directory of per-worker metric files; gunicorn_conf makes one when unset"),
     ]

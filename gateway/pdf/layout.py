@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
@@ -20,12 +19,13 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from shared import config
 from shared.timeutil import BUDAPEST
 from shared.web.problems import ProblemError
 
 log = logging.getLogger("gateway.pdf")
 
-FONT_DIR = Path(os.environ.get("PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
+FONT_DIR = Path(config.get("PDF_FONT_DIR"))
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 NBSP = "\u00a0"
 MARGIN = 18 * mm
