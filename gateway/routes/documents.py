@@ -82,7 +82,11 @@ def pdf_response(body: bytes, filename: str) -> Response:
 @blp.response(200, InvoiceList)
 @documented
 def invoices(args: dict[str, Any]) -> Response:
-    """The invoices issued up to `as_of`, newest first, with what each received; totals over all of them."""
+    """The invoices issued up to `as_of`, newest first, with what each received; totals over all of them.
+
+    Each invoice is `paid`, `open`, `overdue` or `cancelled` on `as_of`, after the same allocation as the balance
+    (payments spent on the oldest due date first); `status`, `from` and `to` filter the list, not the totals.
+    """
     params = {"as_of": args["as_of"].isoformat(), "status": args["status"]}
     for name, key in (("date_from", "from"), ("date_to", "to")):
         if args.get(name):
@@ -96,7 +100,11 @@ def invoices(args: dict[str, Any]) -> Response:
 @blp.doc(**PDF_DOC)
 @documented
 def settlement_sheet(args: dict[str, Any]) -> Response:
-    """The settlement sheet of `from … to` (default: this month up to today); `format=pdf` for the document."""
+    """The settlement sheet of `from … to` (default: this month up to today); `format=pdf` for the document.
+
+    The opening balance the day before `from`, the entries of the period with their running balance, the closing
+    balance on `to`, the codes or why they are withheld, and the payment block. A4 PDF in Hungarian on request.
+    """
     date_to = args.get("date_to") or today_budapest()
     date_from = args.get("date_from") or date(date_to.year, date_to.month, 1)
     error = period_error(date_from, date_to)
@@ -135,7 +143,11 @@ def current_payment() -> dict[str, Any]:
 @blp.doc(responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 @documented
 def payment_qr_png() -> Response:
-    """The instant-payment QR code of today's `payment.qr` as a PNG image."""
+    """The instant-payment QR code of today's `payment.qr` as a PNG image.
+
+    The Hungarian instant-payment (MNB HCT) code for exactly the amount owed today, to scan from a banking app;
+    404 when nothing is owed.
+    """
     image = io.BytesIO()
     segno.make_qr(current_payment()["qr"], error="m", encoding="utf-8").save(image, kind="png", scale=6, border=4)
     return Response(image.getvalue(), mimetype="image/png")
@@ -145,7 +157,10 @@ def payment_qr_png() -> Response:
 @blp.doc(responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}})
 @documented
 def payment_qr_svg() -> Response:
-    """The instant-payment QR code of today's `payment.qr` as an SVG image."""
+    """The instant-payment QR code of today's `payment.qr` as an SVG image.
+
+    The same code as the PNG, as a vector image for printing; 404 when nothing is owed.
+    """
     image = io.BytesIO()
     segno.make_qr(current_payment()["qr"], error="m", encoding="utf-8").save(
         image, kind="svg", scale=6, border=4, title="Fizetési QR-kód", xmldecl=False)

@@ -52,4 +52,4 @@ def test_every_gunicorn_uses_the_shared_configuration():
     commands = [s["command"] for s in compose()["services"].values() if "gunicorn" in str(s.get("command", ""))]
     assert len(commands) == 5
     assert all("-c python:shared.web.gunicorn_conf" in c for c in commands), commands
-    assert "shared/web/gunicorn_conf.py" in (ROOT / "Dockerfile").read_text()
+    assert "python:shared.web.gunicorn_conf" in (ROOT / "Dockerfile").read_text()
