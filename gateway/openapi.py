@@ -76,7 +76,8 @@ class Api(flask_smorest.Api):
 
     def _register_responses(self) -> None:
         """The error responses flask-smorest registers (the `default` one among them), as problem+json."""
-        success_type, self.DEFAULT_RESPONSE_CONTENT_TYPE = self.DEFAULT_RESPONSE_CONTENT_TYPE, PROBLEM_JSON
+        success_type: str = self.DEFAULT_RESPONSE_CONTENT_TYPE  # type: ignore[has-type]  # flask-smorest's
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
         try:
             super()._register_responses()
         finally:

@@ -23,7 +23,7 @@ def invoice_rows(invoices: list[Invoice], payments: list[Payment], refunds: list
                  ) -> list[dict[str, Any]]:
     """Every invoice issued on or before `as_of` with what it received, newest `issued_on` first."""
     paid = allocation(invoices, payments, refunds, as_of)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for invoice in (i for i in invoices if i.issued_on <= as_of):
         cancelled = invoice.invoice_number not in paid
         received = 0 if cancelled else paid[invoice.invoice_number]

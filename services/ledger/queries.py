@@ -60,7 +60,7 @@ def balance(conn: psycopg.Connection[DictRow], customer_code: str, serial_number
     return json_ready(header | statement)
 
 
-def invoices(conn: psycopg.Connection, customer_code: str, as_of: date, status: str,
+def invoices(conn: psycopg.Connection[DictRow], customer_code: str, as_of: date, status: str,
              date_from: date | None, date_to: date | None) -> dict[str, Any]:
     """Query 6: the invoices with what each received, filtered, and the totals over all of them."""
     facts = _facts(conn, {"customer_code": customer_code, "serial_number": "", "as_of": as_of})
@@ -69,7 +69,7 @@ def invoices(conn: psycopg.Connection, customer_code: str, as_of: date, status: 
     return json_ready({"customer_code": customer_code, "as_of": as_of, "currency": "HUF"} | listing)
 
 
-def settlement_sheet(conn: psycopg.Connection, customer_code: str, serial_number: str, date_from: date,
+def settlement_sheet(conn: psycopg.Connection[DictRow], customer_code: str, serial_number: str, date_from: date,
                      date_to: date, vendor: dict[str, Any], lang: str = "en") -> dict[str, Any]:
     """Section 7: the settlement sheet of `from … to`."""
     facts = _facts(conn, {"customer_code": customer_code, "serial_number": serial_number, "as_of": date_to})
