@@ -140,7 +140,8 @@ def current_payment() -> dict[str, Any]:
 
 
 @blp.route("/payment-qr.png", methods=["GET"])
-@blp.doc(responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
+@blp.doc(responses={200: {"description": "The QR code as a PNG image.",
+                          "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
 @documented
 def payment_qr_png() -> Response:
     """The instant-payment QR code of today's `payment.qr` as a PNG image.
@@ -154,7 +155,8 @@ def payment_qr_png() -> Response:
 
 
 @blp.route("/payment-qr.svg", methods=["GET"])
-@blp.doc(responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}})
+@blp.doc(responses={200: {"description": "The QR code as an SVG image.",
+                          "content": {"image/svg+xml": {"schema": {"type": "string"}}}}})
 @documented
 def payment_qr_svg() -> Response:
     """The instant-payment QR code of today's `payment.qr` as an SVG image.
