@@ -113,6 +113,7 @@ IGNORED_TYPES = [
     "support_call.status_changed",
     "support_call.closed",
     "support_call.reopened",
+    "support_call.customer_replied",
 ]
 
 # Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.

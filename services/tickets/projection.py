@@ -12,6 +12,7 @@ from psycopg import sql
 from psycopg.rows import class_row, dict_row, tuple_row
 
 from services.tickets import rules
+from services.tickets.history import INSERT_HISTORY, history_row
 from services.tickets.rules import CallState
 from shared.event import Event
 
@@ -79,6 +80,7 @@ class BatchState:
     work_ids: set[str]
     changed: dict[tuple[str, str], list[Any]] = field(default_factory=dict)  # key -> [opening or (), minutes]
     work_rows: list[dict[str, Any]] = field(default_factory=list)
+    history_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Per transaction: the projector's cursor lives exactly as long as one batch's transaction.
@@ -112,17 +114,19 @@ def _state(cur: psycopg.Cursor, key: tuple[str, str]) -> CallState | None:
 
 
 def _fold(cur: psycopg.Cursor, event: Event, opening: tuple[Any, ...] = (), minutes: int = 0) -> None:
-    """Fold the event into the call's row, creating a partial row when the call is new."""
+    """Fold the event into the call's row (a partial row when the call is new) and keep it in the call's history."""
     key = (event.data["customer_code"], event.data["call_id"])
     state = _state(cur, key)
     folded = rules.apply_event(state or CallState(), event.type, event.data)
     batch = _BATCHES.get(cur)
     if batch is None:
+        cur.execute(INSERT_HISTORY, history_row(event))
         if opening or minutes or folded != state:
             statement = UPSERT_OPENING if opening else UPSERT_STATE
             cur.execute(statement, _upsert_row(key, folded, opening, minutes))
         return
     batch.calls[key] = folded
+    batch.history_rows.append(history_row(event))
     if opening or minutes or folded != state:  # one write per call at the end of the batch
         change = batch.changed.setdefault(key, [(), 0])
         change[0] = opening or change[0]  # a repeated opening overwrites the facts, as a direct write would
@@ -141,6 +145,8 @@ def finish_batch(cur: psycopg.Cursor) -> None:
         return
     if batch.work_rows:
         cur.executemany(INSERT_WORK_QUIETLY, batch.work_rows)
+    if batch.history_rows:
+        cur.executemany(INSERT_HISTORY, batch.history_rows)
     opened_rows, other_rows = [], []
     for key, (opening, minutes) in batch.changed.items():
         (opened_rows if opening else other_rows).append(_upsert_row(key, batch.calls[key], opening, minutes))
@@ -156,7 +162,7 @@ def opened(cur: psycopg.Cursor, event: Event) -> None:
 
 
 def call_updated(cur: psycopg.Cursor, event: Event) -> None:
-    """Apply an assignment, status change, closing or reopening to the call."""
+    """Apply an assignment, status change, customer reply, closing or reopening to the call."""
     _fold(cur, event)
 
 
@@ -189,4 +195,5 @@ HANDLERS: dict[str, Handler] = BatchHandlers({
     "support_call.work_logged": work_logged,
     "support_call.closed": call_updated,
     "support_call.reopened": call_updated,
+    "support_call.customer_replied": call_updated,
 })

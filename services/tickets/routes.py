@@ -10,8 +10,8 @@ from typing import Any
 import flask
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.tickets import queries, rules
-from shared.web import db_connection, parse_query, require_customer_code
+from services.tickets import detail, queries, rules
+from shared.web import ProblemError, db_connection, parse_query, require_customer_code
 
 blueprint = flask.Blueprint("tickets", __name__, url_prefix="/internal/v1")
 
@@ -87,3 +87,14 @@ def support_calls(customer_code: str) -> Any:
         return _csv_response(customer_code, filters)
     with db_connection() as conn:
         return queries.support_calls(conn, customer_code, page=args["page"], per_page=args["per_page"], **filters)
+
+
+@blueprint.get("/customers/<path:customer_code>/support-calls/<call_id>")
+def support_call(customer_code: str, call_id: str) -> Any:
+    """One call of the customer with its description and history; 404 when it is not theirs or unknown."""
+    require_customer_code(customer_code)
+    with db_connection() as conn:
+        call = detail.support_call(conn, customer_code, call_id)
+    if call is None:
+        raise ProblemError(404, "Not Found", "No such support call.")
+    return call
