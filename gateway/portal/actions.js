@@ -94,7 +94,8 @@ function commonProblem(form, answer) {
 
 function submitting(form, busy) {
   form.querySelectorAll("button, input, select, textarea").forEach((node) => { node.disabled = busy; });
-  if (busy) formStatus(form, t("action.sending"));
+  if (busy) document.querySelectorAll("#view .message.success").forEach((node) => node.remove());
+  formStatus(form, busy ? t("action.sending") : "");
 }
 
 /* ---------- a new support call ---------- */

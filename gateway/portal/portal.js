@@ -157,7 +157,7 @@ async function login(event) {
       sessionSaved(await response.json());
       form.reset();
       showLoginError(null);
-      if (!VIEWS[location.hash.slice(1)]) history.replaceState(null, "", "#balance");
+      if (!VIEWS[location.hash.slice(1).split("/")[0]]) history.replaceState(null, "", "#balance");
       return route();
     }
     if (response.status === 429) {

@@ -44,6 +44,11 @@ def ready(page: Page, view: str) -> None:
     expect(page.locator(f'#view[data-view="{view}"]:not([aria-busy])')).to_be_visible()
 
 
+def logged_in(page: Page, gateway: str, customer: tuple[str, str]) -> None:
+    log_in(page, gateway, customer)
+    ready(page, "balance")
+
+
 @needs_chromium
 def test_new_call_form_refuses_bad_input_then_opens_the_call(page, gateway, customer):
     log_in(page, gateway, customer)
@@ -107,7 +112,7 @@ def test_call_page_shows_the_story_and_takes_a_reply_while_it_waits(page, gatewa
 
 @needs_chromium
 def test_a_closed_call_has_no_reply_box(page, gateway, customer):
-    log_in(page, gateway, customer)
+    logged_in(page, gateway, customer)
     page.goto(f"{gateway}/#call/{customer[0]}-X")
     ready(page, "call")
     expect(page.locator("form.reply")).to_have_count(0)
@@ -162,7 +167,7 @@ def test_annex_report_link_opens_a_prefilled_call(page, gateway, customer):
 
 @needs_chromium
 def test_the_forms_in_english(page, gateway, customer):
-    log_in(page, gateway, customer)
+    logged_in(page, gateway, customer)
     page.get_by_role("button", name="English").click()
     page.goto(f"{gateway}/#newcall")
     ready(page, "newcall")
