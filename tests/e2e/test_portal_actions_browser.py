@@ -11,7 +11,11 @@ from playwright.sync_api import Page, expect
 
 from shared.timeutil import today_budapest
 from tests.e2e.conftest import login
-from tests.e2e.test_portal_browser import browser, field, log_in, needs_chromium, open_view, page, screenshot  # noqa: F401
+
+# The browser and page fixtures are the portal tests' own (registered under their fixture names).
+from tests.e2e.test_portal_browser import browser as _browser  # noqa: F401
+from tests.e2e.test_portal_browser import field, log_in, needs_chromium, open_view, screenshot
+from tests.e2e.test_portal_browser import page as _page  # noqa: F401
 from tests.support import domain
 from tests.support.events import customer_code
 
