@@ -38,6 +38,12 @@ class AnnexContract(Schema):
     items = fields.List(fields.Nested(ContractItem))
 
 
+class ReportTo(Schema):
+    """Where the vendor takes annex corrections."""
+
+    email = fields.String(metadata={"example": "adminisztracio@szamado.hu"})
+
+
 class ContractAnnex(Schema):
     """The contract annex as of a date."""
 
@@ -46,6 +52,7 @@ class ContractAnnex(Schema):
     customer = fields.Nested(AnnexCustomer)
     contracts = fields.List(fields.Nested(AnnexContract))
     discrepancy_note = fields.String()
+    report_to = fields.Nested(ReportTo)
 
 
 class FeeLine(ContractItem):

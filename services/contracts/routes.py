@@ -78,7 +78,8 @@ def contract_annex(customer_code: str) -> dict[str, Any]:
     """The customer's contract annex as of a date."""
     as_of = _as_of(customer_code)
     with db_connection() as conn:
-        return _found(queries.contract_annex(conn, customer_code, as_of), customer_code)
+        annex = _found(queries.contract_annex(conn, customer_code, as_of), customer_code)
+    return {**annex, "report_to": {"email": flask.current_app.config["ANNEX_REPORT_TO"]}}
 
 
 @blueprint.get("/customers/<path:customer_code>/expected-fee")

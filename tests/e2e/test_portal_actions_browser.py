@@ -182,3 +182,13 @@ def test_the_forms_in_english(page, gateway, customer):
     ready(page, "call")
     expect(page.locator(".reply-hint")).to_have_text("We are waiting for your reply.")
     assert page.locator(".timeline .event-what").first.text_content() == "Call recorded"
+
+
+@needs_chromium
+def test_annex_report_offers_the_vendors_address(page, gateway, customer):
+    logged_in(page, gateway, customer)
+    open_view(page, "Szerződés melléklet", "annex")
+    link = page.locator("[data-field=annex-report] a[href^='mailto:']")
+    assert link.text_content() == "adminisztracio@szamado.hu"
+    assert link.get_attribute("href") == "mailto:adminisztracio@szamado.hu"
+    screenshot(page, "annex-report")
