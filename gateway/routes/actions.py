@@ -33,8 +33,9 @@ def documented(*extra: int, **descriptions: str) -> Any:
     def decorate(view: Any) -> Any:
         texts = {"s401": "Missing, invalid or expired token.",
                  "s429": "Too many actions in the last hour; wait the seconds in Retry-After.",
+                 "s413": "The body is larger than the gateway accepts.",
                  "s503": "Kafka did not acknowledge the event: nothing was published.", **descriptions}
-        view = problem_responses(blp, 400, 401, *extra, 429, 503, **texts)(view)
+        view = problem_responses(blp, 400, 401, *extra, 413, 429, 503, **texts)(view)
         return blp.doc(security=SECURED, parameters=[KEY_PARAMETER])(view)
 
     return decorate
