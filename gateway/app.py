@@ -14,9 +14,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import health, portal, routes
+from gateway.action_limit import ActionLimiter
+from gateway.actions import ActionPublisher
 from gateway.clients import ServiceClient, build_clients
 from gateway.config import check, complete, settings_from_env
 from gateway.openapi import build_api
+from gateway.password_changes import PasswordChanges
 from gateway.ratelimit import LoginLimiter, make_pool
 from shared.config import exit_on_bad_settings
 from shared.web.observability import configure_logging, register_request_logging
@@ -37,9 +40,13 @@ class Gateway:
     limiter: LoginLimiter
     pool: ConnectionPool
     metrics: dict[str, Counter]
+    action_limiter: ActionLimiter
+    publisher: ActionPublisher
+    password_changes: PasswordChanges
 
     def close(self) -> None:
-        """Release the database pool and the HTTP connections."""
+        """Release the database pool, the producer and the HTTP connections."""
+        self.publisher.close()
         self.pool.close()
         for client in self.clients.values():
             client.close()
@@ -88,7 +95,12 @@ def build_gateway(app: Flask) -> Gateway:
         "failures": Counter("login_failures", "Failed credential checks", registry=registry),
         "rate_limited": Counter("login_rate_limited", "Login attempts refused by a limit", registry=registry),
     }
-    return Gateway(build_clients(dict(settings)), limiter, pool, metrics)
+    clients = build_clients(dict(settings))
+    action_limiter = ActionLimiter(pool, settings["ACTIONS_PER_HOUR"], settings["ACTION_WINDOW_MINUTES"])
+    publisher = ActionPublisher(settings["KAFKA_BOOTSTRAP_SERVERS"], settings["TOPIC_PREFIX"],
+                                settings["PUBLISH_TIMEOUT_S"])
+    password_changes = PasswordChanges(clients["contracts"], settings["PASSWORD_STATE_CACHE_S"])
+    return Gateway(clients, limiter, pool, metrics, action_limiter, publisher, password_changes)
 
 
 def register_http_guards(app: Flask) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -21,18 +21,21 @@ class Session:
 
     customer_code: str
     serial_number: str
+    issued_at: float = field(default=0.0, compare=False)  # POSIX seconds, with fractions
 
 
 def issue_token(
     secret: str, customer_code: str, serial_number: str, ttl_minutes: int, now: datetime | None = None
 ) -> tuple[str, datetime]:
     """A signed token for the customer and serial number, and when it expires."""
-    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    precise = now or datetime.now(UTC)
+    issued_at = precise.replace(microsecond=0)
     expires_at = issued_at + timedelta(minutes=ttl_minutes)
     claims = {
         "sub": customer_code,
         "serial": serial_number,
-        "iat": issued_at,
+        # A NumericDate may carry fractions: a password change must end the sessions issued just before it.
+        "iat": precise.timestamp(),
         "exp": expires_at,
         "jti": uuid.uuid4().hex,
     }
@@ -49,7 +52,7 @@ def verify_token(secret: str, token: str) -> Session:
         raise unauthorized("The token is not valid.") from None
     if not isinstance(claims["serial"], str) or not claims["sub"]:
         raise unauthorized("The token is not valid.")
-    return Session(customer_code=claims["sub"], serial_number=claims["serial"])
+    return Session(customer_code=claims["sub"], serial_number=claims["serial"], issued_at=float(claims["iat"]))
 
 
 def unauthorized(detail: str, token_given: bool = True) -> ProblemError:
@@ -64,4 +67,6 @@ def require_session() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("An `Authorization: Bearer <token>` header is required.", token_given=False)
     session = verify_token(current_app.config["GATEWAY_SECRET_KEY"], token.strip())
+    if current_app.extensions["gateway"].password_changes.ended(session.customer_code, session.issued_at):
+        raise unauthorized("The session ended when the portal password changed; please log in again.")
     g.customer_code, g.serial_number = session.customer_code, session.serial_number

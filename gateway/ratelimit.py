@@ -49,7 +49,10 @@ EXPIRE_KEY_SQL = """
     DELETE FROM gateway.login_failures
      WHERE scope = %(scope)s AND key = %(key)s AND attempted_at <= now() - make_interval(mins => %(window)s)
 """
-SWEEP_SQL = "DELETE FROM gateway.login_failures WHERE attempted_at <= now() - make_interval(mins => %(window)s)"
+SWEEP_SQL = """
+    DELETE FROM gateway.login_failures
+     WHERE scope = ANY(%(scopes)s) AND attempted_at <= now() - make_interval(mins => %(window)s)
+"""
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(%(lock)s, 0))"
 
 
@@ -138,7 +141,7 @@ class LoginLimiter:
             return
         self._last_sweep = time.monotonic()
         with self._connection() as conn:
-            conn.execute(SWEEP_SQL, {"window": self.window})
+            conn.execute(SWEEP_SQL, {"window": self.window, "scopes": list(self.limits)})
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[TupleRow]]:

@@ -1,11 +1,12 @@
 /* Customer portal: login, five statements, Hungarian by default with an English switch.
    Plain JavaScript, no build step; talks only to the gateway's /api/v1. Texts are in texts.js. */
-/* global TEXTS, asOfPicker, dateField, dateForm, downloadButton, inputDay, parseDay, paymentBlock, showFooter, validity */
+/* global TEXTS, annexReport, asOfPicker, dateField, dateForm, downloadButton, inputDay, parseDay, paymentBlock, showFooter, validity */
 "use strict";
 
 const state = { lang: localStorage.getItem("portal.lang") === "en" ? "en" : "hu", support: { page: 1 } };
 const PER_PAGE = 20;
 const VIEWS = { balance: renderBalance, support: renderSupport, quota: renderQuota, annex: renderAnnex, fee: renderFee };
+const NAV_OF = { call: "support", newcall: "support" }; // views of actions.js reached from a nav entry
 
 function t(key, values = {}) {
   const text = TEXTS[state.lang][key] ?? TEXTS.hu[key] ?? key;
@@ -153,10 +154,10 @@ async function login(event) {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
     if (response.status === 201) {
-      sessionStorage.setItem("portal.session", JSON.stringify(await response.json()));
+      sessionSaved(await response.json());
       form.reset();
       showLoginError(null);
-      if (!VIEWS[location.hash.slice(1)]) history.replaceState(null, "", "#balance");
+      if (!VIEWS[location.hash.slice(1).split("/")[0]]) history.replaceState(null, "", "#balance");
       return route();
     }
     if (response.status === 429) {
@@ -169,6 +170,10 @@ async function login(event) {
   } finally {
     form.querySelector("button").disabled = false;
   }
+}
+
+function sessionSaved(created) {
+  sessionStorage.setItem("portal.session", JSON.stringify(created));
 }
 
 function showLoginError(text) {
@@ -252,13 +257,14 @@ async function renderSupport() {
   const pages = Math.max(1, Math.ceil(data.total / PER_PAGE));
   return [
     viewHeader("support.title"),
+    h("p", {}, h("a", { href: "#newcall", className: "button-link", "data-action": "newcall" }, t("newcall.title"))),
     supportFilters(filters),
     h("div", { className: "list-head" },
       h("p", { "data-field": "total" }, t("support.total", { total: data.total })),
       csvLink(filters)),
     statusSummary(data.summary.by_status),
     data.calls.length ? table("calls", [
-      { key: "call_id", label: "col.call", cell: (c) => h("span", { className: "nowrap" }, c.call_id) },
+      { key: "call_id", label: "col.call", cell: (c) => h("a", { className: "nowrap", href: `#call/${encodeURIComponent(c.call_id)}` }, c.call_id) },
       { key: "opened_at", label: "col.opened", cell: (c) => stamp(c.opened_at) },
       { key: "category", label: "col.category", cell: (c) => `${t(`category.${c.category}`)} (${t(`channel.${c.channel}`).toLowerCase()})` },
       { key: "subject", label: "col.subject", cell: (c) => c.subject },
@@ -440,6 +446,7 @@ async function renderAnnex() {
       facts([[t("annex.signed"), day(contract.signed_on), "signed_on"], [t("annex.starts"), day(contract.starts_on), "starts_on"]]),
       itemsTable("items", contract.items, []))),
     discrepancyNote(data.discrepancy_note, data.report_to),
+    typeof annexReport === "function" ? annexReport(data) : null,
   ];
 }
 
@@ -509,17 +516,17 @@ function feeTotals(contract) {
 
 /* ---------- shell: routing, language, start ---------- */
 
-async function show(name, focusSelector) {
+async function show(name, focusSelector, arg) {
   const target = document.getElementById("view");
   target.replaceChildren(message(t("loading")));
   target.setAttribute("aria-busy", "true");
   document.querySelectorAll("#views a").forEach((a) => {
-    if (a.dataset.view === name) a.setAttribute("aria-current", "page");
+    if (a.dataset.view === (NAV_OF[name] || name)) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   });
   let content;
   try {
-    content = await VIEWS[name]();
+    content = await VIEWS[name](arg);
   } catch (error) {
     if (error.status === 401) return;
     content = [viewHeader(`nav.${name}`), message(t("unavailable"), "error")];
@@ -543,8 +550,8 @@ function route() {
   }
   document.getElementById("who").textContent =
     [current.customer_name, current.customer_code, current.serial_number].filter(Boolean).join(" · ");
-  const name = location.hash.slice(1);
-  show(VIEWS[name] ? name : "balance");
+  const [name, ...rest] = location.hash.slice(1).split("/");
+  show(VIEWS[name] ? name : "balance", undefined, rest.join("/"));
 }
 
 function applyLanguage() {

@@ -96,23 +96,23 @@ def contract_terminated(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     )
 
 
-def _record_password(cur: psycopg.Cursor[DictRow], customer_code: str, password_hash: str | None) -> None:
-    """Store the customer's current portal password hash (None: no password)."""
+def _record_password(cur: psycopg.Cursor[DictRow], event: Event, password_hash: str | None) -> None:
+    """Store the customer's current portal password hash (None: no password) and when it changed."""
     cur.execute(
-        "INSERT INTO portal_password_changes (customer_code, password_hash)"
-        " VALUES (%(customer_code)s, %(password_hash)s)",
-        {"customer_code": customer_code, "password_hash": password_hash},
+        "INSERT INTO portal_password_changes (customer_code, password_hash, changed_at)"
+        " VALUES (%(customer_code)s, %(password_hash)s, %(changed_at)s)",
+        {"customer_code": event.data["customer_code"], "password_hash": password_hash, "changed_at": event.time},
     )
 
 
 def portal_password_set(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """The customer's portal password is now this argon2id hash."""
-    _record_password(cur, event.data["customer_code"], event.data["password_hash"])
+    _record_password(cur, event, event.data["password_hash"])
 
 
 def portal_password_removed(cur: psycopg.Cursor[DictRow], event: Event) -> None:
     """The customer no longer has a portal password."""
-    _record_password(cur, event.data["customer_code"], None)
+    _record_password(cur, event, None)
 
 
 def price_list_published(cur: psycopg.Cursor[DictRow], event: Event) -> None:

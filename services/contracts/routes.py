@@ -64,6 +64,15 @@ def check_credentials() -> dict[str, Any]:
 
 
 # `path:` because customer codes may contain "/".
+@blueprint.get("/customers/<path:customer_code>/portal-password")
+def portal_password(customer_code: str) -> dict[str, Any]:
+    """Whether the customer has a portal password, and when it last changed (the gateway refuses older tokens)."""
+    require_customer_code(customer_code)
+    with db_connection() as conn:
+        return queries.portal_password(conn, customer_code)
+
+
+
 @blueprint.get("/customers/<path:customer_code>/contract-annex")
 def contract_annex(customer_code: str) -> dict[str, Any]:
     """The customer's contract annex as of a date, and where to report a discrepancy (configuration)."""

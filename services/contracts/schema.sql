@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS portal_password_changes (
     customer_code text NOT NULL,
     password_hash text
 );
+-- changed_at: the event's time; sessions issued before the latest change are refused by the gateway.
+ALTER TABLE portal_password_changes ADD COLUMN IF NOT EXISTS changed_at timestamptz;
 CREATE INDEX IF NOT EXISTS portal_password_changes_customer_code_idx
     ON portal_password_changes (customer_code, arrival DESC);
 

@@ -10,6 +10,7 @@ from psycopg import sql
 from psycopg.rows import DictRow, dict_row, tuple_row
 
 from services.tickets import rules
+from services.tickets.history import INSERT_HISTORY, history_row
 from services.tickets.rules import CallState
 from shared.events.envelope import Event
 from shared.projection.protocol import Projection, ddl_beside
@@ -65,6 +66,7 @@ class CallBatch:
     work_ids: set[str]
     changed: dict[tuple[str, str], list[Any]] = field(default_factory=dict)  # key -> [opening or (), minutes]
     work_rows: list[dict[str, Any]] = field(default_factory=list)
+    history_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def load(cls, cur: psycopg.Cursor[DictRow], events: list[Event]) -> CallBatch:
@@ -84,20 +86,23 @@ class CallBatch:
         return cls(calls, logged)
 
     def fold(self, event: Event, opening: tuple[Any, ...] = (), minutes: int = 0) -> None:
-        """Fold the event into its call's state; remember the call as changed when it is."""
+        """Fold the event into its call's state and keep it in the call's history; remember the call as changed."""
         key = (event.data["customer_code"], event.data["call_id"])
         state = self.calls[key]
         folded = rules.apply_event(state or CallState(), event.type, event.data)
         self.calls[key] = folded
+        self.history_rows.append(history_row(event))
         if opening or minutes or folded != state:
             change = self.changed.setdefault(key, [(), 0])
             change[0] = opening or change[0]  # a repeated opening overwrites the facts
             change[1] += minutes
 
     def write(self, cur: psycopg.Cursor[DictRow]) -> None:
-        """The batch's new work logs, and each changed call once: a few executemany, not a statement per event."""
+        """The batch's new work logs and history, and each changed call once: a few executemany."""
         if self.work_rows:
             cur.executemany(INSERT_WORK, self.work_rows)
+        if self.history_rows:
+            cur.executemany(INSERT_HISTORY, self.history_rows)
         opened_rows: list[tuple] = []
         other_rows: list[tuple] = []
         for key, (opening, minutes) in self.changed.items():
@@ -117,7 +122,7 @@ def opened(batch: CallBatch, event: Event) -> None:
 
 
 def call_updated(batch: CallBatch, event: Event) -> None:
-    """Apply an assignment, status change, closing or reopening to the call."""
+    """Apply an assignment, status change, customer reply, closing or reopening to the call."""
     batch.fold(event)
 
 
@@ -154,5 +159,6 @@ PROJECTION = TicketsProjection(
         "support_call.work_logged": work_logged,
         "support_call.closed": call_updated,
         "support_call.reopened": call_updated,
+        "support_call.customer_replied": call_updated,
     },
 )

@@ -9,9 +9,10 @@ from typing import Any
 
 import flask
 
-from services.tickets import excel, queries
+from services.tickets import detail, excel, queries
 from shared.api.tickets import CSV_TYPE, SupportCallsArgs
 from shared.web.app import db_connection, parse_query, require_customer_code
+from shared.web.problems import ProblemError
 
 blueprint = flask.Blueprint("tickets", __name__, url_prefix="/internal/v1")
 
@@ -67,3 +68,14 @@ def support_calls(customer_code: str) -> Any:
         return _csv_response(customer_code, filters, args.get("lang"))
     with db_connection() as conn:
         return queries.support_calls(conn, customer_code, page=args["page"], per_page=args["per_page"], **filters)
+
+
+@blueprint.get("/customers/<path:customer_code>/support-calls/<call_id>")
+def support_call(customer_code: str, call_id: str) -> Any:
+    """One call of the customer with its description and history; 404 when it is not theirs or unknown."""
+    require_customer_code(customer_code)
+    with db_connection() as conn:
+        call = detail.support_call(conn, customer_code, call_id)
+    if call is None:
+        raise ProblemError(404, "Not Found", "No such support call.")
+    return call

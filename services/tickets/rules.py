@@ -19,7 +19,9 @@ MOMENT_FIELDS = {
     "support_call.work_logged": "performed_at",
     "support_call.closed": "closed_at",
     "support_call.reopened": "reopened_at",
+    "support_call.customer_replied": "replied_at",
 }
+REPLIED = "support_call.customer_replied"
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ def apply_event(state: CallState, event_type: str, data: dict[str, Any]) -> Call
     state = replace(state, last_update_at=last_update)
     if event_type == "support_call.assigned":
         return _assign(state, data["assignee"], moment)
+    if event_type == REPLIED:
+        return _reply(state, moment)
     change = status_change(event_type, data)
     if change is None or not supersedes(change, state, event_type == "support_call.opened"):
         return state
@@ -100,6 +104,13 @@ def _assign(state: CallState, assignee: str, assigned_at: datetime) -> CallState
     if state.assignee_at is not None and assigned_at < state.assignee_at:
         return state
     return replace(state, assignee=assignee, assignee_at=assigned_at)
+
+
+def _reply(state: CallState, replied_at: datetime) -> CallState:
+    """A reply takes a call waiting for the customer back to in_progress (unless a later status is known)."""
+    if state.status != "waiting_for_customer" or (state.status_at is not None and replied_at < state.status_at):
+        return state
+    return replace(state, status="in_progress", status_at=replied_at)
 
 
 def escape_like(text: str) -> str:

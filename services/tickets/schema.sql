@@ -43,3 +43,18 @@ CREATE TABLE IF NOT EXISTS support_call_work (
 
 CREATE INDEX IF NOT EXISTS support_call_work_call_idx
     ON support_call_work (customer_code, call_id);
+
+-- Every event of a call, as applied (a repeated work_id is left out, as it adds nothing):
+-- the call's story. `applied` orders events of the same moment as they were applied.
+CREATE TABLE IF NOT EXISTS support_call_history (
+    applied       bigserial   PRIMARY KEY,
+    event_id      text        NOT NULL UNIQUE,
+    customer_code text        NOT NULL,
+    call_id       text        NOT NULL,
+    kind          text        NOT NULL,
+    at            timestamptz NOT NULL,
+    facts         jsonb       NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS support_call_history_call_idx
+    ON support_call_history (customer_code, call_id, at, applied);

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.api.fields import PeriodArgs, StrictDate, storable_text
 
@@ -10,6 +10,7 @@ CATEGORIES = ("bug_report", "help_request", "development_request", "consultation
 CHANNELS = ("phone", "email", "remote", "on_site", "portal")
 CALL_STATUSES = ("registered", "in_progress", "waiting_for_customer", "closed")
 STATUS_FILTERS = ("open", "closed", "all")
+HISTORY_KINDS = ("opened", "assigned", "status_changed", "work_logged", "customer_replied", "closed", "reopened")
 MAX_PER_PAGE = 200
 MAX_QUERY_LENGTH = 200
 CSV_TYPE = "text/csv"
@@ -69,3 +70,30 @@ class SupportCallPage(Schema):
     per_page = fields.Integer()
     calls = fields.List(fields.Nested(SupportCall))
     summary = fields.Nested(CallSummary)
+
+
+class HistoryEntry(Schema):
+    """One event of a call, with its own facts."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    at = fields.DateTime()
+    kind = fields.String(validate=validate.OneOf(HISTORY_KINDS))
+    assignee = fields.String()
+    status = fields.String()
+    note = fields.String(allow_none=True)
+    staff = fields.String()
+    minutes = fields.Integer()
+    chargeable = fields.Boolean()
+    description = fields.String(allow_none=True)
+    message = fields.String()
+    resolution = fields.String()
+    reason = fields.String()
+
+
+class SupportCallDetail(SupportCall):
+    """One call: the list's fields, its description and its history."""
+
+    description = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(HistoryEntry))

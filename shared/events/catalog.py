@@ -36,6 +36,7 @@ DATA_SCHEMAS: dict[str, Schema] = {
     "support_call.work_logged": o.WorkLogged(),
     "support_call.closed": o.CallClosed(),
     "support_call.reopened": o.CallReopened(),
+    "support_call.customer_replied": o.CustomerReplied(),
     "license.codes_issued": o.CodesIssued(),
 }
 assert set(DATA_SCHEMAS) == set(TOPIC_OF_TYPE), "every catalog type needs a schema"

@@ -120,6 +120,13 @@ class CallReopened(Strict):
     reason = fields.String(required=True)
 
 
+class CustomerReplied(Strict):
+    call_id = text(required=True)
+    customer_code = code(required=True)
+    replied_at = Timestamp(required=True)
+    message = text(required=True)
+
+
 class CodesIssued(Strict):
     customer_code = code(required=True)
     serial_number = code(required=True)

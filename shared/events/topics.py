@@ -18,6 +18,7 @@ TYPES_BY_TOPIC: dict[str, tuple[str, ...]] = {
     "support-calls": (
         "support_call.opened", "support_call.assigned", "support_call.status_changed",
         "support_call.work_logged", "support_call.closed", "support_call.reopened",
+        "support_call.customer_replied",
     ),
     "license-codes": ("license.codes_issued",),
 }

@@ -90,7 +90,7 @@ def ids(result: dict[str, Any]) -> list[str]:
 
 
 def test_topics_and_handlers_cover_the_contract() -> None:
-    names = ("opened", "assigned", "status_changed", "work_logged", "closed", "reopened")
+    names = ("opened", "assigned", "status_changed", "work_logged", "closed", "reopened", "customer_replied")
     assert PROJECTION.topics == ("support-calls",)
     assert sorted(PROJECTION.handlers) == sorted(f"support_call.{name}" for name in names)
 

@@ -33,7 +33,9 @@ def openapi_document() -> dict:
     return api.spec.to_dict()
 
 
-schema = schemathesis.openapi.from_dict(openapi_document())
+# Changing or removing the portal password would lock the other tests out of customer a's session; those two
+# operations have their own tests (tests/e2e/test_password_e2e.py). Every other operation, actions included, runs.
+schema = schemathesis.openapi.from_dict(openapi_document()).exclude(path="/api/v1/portal-password")
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,7 @@ def codes(customer: str, serial: str, valid_from: date, valid_until: date, renta
 def call_event(kind: str, customer: str, call_id: str, at: str, **data: object) -> dict:
     """A support_call.* event; `at` is the event's own timestamp field."""
     stamp = {"opened": "opened_at", "assigned": "assigned_at", "status_changed": "changed_at",
-             "work_logged": "performed_at", "closed": "closed_at", "reopened": "reopened_at"}[kind]
+             "work_logged": "performed_at", "closed": "closed_at", "reopened": "reopened_at",
+             "customer_replied": "replied_at"}[kind]
     return envelope(f"support_call.{kind}", customer, {"call_id": call_id, "customer_code": customer,
                                                        stamp: at, **data}, time=at)

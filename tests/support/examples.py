@@ -58,6 +58,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                             "resolution": "javítva"},
     "support_call.reopened": {"call_id": "H-1", "customer_code": "C1001", "reopened_at": "2026-03-02T10:00:00Z",
                               "reason": "újra hibás"},
+    "support_call.customer_replied": {"call_id": "H-1", "customer_code": "C1001",
+                                      "replied_at": "2026-03-02T11:00:00Z", "message": "Köszönöm, most már nyomtat."},
     "license.codes_issued": {"customer_code": "C1001", "serial_number": "SN-1", "valid_from": "2026-01-01",
                              "valid_until": "2026-12-31", "rental_code": None, "internet_code": "INET-1234"},
 }

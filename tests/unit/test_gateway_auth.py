@@ -37,7 +37,8 @@ def test_token_carries_the_claims_and_expires_after_the_ttl() -> None:
     claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
     assert expires_at == datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
     assert claims["sub"] == "C1001" and claims["serial"] == "SN-42"
-    assert claims["iat"] == int(datetime(2026, 3, 1, 10, 0, tzinfo=UTC).timestamp())
+    # iat keeps its fraction: a password change ends exactly the sessions issued before it
+    assert claims["iat"] == now.timestamp() == 1772359200.5
     assert claims["exp"] == int(expires_at.timestamp())
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
 
@@ -99,3 +100,9 @@ def test_token_without_a_serial_number_is_a_401() -> None:
 
 def test_garbage_is_a_401() -> None:
     assert _rejected("not-a-token").status == 401
+
+
+def test_the_session_knows_when_its_token_was_issued() -> None:
+    now = datetime(2026, 3, 1, 10, 0, 0, 250_000, tzinfo=UTC)
+    token, _ = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=60 * 24 * 365 * 10, now=now)
+    assert verify_token(SECRET, token).issued_at == now.timestamp()

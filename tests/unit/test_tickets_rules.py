@@ -196,3 +196,29 @@ def test_period_check_of_the_shared_list_arguments() -> None:
 def test_page_offset() -> None:
     assert [page_offset(page, 50) for page in (1, 2, 3)] == [0, 50, 100]
     assert page_offset(1, 200) == 0
+
+
+def replied(minute: int) -> tuple[str, dict[str, Any]]:
+    return "support_call.customer_replied", {"replied_at": at(minute), "message": "here it is"}
+
+
+def test_reply_to_a_waiting_call_puts_it_in_progress() -> None:
+    state = fold(opened(0), changed("waiting_for_customer", 10), replied(15))
+    assert (state.status, state.status_at, state.last_update_at) == ("in_progress", at(15), at(15))
+
+
+@pytest.mark.parametrize("status", ["registered", "in_progress"])
+def test_reply_keeps_any_other_status(status: str) -> None:
+    before = fold(opened(0), changed(status, 10))
+    state = apply_event(before, *replied(15))
+    assert (state.status, state.status_at, state.last_update_at) == (status, at(10), at(15))
+
+
+def test_reply_keeps_a_closed_call_closed() -> None:
+    state = fold(opened(0), closed(10), replied(15))
+    assert (state.status, state.closed_at, state.last_update_at) == ("closed", at(10), at(15))
+
+
+def test_late_reply_older_than_the_wait_changes_nothing_but_last_update() -> None:
+    state = fold(opened(0), changed("waiting_for_customer", 10), replied(5))
+    assert (state.status, state.last_update_at) == ("waiting_for_customer", at(10))
