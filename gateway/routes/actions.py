@@ -80,7 +80,11 @@ def require_serial_in_force(customer_code: str, serial_number: str) -> None:
 @blp.response(202, Accepted)
 @documented()
 def open_call(body: dict[str, Any]) -> dict[str, Any]:
-    """Open a support call (`support_call.opened`, channel `portal`); 202 with its `call_id`."""
+    """Open a support call (`support_call.opened`, channel `portal`); 202 with its `call_id`.
+
+    The call appears in the support event list once the tickets service has projected it. The same
+    `Idempotency-Key` sent again publishes the same event and the same `call_id`: one call.
+    """
     key, code = idempotency_key(), g.customer_code
     if body["serial_number"] is not None:
         require_serial_in_force(code, body["serial_number"])
@@ -96,7 +100,11 @@ def open_call(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(202, Accepted)
 @documented(404, 409, s404="No such call of this customer.", s409="The call is closed.")
 def reply(body: dict[str, Any], call_id: str) -> dict[str, Any]:
-    """Answer on a call (`support_call.customer_replied`); a closed call is a 409."""
+    """Answer on a call (`support_call.customer_replied`); a closed call is a 409.
+
+    A call waiting for the customer goes back to the helpdesk (`in_progress`); another customer's call or an
+    unknown one is a 404, the same answer for both.
+    """
     key, code = idempotency_key(), g.customer_code
     if current_call(code, call_id)["status"] == "closed":
         raise ProblemError(409, "Conflict", "The call is closed; open a new call instead.")
@@ -126,7 +134,11 @@ def require_current_password(password: str | None) -> None:
 @blp.response(202, Accepted)
 @documented(s401="Missing, invalid or expired token, or a wrong current password (counts as a failed login).")
 def set_password(body: dict[str, Any]) -> dict[str, Any]:
-    """Set or change the portal password (`customer.portal_password_set` with an argon2id hash)."""
+    """Set or change the portal password (`customer.portal_password_set` with an argon2id hash).
+
+    With a password set, `current_password` must match (a wrong one is a 401 counted as a failed login). Once the
+    change is projected, logins need the new password and sessions issued before it are refused.
+    """
     key, code = idempotency_key(), g.customer_code
     problems = password_problems(body["new_password"], code)
     if problems:
@@ -145,7 +157,11 @@ def set_password(body: dict[str, Any]) -> dict[str, Any]:
 @documented(409, s409="No portal password is set.",
             s401="Missing, invalid or expired token, or a wrong current password (counts as a failed login).")
 def remove_password(body: dict[str, Any]) -> dict[str, Any]:
-    """Remove the portal password (`customer.portal_password_removed`)."""
+    """Remove the portal password (`customer.portal_password_removed`).
+
+    `current_password` must match. Once the removal is projected, logins need no password and sessions issued
+    before it are refused.
+    """
     key, code = idempotency_key(), g.customer_code
     if not gateway().password_changes.state(code)["has_password"]:
         raise ProblemError(409, "Conflict", "No portal password is set.")

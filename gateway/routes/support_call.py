@@ -45,7 +45,11 @@ def current_call(customer_code: str, call_id: str) -> dict[str, Any]:
                    s503="The tickets service is unavailable.")
 @blp.doc(security=SECURED)
 def support_call(call_id: str) -> Response:
-    """One support call: the list's fields, its description and its history in time order."""
+    """One support call: the list's fields, its description and its history in time order.
+
+    Every event of the call with its own facts: who took it, each status change and its note, work logs, the
+    customer's replies, closing and reopening. Another customer's call or an unknown one: the same 404.
+    """
     with fetch_call(g.customer_code, call_id) as answer:
         if answer.ok:
             return Response(answer.content, status=200, mimetype="application/json")

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg.rows import DictRow
 
 from services.contracts import rules
+from shared.readmodel.connections import one
 from shared.web.jsonready import json_ready
 
 DISCREPANCY_NOTE = (
@@ -121,15 +122,15 @@ def _current_password_hash(conn: psycopg.Connection[DictRow], customer_code: str
     return row["password_hash"] if row else None
 
 
-def portal_password(conn: psycopg.Connection, customer_code: str) -> dict[str, Any]:
+def portal_password(conn: psycopg.Connection[DictRow], customer_code: str) -> dict[str, Any]:
     """Whether the customer has a portal password now, and when it last changed (set or removed)."""
-    row = conn.execute(
+    row = one(conn.execute(
         "SELECT (SELECT password_hash IS NOT NULL FROM portal_password_changes"
         "         WHERE customer_code = %(customer_code)s ORDER BY arrival DESC LIMIT 1) AS has_password,"
         "       (SELECT max(changed_at) FROM portal_password_changes"
         "         WHERE customer_code = %(customer_code)s) AS changed_at",
         {"customer_code": customer_code},
-    ).fetchone()
+    ))
     changed_at = row["changed_at"]
     return {"customer_code": customer_code, "has_password": bool(row["has_password"]),
             "password_changed_at": changed_at.isoformat() if changed_at else None}

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from services.tickets.queries import CALL_COLUMNS
 
@@ -25,7 +25,7 @@ def _stamp(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def support_call(conn: psycopg.Connection, customer_code: str, call_id: str) -> dict[str, Any] | None:
+def support_call(conn: psycopg.Connection[DictRow], customer_code: str, call_id: str) -> dict[str, Any] | None:
     """The customer's call with `description` and `history` (time order, ties as applied); None if not theirs."""
     params = {"customer_code": customer_code, "call_id": call_id}
     with conn.cursor(row_factory=dict_row) as cur:

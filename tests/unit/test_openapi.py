@@ -17,7 +17,9 @@ from shared.web.problems import PROBLEM_JSON
 
 BASELINE = json.loads((Path(__file__).parent / "data" / "openapi-v1-baseline.json").read_text())
 DOC = document()
-OPERATIONS = [(path, method, op) for path, item in DOC["paths"].items() for method, op in item.items()]
+METHODS = {"get", "put", "post", "delete", "patch"}
+OPERATIONS = [(path, method, op) for path, item in DOC["paths"].items() for method, op in item.items()
+              if method in METHODS]
 
 
 def _walk(node, found: list) -> list:  # noqa: ANN001
