@@ -6,9 +6,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from shared.api.fields import storable_text
+from shared.api.fields import PUBLIC_CODE, storable_text
 from shared.api.tickets import CATEGORIES
-from shared.events.fields import CODE
 
 MAX_SUBJECT, MAX_DESCRIPTION, MAX_MESSAGE = 200, 5000, 5000
 MIN_PASSWORD, MAX_PASSWORD = 10, 128
@@ -34,7 +33,7 @@ class NewCall(ActionBody):
     subject = fields.String(required=True, validate=[validate.Length(min=1, max=MAX_SUBJECT), not_blank, storable_text])
     description = fields.String(load_default=None, allow_none=True,
                                 validate=[validate.Length(max=MAX_DESCRIPTION), storable_text])
-    serial_number = fields.String(load_default=None, allow_none=True, validate=CODE,
+    serial_number = fields.String(load_default=None, allow_none=True, validate=PUBLIC_CODE,
                                   metadata={"description": "One of the customer's serial numbers in force."})
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+# A customer code or serial number, written so that both Python and ECMA-262 (the OpenAPI document's regex
+# dialect) read it alike: `(?!\n)` keeps Python's `$` from accepting a trailing newline.
+PUBLIC_CODE = validate.Regexp(r"^[A-Za-z0-9_/-]{1,32}(?!\n)$", error="Must be 1-32 characters of A-Z a-z 0-9 - _ /.")
 
 
 class StrictDate(fields.Date):
