@@ -55,7 +55,7 @@ class System:
         its own: `<log_dir>/metrics/<name>`), logging to `<log_dir>/<name>.log`."""
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.procs[name] = spawn(
-            [gunicorn, "-c", "python:shared.web.app.gunicorn_conf", "--workers", str(workers), "--threads", str(threads),
+            [gunicorn, "-c", "python:shared.web.gunicorn_conf", "--workers", str(workers), "--threads", str(threads),
              "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", app],
             {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
             self.log_dir / f"{name}.log")
