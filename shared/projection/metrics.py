@@ -35,8 +35,6 @@ class ProjectorMetrics:
         self.skipped = Counter("projector_events_skipped", "Duplicate events skipped (id applied before)", registry=r)
         self.unused = Counter("projector_events_unused", "Events of a catalog type this projection does not use",
                               ["type"], registry=r)
-        self.batch_failures = Counter("projector_batch_failures", "Batches that failed to apply and were retried",
-                                      registry=r)
         self.lag = Gauge("projector_lag_messages", "Messages behind the partition end, per assigned partition",
                          ["topic", "partition"], registry=r)
         self.last_batch = Gauge("projector_last_batch_timestamp_seconds", "Unix time of the last committed batch",
@@ -65,10 +63,6 @@ class ProjectorMetrics:
         """The schema the projector writes now."""
         self.schema.clear()
         self.schema.labels(schema).set(1)
-
-    def batch_failed(self) -> None:
-        """Count a batch that failed and will be retried."""
-        self.batch_failures.inc()
 
     def batch(self, applied_types: Iterable[str], skipped: int, rejections: list[Rejection], seconds: float,
               unused_types: Iterable[str] = ()) -> None:

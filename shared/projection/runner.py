@@ -153,7 +153,6 @@ class Projector(PointerFollowing):
                 if self.stopping:
                     raise SystemExit("stopped while retrying a failed batch; nothing was committed") from None
                 log.exception("batch failed; retrying it")
-                self.metrics.batch_failed()
                 self._reconnect()
                 backoff.wait()
 
