@@ -104,7 +104,8 @@ def render(latest: dict[str, dict]) -> str:
         out += [f"### {SCENARIOS.get(test, test.split('::')[-1])}", "", f"`{test}`", "",
                 "| case | run (UTC) | seconds | figures |", "|---|---|---|---|"]
         for params, row in sorted(groups[test]):
-            figures = {k: v for k, v in row.items() if k not in ("test", "run", "seconds", "passed")}
+            figures = {k: v for k, v in row.items()
+                       if k not in ("test", "run", "seconds", "passed") and not (k == "service" and v == params)}
             shown = "; ".join(f"{k}: {cell(v)}" for k, v in figures.items())
             out.append(f"| {params or '—'} | {row.get('run', '?')} | {row.get('seconds', '?')} | {shown} |")
         out.append("")
