@@ -10,15 +10,13 @@ import requests
 from playwright.sync_api import Page, expect
 
 from shared.timeutil import today_budapest
+from tests.e2e import test_portal_browser as portal
 from tests.e2e.conftest import login
-
-# The browser and page fixtures are the portal tests' own (registered under their fixture names).
-from tests.e2e.test_portal_browser import browser as _browser  # noqa: F401
 from tests.e2e.test_portal_browser import field, log_in, needs_chromium, open_view, screenshot
-from tests.e2e.test_portal_browser import page as _page  # noqa: F401
 from tests.support import domain
 from tests.support.events import customer_code
 
+browser, page = portal.browser, portal.page  # the portal tests' own fixtures: Debian's Chromium, a fresh context
 TODAY = today_budapest()
 SIGNED = TODAY - timedelta(days=200)
 
