@@ -1,6 +1,6 @@
 """Benchmark: a customer action's 202 until it is visible through the gateway (read your writes), p50 and p99.
 
-Against a running stack (`make run`): logs in the demo customers (`.run/demo/logins.json`), opens support
+Against a running stack (`make run`): logs in the demo customers (`.run/demo`), opens support
 calls at `--rate` actions/s spread over them (each customer stays under the 20-an-hour limit), and polls
 `GET /api/v1/support-calls/{call_id}` from the 202 until it answers 200.
 
@@ -21,6 +21,18 @@ import requests
 from bench.freshness import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def demo_customers(folder: Path) -> list[dict]:
+    """Every demo customer's first serial (from the published contracts), the known logins first."""
+    logins = json.loads((folder / "logins.json").read_text(encoding="utf-8"))
+    known = {entry["customer_code"] for entry in logins}
+    for line in (folder / "contracts.jsonl").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["type"] == "contract.signed" and event["subject"] not in known:
+            known.add(event["subject"])
+            logins.append({"customer_code": event["subject"], "serial_number": event["data"]["items"][0]["serial_number"]})
+    return logins
 
 
 def log_in(gateway: str, logins: list[dict]) -> list[dict[str, str]]:
@@ -87,11 +99,11 @@ def _ms(seconds: float | None) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.actions", description=__doc__.split("\n")[0])
     parser.add_argument("--gateway", default="http://127.0.0.1:8080")
-    parser.add_argument("--logins", default=str(ROOT / ".run" / "demo" / "logins.json"))
+    parser.add_argument("--demo", default=str(ROOT / ".run" / "demo"), help="the demo data set's folder")
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args(argv)
-    headers = log_in(args.gateway, json.loads(Path(args.logins).read_text(encoding="utf-8")))
+    headers = log_in(args.gateway, demo_customers(Path(args.demo)))
     if not headers or args.rate * args.seconds > 20 * len(headers):
         parser.error(f"{len(headers)} customers logged in: too few for {args.rate * args.seconds:.0f} actions "
                      "(20 an hour each)")

@@ -50,6 +50,8 @@ class PasswordChanges:
                 state = self.state(customer_code)
             except (ServiceUnavailable, ValueError):
                 log.warning("password state unknown; token accepted", extra={"customer_code": customer_code})
+                with self._lock:  # a slow or absent service is asked again only after the same while
+                    self._cache[customer_code] = (time.monotonic(), {})
                 return None
         stamp = state.get("password_changed_at")
         return datetime.fromisoformat(stamp).timestamp() if stamp else None

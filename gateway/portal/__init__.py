@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 
 FOLDER = Path(__file__).parent
-ASSETS = {"portal.css", "portal.js", "texts.js", "documents.js", "actions.js"}
+ASSETS = {"portal.css", "portal.js", "texts.js", "documents.js", "actions.js", "calls.js", "password.js"}
 # The gateway's default `default-src 'none'` stays on /api; the portal's pages need their own files.
 PORTAL_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "

@@ -524,6 +524,7 @@ async function show(name, focusSelector, arg) {
     if (a.dataset.view === (NAV_OF[name] || name)) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   });
+  const ticket = (state.showing = (state.showing || 0) + 1);
   let content;
   try {
     content = await VIEWS[name](arg);
@@ -531,6 +532,7 @@ async function show(name, focusSelector, arg) {
     if (error.status === 401) return;
     content = [viewHeader(`nav.${name}`), message(t("unavailable"), "error")];
   }
+  if (ticket !== state.showing) return; // another view was asked for meanwhile: its answer is the one shown
   target.replaceChildren(...content.flat().filter(Boolean));
   target.dataset.view = name;
   target.removeAttribute("aria-busy");

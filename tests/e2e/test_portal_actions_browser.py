@@ -10,15 +10,13 @@ import requests
 from playwright.sync_api import Page, expect
 
 from shared.timeutil import today_budapest
+from tests.e2e import test_portal_browser as portal
 from tests.e2e.conftest import login
-
-# The browser and page fixtures are the portal tests' own (registered under their fixture names).
-from tests.e2e.test_portal_browser import browser as _browser  # noqa: F401
 from tests.e2e.test_portal_browser import field, log_in, needs_chromium, open_view, screenshot
-from tests.e2e.test_portal_browser import page as _page  # noqa: F401
 from tests.support import domain
 from tests.support.events import customer_code
 
+browser, page = portal.browser, portal.page  # the portal tests' own fixtures: Debian's Chromium, a fresh context
 TODAY = today_budapest()
 SIGNED = TODAY - timedelta(days=200)
 
@@ -192,3 +190,26 @@ def test_annex_report_offers_the_vendors_address(page, gateway, customer):
     assert link.text_content() == "adminisztracio@szamado.hu"
     assert link.get_attribute("href") == "mailto:adminisztracio@szamado.hu"
     screenshot(page, "annex-report")
+
+
+@needs_chromium
+def test_the_action_views_fit_a_phone_and_work_from_the_keyboard(browser, gateway, customer):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    phone = context.new_page()
+    try:
+        logged_in(phone, gateway, customer)
+        for address, view in ((f"#call/{customer[0]}-W", "call"), ("#newcall", "newcall"), ("#password", "password")):
+            phone.goto(f"{gateway}/{address}")
+            ready(phone, view)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390, view
+        phone.goto(f"{gateway}/#call/{customer[0]}-W")
+        ready(phone, "call")
+        screenshot(phone, "call-phone")
+        phone.locator("#reply-message").focus()
+        phone.keyboard.type("Billentyűzetről küldve.")
+        phone.keyboard.press("Tab")
+        assert phone.evaluate("document.activeElement.textContent") == "Válasz küldése"
+        phone.keyboard.press("Enter")
+        expect(phone.locator(".message.success")).to_have_text("Válaszát elküldtük az ügyintézőnek.")
+    finally:
+        context.close()

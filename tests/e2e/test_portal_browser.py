@@ -381,6 +381,7 @@ def test_language_switch_to_english_and_back(page, gateway, customers):
         "Minute quota",
         "Contract annex",
         "Expected annual support fee",
+        "Password",
     ]
     page.reload()  # the choice is remembered
     expect(page.locator("#view h1")).to_have_text("Balance")
