@@ -77,9 +77,14 @@ prometheus_up() {  # Debian's prometheus, scraping every process above, with the
   "$PY" "$ROOT/scripts/prometheus_config.py" --gateway "127.0.0.1:$GATEWAY_PORT" --token-file "$dir/internal_token" \
     "${args[@]}" > "$dir/prometheus.yml"
   promtool check config "$dir/prometheus.yml" >/dev/null || die "the generated $dir/prometheus.yml is invalid"
+  if ! pid_alive "$RUN_DIR/pids/prometheus.pid" && curl -fsS -o /dev/null "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 2>/dev/null; then
+    # e.g. Debian's own prometheus.service, started by the package on a machine with systemd
+    die "another process already answers on 127.0.0.1:$PROMETHEUS_PORT; stop it or set PORTAL_PROMETHEUS_PORT"
+  fi
   start_bg prometheus prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --storage.tsdb.retention.time=7d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
-  wait_http "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 60 || die "prometheus did not start; see $RUN_DIR/logs/prometheus.log"
+  wait_http "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 60 && pid_alive "$RUN_DIR/pids/prometheus.pid" \
+    || die "prometheus did not start; see $RUN_DIR/logs/prometheus.log"
 }
 
 demo() {

@@ -152,6 +152,7 @@ PROJECTION = TicketsProjection(
     service="tickets",
     topics=("support-calls",),
     ddl=ddl_beside(__file__),
+    version=2,  # 2: every event of a call kept (support_call_history); a rebuild fills it for existing calls
     handlers={
         "support_call.opened": opened,
         "support_call.assigned": call_updated,

@@ -1,6 +1,6 @@
 """Each service's internal API, declared once: enums, argument and response schemas used by the service and the gateway.
 
-The service validates its query strings with these schemas; the gateway validates the public requests with the same
-ones and documents its answers (OpenAPI) with the response schemas, which the services' answers must satisfy
-(`tests/integration/test_api_shapes.py`).
+The gateway validates the public requests with these schemas and documents its answers (OpenAPI) with the response
+schemas; the services take their enums, constants and period checks from here (tickets validates its query string
+with the same schema).
 """
