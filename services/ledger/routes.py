@@ -8,6 +8,7 @@ import flask
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.ledger import invoicing, queries, wording
+from shared.api.fields import PeriodArgs
 from shared.api.ledger import period_error
 from shared.events.fields import CODE
 from shared.web.app import db_connection, parse_query, require_customer_code
@@ -26,21 +27,13 @@ class BalanceQuery(Schema):
     lang = fields.String(load_default="en", validate=validate.OneOf(wording.LANGUAGES))
 
 
-class InvoicesQuery(Schema):
+class InvoicesQuery(PeriodArgs):
     """Query string of the invoice list."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     as_of = fields.Date(required=True)
     status = fields.String(load_default="all", validate=validate.OneOf(invoicing.STATUS_FILTERS))
     date_from = fields.Date(data_key="from", load_default=None)
     date_to = fields.Date(data_key="to", load_default=None)
-
-    @validates_schema
-    def _period(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("Must not be before 'from'.", "to")
 
 
 class SheetQuery(Schema):

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.api.fields import QueryArgs, StrictDate
+from shared.api.fields import PeriodArgs, QueryArgs, StrictDate
 from shared.timeutil import today_budapest
 
 INVOICE_STATUSES = ("open", "overdue", "paid", "cancelled")
@@ -117,18 +117,13 @@ class Balance(Schema):
 DOCUMENT_FORMATS = ("json", "pdf")
 
 
-class InvoicesArgs(QueryArgs):
+class InvoicesArgs(PeriodArgs):
     """Query of the invoice list."""
 
     as_of = today_field("as_of")
     status = fields.String(load_default="all", validate=validate.OneOf(INVOICE_STATUS_FILTERS))
     date_from = StrictDate(data_key="from", metadata={"description": "Earliest `issued_on`."})
     date_to = StrictDate(data_key="to", metadata={"description": "Latest `issued_on`."})
-
-    @validates_schema
-    def _period(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise ValidationError("Must not be before 'from'.", "to")
 
 
 class SettlementSheetArgs(LangArg):
