@@ -37,6 +37,13 @@ class ActionLimiter(LoginLimiter):
         super().__init__(pool, per_code=per_customer, per_address=per_customer, window_minutes=window_minutes)
         self.limits = {"action": per_customer, "action-key": 1}
 
+    def taken(self, customer_code: str, key: str) -> bool:
+        """True when an action with this key was accepted in the window (a retry of it)."""
+        if not self._schema_ready:
+            self.ensure_schema()
+        with self._connection() as conn:
+            return bool(conn.execute(SEEN_SQL, {"key": f"{customer_code}\x1f{key}", "window": self.window}).fetchone())
+
     def reserve_action(self, customer_code: str, key: str) -> Reservation:
         """Count this action, or raise ActionsLimited; a key already counted in the window counts nothing."""
         if not self._schema_ready:

@@ -8,7 +8,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from flask import current_app, g, request
 
-from gateway.actions import IDEMPOTENCY_HEADER, action_event, idempotency_key, new_call_id
+from gateway.actions import IDEMPOTENCY_HEADER, action_event, derived_id, idempotency_key, new_call_id
 from gateway.auth import require_session
 from gateway.clients import customer_path
 from gateway.openapi import SECURED, Blueprint, problem_responses
@@ -140,6 +140,8 @@ def set_password(body: dict[str, Any]) -> dict[str, Any]:
     change is projected, logins need the new password and sessions issued before it are refused.
     """
     key, code = idempotency_key(), g.customer_code
+    if gateway().action_limiter.taken(code, key):  # a retry of an accepted change: the same answer, not re-checked
+        return {"event_id": str(derived_id(code, "customer.portal_password_set", key))}
     problems = password_problems(body["new_password"], code)
     if problems:
         raise ProblemError(400, "Invalid request", "One or more request fields are invalid.", errors=problems)
@@ -163,6 +165,8 @@ def remove_password(body: dict[str, Any]) -> dict[str, Any]:
     before it are refused.
     """
     key, code = idempotency_key(), g.customer_code
+    if gateway().action_limiter.taken(code, key):  # a retry of an accepted removal: the same answer
+        return {"event_id": str(derived_id(code, "customer.portal_password_removed", key))}
     if not gateway().password_changes.state(code)["has_password"]:
         raise ProblemError(409, "Conflict", "No portal password is set.")
     require_current_password(body["current_password"])

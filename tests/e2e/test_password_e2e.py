@@ -109,3 +109,27 @@ def test_the_clear_password_is_never_published(gateway, publish, system, kafka_b
     assert secret.encode() not in mine[0] and b"$argon2id$" in mine[0] and b'"source": "portal"' in mine[0]
     logs = "".join(p.read_text(errors="replace") for p in system.log_dir.glob("*.log"))
     assert secret not in logs
+
+
+def test_a_retried_password_change_gets_the_same_answer_after_it_was_projected(gateway, publish):
+    """The first 202 may be lost on the way back: the retry with the same key is the same action, not a new
+    check of the (by then changed) current password, and it is not a failed login."""
+    code = new_customer(publish)
+    auth = login(gateway, code, f"{code}-1")
+    body = {"new_password": "egyszer-jelszó-789"}
+    first = act(gateway, "PUT", "/portal-password", auth, body, key="jelszo-retry-1")
+    assert first.status_code == 202, first.text
+    wait_until(lambda: try_login(gateway, code, "egyszer-jelszó-789").status_code == 201)
+    fresh = login(gateway, code, f"{code}-1", "egyszer-jelszó-789")
+    for _ in range(6):  # more than LOGIN_FAILURES_PER_CODE: none of them may count as a failed login
+        again = act(gateway, "PUT", "/portal-password", fresh, body, key="jelszo-retry-1")
+        assert again.status_code == 202, again.text
+        assert again.json()["event_id"] == first.json()["event_id"]
+    assert try_login(gateway, code, "egyszer-jelszó-789").status_code == 201
+    removal = act(gateway, "DELETE", "/portal-password", fresh, {"current_password": "egyszer-jelszó-789"},
+                  key="jelszo-retry-2")
+    assert removal.status_code == 202, removal.text
+    wait_until(lambda: try_login(gateway, code, None).status_code == 201)
+    retried = act(gateway, "DELETE", "/portal-password", fresh, {"current_password": "egyszer-jelszó-789"},
+                  key="jelszo-retry-2")
+    assert (retried.status_code, retried.json()["event_id"]) == (202, removal.json()["event_id"])
