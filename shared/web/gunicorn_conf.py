@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from shared import config
+from shared import config as _config  # not `config`: gunicorn reads every module name that is one of its settings
 
 # before anything imports prometheus_client: it picks its multiprocess value class at import
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -59,7 +59,7 @@ def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook
     """Refuse to start the gateway on missing or unsafe settings (one line, before any worker); start from an
     empty metrics directory: values of an earlier run would be added to this one's."""
     _check_gateway_settings(server)
-    directory = config.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = _config.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
@@ -76,9 +76,9 @@ def _check_gateway_settings(server) -> None:  # noqa: ANN001 - gunicorn's arbite
 
     try:
         gateway_config.check(gateway_config.settings_from_env())
-    except config.MissingSetting as exc:
+    except _config.MissingSetting as exc:
         server.log.error("gateway not started: %s", exc)
-        raise SystemExit(config.BAD_SETTINGS_EXIT) from None
+        raise SystemExit(_config.BAD_SETTINGS_EXIT) from None
 
 
 def on_exit(server) -> None:  # noqa: ANN001 - gunicorn hook
