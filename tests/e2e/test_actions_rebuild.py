@@ -87,7 +87,8 @@ def test_a_catalog_type_quota_and_ledger_do_not_use_stalls_neither(gateway, publ
           description="after the reply", chargeable=True),
     ], wait=False)
     system.wait_caught_up()  # every projection (quota's, ledger's) at lag 0: nothing stalled
-    lags = requests.get(f"{gateway}/health", timeout=10).json()["services"]
+    operator = {"X-Internal-Token": system.env["INTERNAL_TOKEN"]}  # the details of /health are for operators
+    lags = requests.get(f"{gateway}/health", headers=operator, timeout=10).json()["services"]
     assert all(lag["messages"] == 0 for s in ("quota", "ledger") for lag in lags[s]["lag"].values()), lags
     with psycopg.connect(system.env["QUOTA_DATABASE_URL"]) as conn:
         pointer.use_active_schema(conn, db.READ_MODEL_SCHEMA)

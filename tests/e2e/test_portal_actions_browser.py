@@ -158,7 +158,7 @@ def test_password_set_with_errors_then_change_with_a_wrong_current_one(page, gat
 @needs_chromium
 def test_annex_report_link_opens_a_prefilled_call(page, gateway, customer):
     log_in(page, gateway, customer)
-    open_view(page, "Szerződés melléklet", "annex")
+    open_view(page, "Szerződésmelléklet", "annex")
     report = page.locator("[data-field=annex-report]")
     expect(report).to_contain_text("Hiba a mellékletben?")
     report.get_by_role("link", name="Bejelentés nyitása").click()
@@ -185,7 +185,7 @@ def test_the_forms_in_english(page, gateway, customer):
 @needs_chromium
 def test_annex_report_offers_the_vendors_address(page, gateway, customer):
     logged_in(page, gateway, customer)
-    open_view(page, "Szerződés melléklet", "annex")
+    open_view(page, "Szerződésmelléklet", "annex")
     link = page.locator("[data-field=annex-report] a[href^='mailto:']")
     assert link.text_content() == "adminisztracio@szamado.hu"
     assert link.get_attribute("href") == "mailto:adminisztracio@szamado.hu"

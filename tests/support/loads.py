@@ -15,6 +15,7 @@ documented ones (docs/decisions.md), written here again by test code, never by c
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import re
@@ -53,6 +54,12 @@ class Load:
     @property
     def ids(self) -> set[str]:
         return {e["id"] for events in self.events.values() for e in events}
+
+    @property
+    def applied_ids(self) -> set[str]:
+        """The ids the projection applies: events of the types it uses (the others are skipped and counted)."""
+        uses = importlib.import_module(f"services.{self.service}.projection").PROJECTION.uses
+        return {e["id"] for events in self.events.values() for e in events if uses(e["type"])}
 
 
 def service_load(service: str, count: int, seed: int) -> Load:
@@ -169,9 +176,11 @@ def contracts_expected(events: list[dict]) -> dict[str, list[dict]]:
             rows["contract_terminations"].append({k: data[k] for k in ("contract_id", "customer_code", "terminated_on")})
         elif kind == "customer.portal_password_set":
             rows["portal_password_changes"].append({"customer_code": data["customer_code"],
-                                                    "password_hash": data["password_hash"]})
+                                                    "password_hash": data["password_hash"],
+                                                    "changed_at": _time(event["time"])})
         elif kind == "customer.portal_password_removed":
-            rows["portal_password_changes"].append({"customer_code": data["customer_code"], "password_hash": None})
+            rows["portal_password_changes"].append({"customer_code": data["customer_code"], "password_hash": None,
+                                                    "changed_at": _time(event["time"])})
         elif kind == "price_list.published":
             rows["price_lists"].append({k: data[k] for k in ("valid_from", "currency", "vat_rate", "products",
                                                              "quota_tiers")})
@@ -233,6 +242,30 @@ MOMENT = {"support_call.opened": "opened_at", "support_call.assigned": "assigned
           "support_call.closed": "closed_at", "support_call.reopened": "reopened_at"}
 
 
+# What each kind of event tells about a call in its story (portal-api section 9), beyond its moment.
+HISTORY_FACTS = {
+    "opened": ("category", "channel", "subject", "serial_number", "description"),
+    "assigned": ("assignee",), "status_changed": ("status", "note"),
+    "work_logged": ("work_id", "staff", "minutes", "chargeable", "description"),
+    "customer_replied": ("message",), "closed": ("resolution",), "reopened": ("reason",),
+}
+
+
+def tickets_history(events: list[dict]) -> list[dict]:
+    """One history row per applied event; a work log repeated under a new id adds none."""
+    rows, work_ids = [], set()
+    for event in _distinct(events):
+        data, kind = event["data"], event["type"].removeprefix("support_call.")
+        if kind == "work_logged":
+            if data["work_id"] in work_ids:
+                continue
+            work_ids.add(data["work_id"])
+        rows.append({"event_id": event["id"], "customer_code": data["customer_code"], "call_id": data["call_id"],
+                     "kind": kind, "at": _time(data[MOMENT[event["type"]]]),
+                     "facts": {name: data.get(name) for name in HISTORY_FACTS[kind]}})
+    return rows
+
+
 def tickets_expected(events: list[dict]) -> dict[str, list[dict]]:
     by_call: dict[tuple[str, str], list[dict]] = {}
     for event in events:
@@ -261,7 +294,8 @@ def tickets_expected(events: list[dict]) -> dict[str, list[dict]]:
                                   "performed_at": _time(w["performed_at"]), "staff": w["staff"],
                                   "minutes": w["minutes"], "description": w["description"],
                                   "chargeable": w["chargeable"]}
-    return _sorted({"support_call": calls, "support_call_work": list(work.values())})
+    return _sorted({"support_call": calls, "support_call_work": list(work.values()),
+                    "support_call_history": tickets_history(events)})
 
 
 # ---- quota -----------------------------------------------------------------------------------------------------
@@ -356,6 +390,10 @@ def _sorted(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return {t: sorted((_plain_row(r) for r in rows), key=_key) for t, rows in tables.items()}
 
 
+# Bookkeeping serials: their values depend on rolled-back transactions, only their order means something.
+SERIALS = ("arrival", "applied")
+
+
 def tables(service: str) -> list[str]:
     """The read-model tables of a service, from its schema.sql."""
     ddl = (ROOT / "services" / service / "schema.sql").read_text()
@@ -368,7 +406,7 @@ def facts(service: str, database_url: str) -> dict[str, list[dict]]:
     with db.connect(database_url) as conn:
         for table in tables(service):
             rows = conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table))).fetchall()
-            found[table] = [{k: v for k, v in r.items() if k != "arrival"} for r in rows]
+            found[table] = [{k: v for k, v in r.items() if k not in SERIALS} for r in rows]
     return _sorted(found)
 
 
@@ -382,12 +420,14 @@ def snapshot(service: str, database_url: str) -> dict[str, list]:
                 "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
                 "AND table_schema = current_schema()", (table,))]
             rank = sql.SQL("")
-            if "arrival" in columns:
-                over = sql.SQL("PARTITION BY customer_code ORDER BY arrival") if "customer_code" in columns \
-                    else sql.SQL("ORDER BY arrival")
-                rank = sql.SQL(", rank() OVER ({}) AS arrival_rank").format(over)
+            serial = next((c for c in SERIALS if c in columns), None)
+            if serial:
+                over = sql.SQL("PARTITION BY customer_code ORDER BY {}") if "customer_code" in columns \
+                    else sql.SQL("ORDER BY {}")
+                rank = sql.SQL(", rank() OVER ({}) AS arrival_rank").format(over.format(sql.Identifier(serial)))
             rows = conn.execute(sql.SQL("SELECT *{} FROM {}").format(rank, sql.Identifier(table))).fetchall()
-            result[table] = sorted((_plain_row({k: v for k, v in r.items() if k != "arrival"}) for r in rows), key=_key)
+            result[table] = sorted((_plain_row({k: v for k, v in r.items() if k not in SERIALS}) for r in rows),
+                                   key=_key)
         result["applied_events"] = conn.execute(
             "SELECT event_id, event_type FROM applied_events ORDER BY event_id").fetchall()
         result["projection_counters"] = conn.execute(
