@@ -31,7 +31,9 @@ def demo_customers(folder: Path) -> list[dict]:
         event = json.loads(line)
         if event["type"] == "contract.signed" and event["subject"] not in known:
             known.add(event["subject"])
-            logins.append({"customer_code": event["subject"], "serial_number": event["data"]["items"][0]["serial_number"]})
+            logins.append(
+                {"customer_code": event["subject"], "serial_number": event["data"]["items"][0]["serial_number"]}
+            )
     return logins
 
 
@@ -52,9 +54,12 @@ def one_action(gateway: str, auth: dict[str, str], n: int, results: list, timeou
     """Open a call; record (seconds to 202, seconds from 202 until visible or None)."""
     session = requests.Session()
     started = time.perf_counter()
-    answer = session.post(f"{gateway}/api/v1/support-calls", timeout=10,
-                          headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
-                          json={"category": "other", "subject": f"bench action {n}"})
+    answer = session.post(
+        f"{gateway}/api/v1/support-calls",
+        timeout=10,
+        headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
+        json={"category": "other", "subject": f"bench action {n}"},
+    )
     accepted = time.perf_counter()
     if answer.status_code != 202:
         results.append((accepted - started, None, answer.status_code))
@@ -84,12 +89,18 @@ def run(gateway: str, headers: list[dict[str, str]], rate: float, seconds: float
     elapsed = time.perf_counter() - started
     visible = sorted(r[1] for r in results if r[1] is not None)
     acked = sorted(r[0] for r in results if r[2] == 202)
-    return {"actions": total, "seconds": round(elapsed, 1), "accepted": len(acked),
-            "refused": sorted({r[2] for r in results if r[2] != 202}), "not_visible_in_10s":
-            sum(1 for r in results if r[2] == 202 and r[1] is None),
-            "ack_p50_ms": _ms(percentile(acked, 50)), "ack_p99_ms": _ms(percentile(acked, 99)),
-            "visible_p50_ms": _ms(percentile(visible, 50)), "visible_p99_ms": _ms(percentile(visible, 99)),
-            "visible_max_ms": _ms(visible[-1] if visible else None)}
+    return {
+        "actions": total,
+        "seconds": round(elapsed, 1),
+        "accepted": len(acked),
+        "refused": sorted({r[2] for r in results if r[2] != 202}),
+        "not_visible_in_10s": sum(1 for r in results if r[2] == 202 and r[1] is None),
+        "ack_p50_ms": _ms(percentile(acked, 50)),
+        "ack_p99_ms": _ms(percentile(acked, 99)),
+        "visible_p50_ms": _ms(percentile(visible, 50)),
+        "visible_p99_ms": _ms(percentile(visible, 99)),
+        "visible_max_ms": _ms(visible[-1] if visible else None),
+    }
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -105,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     headers = log_in(args.gateway, demo_customers(Path(args.demo)))
     if not headers or args.rate * args.seconds > 20 * len(headers):
-        parser.error(f"{len(headers)} customers logged in: too few for {args.rate * args.seconds:.0f} actions "
-                     "(20 an hour each)")
+        parser.error(
+            f"{len(headers)} customers logged in: too few for {args.rate * args.seconds:.0f} actions (20 an hour each)"
+        )
     print(json.dumps(run(args.gateway, headers, args.rate, args.seconds)))
     return 0
 

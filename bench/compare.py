@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scope.make_topics()
         publish(scope, data)
-        print("| service | events | before ev/s | after ev/s | after/before | bare ev/s |\n|---|---:|---:|---:|---:|---:|")
+        print(
+            "| service | events | before ev/s | after ev/s | after/before | bare ev/s |\n|---|---:|---:|---:|---:|---:|"
+        )
         for service in args.services:
             rates: dict[str, list[float]] = {"before": [], "after": []}
             bare = []
@@ -42,8 +44,11 @@ def main(argv: list[str] | None = None) -> int:
                 for label, source in (("before", args.before), ("after", ROOT)):
                     rates[label].append(rebuild_retrying(scope, service, f"{label}{attempt}", source).rate)
             before, after = statistics.median(rates["before"]), statistics.median(rates["after"])
-            print(f"| {service} | {events:,} | {before:,.0f} | {after:,.0f} | {after / before:.2f} | "
-                  f"{statistics.median(bare):,.0f} |", flush=True)
+            print(
+                f"| {service} | {events:,} | {before:,.0f} | {after:,.0f} | {after / before:.2f} | "
+                f"{statistics.median(bare):,.0f} |",
+                flush=True,
+            )
     finally:
         scope.close()
     return 0

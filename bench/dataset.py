@@ -61,8 +61,11 @@ def _active_chunk(args: tuple[int, int, int, date]) -> tuple[list[tuple[str, str
     facts += history_facts(plans, timeline, *history)
     topics = assemble(facts, f"bench/seed={seed}/chunk={chunk}/today={today.isoformat()}")
     lines = [(t, e["subject"], json.dumps(e, ensure_ascii=False)) for t, events in topics.items() for e in events]
-    logins = [{"customer_code": c.code, "serial_number": c.login_serial(today), "password": c.password}
-              for c in plans if c.login_serial(today)]
+    logins = [
+        {"customer_code": c.code, "serial_number": c.login_serial(today), "password": c.password}
+        for c in plans
+        if c.login_serial(today)
+    ]
     return lines, logins
 
 
@@ -121,8 +124,13 @@ def generate(out: Path, events: int, customers: int, seed: int, today: date, wor
     counts = {t: sum(1 for _ in (out / f"{t}.jsonl").open(encoding="utf-8")) for t in TOPICS}
     (out / "counts.json").write_text(json.dumps(counts))
     (out / "logins.json").write_text(json.dumps(logins))
-    meta = {"events": sum(counts.values()), "customers": customers, "active": active, "seed": seed,
-            "today": today.isoformat()}
+    meta = {
+        "events": sum(counts.values()),
+        "customers": customers,
+        "active": active,
+        "seed": seed,
+        "today": today.isoformat(),
+    }
     (out / "meta.json").write_text(json.dumps(meta))
     return DataSet(out, meta["events"], customers, active)
 

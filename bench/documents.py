@@ -72,13 +72,17 @@ def main() -> int:
     tokens = log_in(args.gateway, demo_logins())
     print(f"{len(tokens)} demo customers logged in")
     times = pdf_latencies(args.gateway, tokens, args.rounds)
-    print(f"settlement-sheet PDF, 3 years: p50 {statistics.median(times):.0f} ms, "
-          f"p90 {statistics.quantiles(times, n=10)[-1]:.0f} ms, max {max(times):.0f} ms ({len(times)} downloads)")
+    print(
+        f"settlement-sheet PDF, 3 years: p50 {statistics.median(times):.0f} ms, "
+        f"p90 {statistics.quantiles(times, n=10)[-1]:.0f} ms, max {max(times):.0f} ms ({len(times)} downloads)"
+    )
     paths = {"invoices": "/api/v1/invoices", "balance": "/api/v1/balance"}
     for name, path in paths.items():
         alone = wrk(args.gateway, "GET", path, tokens, args.seconds)
-        print(f"{name} alone, 32 connections: {alone['rps']:.0f} req/s, p50 {alone['p50']:.1f} ms, "
-              f"p99 {alone['p99']:.1f} ms, errors {alone['errors']}")
+        print(
+            f"{name} alone, 32 connections: {alone['rps']:.0f} req/s, p50 {alone['p50']:.1f} ms, "
+            f"p99 {alone['p99']:.1f} ms, errors {alone['errors']}"
+        )
     stop = threading.Event()
     clients = [threading.Thread(target=keep_downloading, args=(args.gateway, tokens, stop)) for _ in range(PDF_CLIENTS)]
     for client in clients:
@@ -86,8 +90,10 @@ def main() -> int:
     try:
         for name, path in paths.items():
             busy = wrk(args.gateway, "GET", path, tokens, args.seconds)
-            print(f"{name} while {PDF_CLIENTS} clients download PDFs: {busy['rps']:.0f} req/s, "
-                  f"p50 {busy['p50']:.1f} ms, p99 {busy['p99']:.1f} ms, errors {busy['errors']}")
+            print(
+                f"{name} while {PDF_CLIENTS} clients download PDFs: {busy['rps']:.0f} req/s, "
+                f"p50 {busy['p50']:.1f} ms, p99 {busy['p99']:.1f} ms, errors {busy['errors']}"
+            )
     finally:
         stop.set()
         for client in clients:

@@ -18,21 +18,44 @@ from shared.events.topics import physical
 
 def payment(customer_code: str, payment_id: str, today: date) -> dict:
     return {
-        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "bank", "type": "payment.received",
-        "time": f"{today.isoformat()}T09:00:00Z", "subject": customer_code, "datacontenttype": "application/json",
-        "data": {"payment_id": payment_id, "customer_code": customer_code, "received_on": today.isoformat(),
-                 "amount": 1000, "method": "bank_transfer", "reference": "bench"},
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "bank",
+        "type": "payment.received",
+        "time": f"{today.isoformat()}T09:00:00Z",
+        "subject": customer_code,
+        "datacontenttype": "application/json",
+        "data": {
+            "payment_id": payment_id,
+            "customer_code": customer_code,
+            "received_on": today.isoformat(),
+            "amount": 1000,
+            "method": "bank_transfer",
+            "reference": "bench",
+        },
     }
 
 
-def _probe(gateway: str, token: str, today: date, payment_id: str, sent_at: float, timeout_s: float,
-           interval_s: float, results: list[float | None]) -> None:
+def _probe(
+    gateway: str,
+    token: str,
+    today: date,
+    payment_id: str,
+    sent_at: float,
+    timeout_s: float,
+    interval_s: float,
+    results: list[float | None],
+) -> None:
     """Poll the balance until the payment shows; record the seconds since it was sent (None: never)."""
     session = requests.Session()
     deadline = sent_at + timeout_s
     while time.perf_counter() < deadline:
-        answer = session.get(f"{gateway}/api/v1/balance", params={"as_of": today.isoformat()},
-                             headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        answer = session.get(
+            f"{gateway}/api/v1/balance",
+            params={"as_of": today.isoformat()},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
         if answer.status_code == 200 and payment_id in answer.text:
             results.append(time.perf_counter() - sent_at)
             return
@@ -40,8 +63,16 @@ def _probe(gateway: str, token: str, today: date, payment_id: str, sent_at: floa
     results.append(None)
 
 
-def run(scope: Scope, gateway: str, tokens: list[tuple[str, str]], today: date, rate: int, seconds: float,
-        probes_per_s: float = 5, poll_interval_s: float = 0.02) -> dict:
+def run(
+    scope: Scope,
+    gateway: str,
+    tokens: list[tuple[str, str]],
+    today: date,
+    rate: int,
+    seconds: float,
+    probes_per_s: float = 5,
+    poll_interval_s: float = 0.02,
+) -> dict:
     """Publish `rate` payments/s for `seconds`; every 1/probes_per_s s one is probed through the gateway."""
     producer = KafkaProducer(bootstrap_servers=scope.bootstrap, acks=1, linger_ms=5)
     topic = physical("payments", scope.prefix)
@@ -61,8 +92,11 @@ def run(scope: Scope, gateway: str, tokens: list[tuple[str, str]], today: date, 
                 sent_at = time.perf_counter()
                 producer.send(topic, key=code.encode(), value=json.dumps(event).encode())
                 if sent % probe_every == 0:
-                    thread = threading.Thread(target=_probe, args=(gateway, token, today, payment_id, sent_at,
-                                                                   10.0, poll_interval_s, results), daemon=True)
+                    thread = threading.Thread(
+                        target=_probe,
+                        args=(gateway, token, today, payment_id, sent_at, 10.0, poll_interval_s, results),
+                        daemon=True,
+                    )
                     thread.start()
                     threads.append(thread)
                 sent += 1
@@ -74,9 +108,16 @@ def run(scope: Scope, gateway: str, tokens: list[tuple[str, str]], today: date, 
     finally:
         producer.close()
     seen = sorted(r for r in results if r is not None)
-    return {"events": sent, "seconds": elapsed, "rate": sent / elapsed, "probes": len(results),
-            "missed": sum(1 for r in results if r is None), "p50": percentile(seen, 50),
-            "p99": percentile(seen, 99), "max": seen[-1] if seen else None}
+    return {
+        "events": sent,
+        "seconds": elapsed,
+        "rate": sent / elapsed,
+        "probes": len(results),
+        "missed": sum(1 for r in results if r is None),
+        "p50": percentile(seen, 50),
+        "p99": percentile(seen, 99),
+        "max": seen[-1] if seen else None,
+    }
 
 
 def percentile(sorted_values: list[float], p: float) -> float | None:

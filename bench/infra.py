@@ -117,8 +117,9 @@ class BenchSystem(System):
         pids = {name: [proc.pid, *children(proc.pid)] for name, proc in self.procs.items()}
         return {
             "gateway": pids.get("gateway-api", []),
-            "services": [p for name, group in pids.items() if name.endswith("-api") and name != "gateway-api"
-                         for p in group],
+            "services": [
+                p for name, group in pids.items() if name.endswith("-api") and name != "gateway-api" for p in group
+            ],
             "projectors": [p for name, group in pids.items() if name.endswith("-projector") for p in group],
             "postgres": pids_running("postgres"),
             "kafka": pids_running("kafka.Kafka"),
@@ -135,14 +136,23 @@ class BenchSystem(System):
         return peaks
 
 
-def start_system(scope: Scope, log_dir: Path, poll_timeout_ms: int, api_workers: tuple[int, int],
-                 gateway_workers: tuple[int, int]) -> BenchSystem:
+def start_system(
+    scope: Scope, log_dir: Path, poll_timeout_ms: int, api_workers: tuple[int, int], gateway_workers: tuple[int, int]
+) -> BenchSystem:
     """Projectors (continuing from the rebuilt read models), APIs and the gateway on free ports."""
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": scope.bootstrap, "TOPIC_PREFIX": scope.prefix,
-           "INTERNAL_TOKEN": INTERNAL_TOKEN, "GATEWAY_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT),
-           "PROJECTOR_POLL_TIMEOUT_MS": str(poll_timeout_ms), "CONSUMER_GROUP": "",
-           "LOGIN_FAILURES_PER_ADDRESS": "100000000", "LOGIN_FAILURES_PER_CODE": "100000000"}
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": scope.bootstrap,
+        "TOPIC_PREFIX": scope.prefix,
+        "INTERNAL_TOKEN": INTERNAL_TOKEN,
+        "GATEWAY_SECRET_KEY": SECRET_KEY,
+        "PYTHONPATH": str(ROOT),
+        "PROJECTOR_POLL_TIMEOUT_MS": str(poll_timeout_ms),
+        "CONSUMER_GROUP": "",
+        "LOGIN_FAILURES_PER_ADDRESS": "100000000",
+        "LOGIN_FAILURES_PER_CODE": "100000000",
+    }
     for name in (*SERVICES, "gateway"):
         env[f"{name.upper()}_DATABASE_URL"] = scope.database(name)
         env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
@@ -166,8 +176,14 @@ def _first_line(args: list[str]) -> str:
 
 def machine(server_url: str, bootstrap: str, load_before: tuple[float, float, float]) -> dict[str, str]:
     """What the figures were measured on."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
     mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
     with psycopg.connect(server_url) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]

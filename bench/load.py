@@ -73,24 +73,51 @@ def screen(gateway: str, tokens: list[str], paths: dict[str, str]) -> tuple[dict
     return ok, other
 
 
-def wrk(base: str, method: str, path: str, items: list[str], seconds: int, connections: int = 32,
-        threads: int = 2) -> dict:
+def wrk(
+    base: str, method: str, path: str, items: list[str], seconds: int, connections: int = 32, threads: int = 2
+) -> dict:
     """One wrk run; requests/s, p50/p99 in ms and error counts (non-2xx included)."""
     with tempfile.TemporaryDirectory() as tmp:
         script, data = Path(tmp) / "bench.lua", Path(tmp) / "items.txt"
         script.write_text(LUA)
         data.write_text("\n".join(items) + "\n")
-        out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-                              "--timeout", "10s", "-s", str(script), base, "--", method, path, str(data)],
-                             capture_output=True, text=True, timeout=seconds + 60)
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                base,
+                "--",
+                method,
+                path,
+                str(data),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        )
     line = next((x for x in out.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {out.stdout}\n{out.stderr}")
     raw = json.loads(line.removeprefix("WRKJSON "))
     errors = raw["connect"] + raw["read"] + raw["write"] + raw["status"] + raw["timeout"]
-    return {"rps": raw["requests"] / (raw["duration_us"] / 1e6), "p50": raw["p50_us"] / 1000,
-            "p99": raw["p99_us"] / 1000, "max": raw["max_us"] / 1000, "errors": errors,
-            "requests": raw["requests"], "status_errors": raw["status"]}
+    return {
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50": raw["p50_us"] / 1000,
+        "p99": raw["p99_us"] / 1000,
+        "max": raw["max_us"] / 1000,
+        "errors": errors,
+        "requests": raw["requests"],
+        "status_errors": raw["status"],
+    }
 
 
 def login_bodies(logins: list[dict]) -> list[str]:
@@ -114,19 +141,26 @@ def measured(groups: Callable[[], dict[str, list[int]]] | None, run: Callable[[]
     return figures
 
 
-def run(gateway: str, logins: list[dict], today: date, seconds: int, connections: int = 32,
-        groups: Callable[[], dict[str, list[int]]] | None = None) -> dict[str, dict]:
+def run(
+    gateway: str,
+    logins: list[dict],
+    today: date,
+    seconds: int,
+    connections: int = 32,
+    groups: Callable[[], dict[str, list[int]]] | None = None,
+) -> dict[str, dict]:
     """Every query, login and /health/live, one after the other; per name the wrk figures (with the CPU per
     request of each process group of `groups`, when given)."""
     paths = queries(today)
     tokens, screened = screen(gateway, mint(logins), paths)
-    results = {"health/live": measured(groups, lambda: wrk(gateway, "GET", "/health/live", ["-"], seconds,
-                                                           connections))}
+    results = {
+        "health/live": measured(groups, lambda: wrk(gateway, "GET", "/health/live", ["-"], seconds, connections))
+    }
     for name, path in paths.items():
-        results[name] = measured(groups, lambda p=path, n=name: wrk(gateway, "GET", p, tokens[n], seconds,
-                                                                    connections))
+        results[name] = measured(groups, lambda p=path, n=name: wrk(gateway, "GET", p, tokens[n], seconds, connections))
         results[name]["customers"] = len(tokens[name])
         results[name]["not_200_in_screening"] = screened[name]
-    results["login"] = measured(groups, lambda: wrk(gateway, "POST", "/api/v1/sessions", login_bodies(logins),
-                                                    seconds, connections))
+    results["login"] = measured(
+        groups, lambda: wrk(gateway, "POST", "/api/v1/sessions", login_bodies(logins), seconds, connections)
+    )
     return results

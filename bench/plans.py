@@ -17,7 +17,7 @@ def hot_queries(customer_code: str, serial_number: str, today: date) -> dict[str
     """(service, label) -> (SQL, params) of the statements each query runs."""
     as_of = {"customer_code": customer_code, "as_of": today, "serial_number": serial_number}
     where, params = tickets._where(customer_code, "all", None, None, None, None)
-    page = (tickets._list_sql(where) + sql.SQL(" LIMIT 50 OFFSET 0"))
+    page = tickets._list_sql(where) + sql.SQL(" LIMIT 50 OFFSET 0")
     plans = {
         ("ledger", "balance: invoices"): (ledger.INVOICES, as_of),
         ("ledger", "balance: payments"): (ledger.PAYMENTS, as_of),
@@ -25,9 +25,10 @@ def hot_queries(customer_code: str, serial_number: str, today: date) -> dict[str
         ("tickets", "support calls: summary"): (tickets.SUMMARY.format(where=where), params),
         ("tickets", "support calls: page"): (page, params),
         ("quota", "quota: invoices"): (quota.INVOICES_SQL, {"customer_code": customer_code}),
-        ("quota", "quota: work logs"): (quota.WORK_LOGS_SQL, {"customer_code": customer_code,
-                                                               "start": today - timedelta(days=365),
-                                                               "end": today + timedelta(days=1)}),
+        ("quota", "quota: work logs"): (
+            quota.WORK_LOGS_SQL,
+            {"customer_code": customer_code, "start": today - timedelta(days=365), "end": today + timedelta(days=1)},
+        ),
         ("contracts", "annex/fee/login: item changes"): (CUSTOMER_FACT_QUERIES["item_changes"], as_of),
         ("contracts", "annex/fee/login: detail changes"): (CUSTOMER_FACT_QUERIES["detail_changes"], as_of),
     }
@@ -42,8 +43,9 @@ def explain(database_urls: dict[str, str], customer_code: str, serial_number: st
             if service not in analyzed:
                 conn.execute("ANALYZE")
                 analyzed.add(service)
-            query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + (statement if isinstance(statement, sql.Composable)
-                                                             else sql.SQL(statement))
+            query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + (
+                statement if isinstance(statement, sql.Composable) else sql.SQL(statement)
+            )
             rows = conn.execute(query, params).fetchall()
             out[label] = "\n".join(row["QUERY PLAN"] for row in rows)
     return out

@@ -15,28 +15,42 @@ def _ok(flag: bool) -> str:
 
 
 def projection_rows(results: dict) -> list[str]:
-    rows = ["| size | service | events | projector ev/s (median) | runs | incl. start-up | bare consumer ev/s | "
-            "ratio | ≥10k/s | ≥0.5 | rejected |", "|---|---|---:|---:|---|---:|---:|---:|---|---|---:|"]
+    rows = [
+        "| size | service | events | projector ev/s (median) | runs | incl. start-up | bare consumer ev/s | "
+        "ratio | ≥10k/s | ≥0.5 | rejected |",
+        "|---|---|---:|---:|---|---:|---:|---:|---|---|---:|",
+    ]
     for size, result in results.items():
         for service, p in result["projection"].items():
-            rows.append(f"| {size} | {service} | {p['events']:,} | {p['rate']:,.0f} | {p['rates']} | "
-                        f"{p['wall_rate']:,.0f} | {p['bare']:,.0f} | {p['ratio']:.2f} | {_ok(p['rate'] >= 10_000)} | "
-                        f"{_ok(p['ratio'] >= 0.5)} | {p['rejected']} |" + (" broker lost during a run" if p.get("disturbed") else ""))
+            rows.append(
+                f"| {size} | {service} | {p['events']:,} | {p['rate']:,.0f} | {p['rates']} | "
+                f"{p['wall_rate']:,.0f} | {p['bare']:,.0f} | {p['ratio']:.2f} | {_ok(p['rate'] >= 10_000)} | "
+                f"{_ok(p['ratio'] >= 0.5)} | {p['rejected']} |"
+                + (" broker lost during a run" if p.get("disturbed") else "")
+            )
     return rows
 
 
 def query_rows(results: dict) -> list[str]:
-    rows = ["| query | req/s (small) | p50 ms (small) | p99 ms (small) | req/s | p50 ms | p99 ms | errors small / large | "
-            "rps ratio to /health/live | p50 growth | targets met |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    rows = [
+        "| query | req/s (small) | p50 ms (small) | p99 ms (small) | req/s | p50 ms | p99 ms | errors small / large | "
+        "rps ratio to /health/live | p50 growth | targets met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     small, large = results["small"]["queries"], results["large"]["queries"]
     live = large["health/live"]["rps"]
     for name, q in large.items():
         s = small[name]
         growth = q["p50"] / s["p50"] if s["p50"] else float("nan")
-        met = "-" if name in ("health/live", "login") else _ok(
-            q["rps"] >= QUERY_TARGET[0] and q["p99"] <= QUERY_TARGET[1] and q["errors"] == 0 and growth <= 1.5)
-        rows.append(f"| {name} | {s['rps']:.0f} | {s['p50']:.1f} | {s['p99']:.1f} | {q['rps']:.0f} | "
-                    f"{q['p50']:.1f} | {q['p99']:.1f} | {s['errors']} / {q['errors']} | {q['rps'] / live:.2f} | {growth:.2f} | {met} |")
+        met = (
+            "-"
+            if name in ("health/live", "login")
+            else _ok(q["rps"] >= QUERY_TARGET[0] and q["p99"] <= QUERY_TARGET[1] and q["errors"] == 0 and growth <= 1.5)
+        )
+        rows.append(
+            f"| {name} | {s['rps']:.0f} | {s['p50']:.1f} | {s['p99']:.1f} | {q['rps']:.0f} | "
+            f"{q['p50']:.1f} | {q['p99']:.1f} | {s['errors']} / {q['errors']} | {q['rps'] / live:.2f} | {growth:.2f} | {met} |"
+        )
     return rows
 
 
@@ -45,13 +59,18 @@ CPU_GROUPS = ("gateway", "services", "postgres", "projectors", "kafka")
 
 def cpu_rows(results: dict) -> list[str]:
     """CPU microseconds per request of each process group, large run."""
-    rows = ["| query | " + " | ".join(f"{g} µs" for g in CPU_GROUPS) + " | total µs |",
-            "|---|" + "---:|" * (len(CPU_GROUPS) + 1)]
+    rows = [
+        "| query | " + " | ".join(f"{g} µs" for g in CPU_GROUPS) + " | total µs |",
+        "|---|" + "---:|" * (len(CPU_GROUPS) + 1),
+    ]
     for name, q in results["large"]["queries"].items():
         cpu = q.get("cpu_us") or {}
         if cpu:
-            rows.append(f"| {name} | " + " | ".join(f"{cpu.get(g, 0):,.0f}" for g in CPU_GROUPS)
-                        + f" | {sum(cpu.values()):,.0f} |")
+            rows.append(
+                f"| {name} | "
+                + " | ".join(f"{cpu.get(g, 0):,.0f}" for g in CPU_GROUPS)
+                + f" | {sum(cpu.values()):,.0f} |"
+            )
     return rows
 
 
@@ -70,8 +89,11 @@ def table(results: dict) -> str:
     lines += projection_rows(results)
     fresh = results["large"].get("freshness")
     if fresh:
-        lines += ["", f"Freshness: {fresh['rate']:.0f} ev/s for {fresh['seconds']:.0f}s, {fresh['probes']} probes, "
-                      f"p50 {fresh['p50']:.3f}s p99 {fresh['p99']:.3f}s max {fresh['max']:.3f}s missed {fresh['missed']}"]
+        lines += [
+            "",
+            f"Freshness: {fresh['rate']:.0f} ev/s for {fresh['seconds']:.0f}s, {fresh['probes']} probes, "
+            f"p50 {fresh['p50']:.3f}s p99 {fresh['p99']:.3f}s max {fresh['max']:.3f}s missed {fresh['missed']}",
+        ]
     lines += ["", "Queries (32 clients):"] + query_rows(results) + ["", "CPU per request:"] + cpu_rows(results)
     lines += ["", "Memory:"] + memory_rows(results)
     return "\n".join(lines)
@@ -81,34 +103,52 @@ def render(results: dict, args: argparse.Namespace, info: dict) -> str:
     """The generated section of docs/performance.md."""
     large, small = results["large"], results["small"]
     fresh = large.get("freshness")
-    lines = [START, "", "## Latest results (generated by `python -m bench`)", "",
-             f"Command: `python -m bench --events {args.events} --customers {args.customers} --seconds {args.seconds} "
-             f"--freshness-seconds {args.freshness_seconds} --repeat {args.repeat}`", "",
-             "| machine | |", "|---|---|"]
+    lines = [
+        START,
+        "",
+        "## Latest results (generated by `python -m bench`)",
+        "",
+        f"Command: `python -m bench --events {args.events} --customers {args.customers} --seconds {args.seconds} "
+        f"--freshness-seconds {args.freshness_seconds} --repeat {args.repeat}`",
+        "",
+        "| machine | |",
+        "|---|---|",
+    ]
     lines += [f"| {key} | {value} |" for key, value in info.items()]
     for size, data in (("large", large["data"]), ("small", small["data"])):
-        lines.append(f"\n{size}: {data.events:,} events, {data.customers:,} customers ({data.active:,} with the "
-                     f"full demo history), published at {results[size]['publish']['rate']:,.0f} events/s.")
+        lines.append(
+            f"\n{size}: {data.events:,} events, {data.customers:,} customers ({data.active:,} with the "
+            f"full demo history), published at {results[size]['publish']['rate']:,.0f} events/s."
+        )
     lines += ["", "### 1. Projection throughput (rebuild from scratch; median of the runs)", ""]
     lines += projection_rows(results)
     lines += ["", "### 2. Freshness (payments published, visible in the gateway's `GET /api/v1/balance`)", ""]
     if fresh:
-        lines += [f"{fresh['events']:,} payments at {fresh['rate']:.0f}/s for {fresh['seconds']:.0f} s; "
-                  f"{fresh['probes']} probed (polled every 20 ms through the gateway): p50 **{fresh['p50']:.3f} s**, "
-                  f"p99 **{fresh['p99']:.3f} s**, max {fresh['max']:.3f} s, never seen {fresh['missed']}. "
-                  f"p99 ≤ 1 s: {_ok(fresh['p99'] is not None and fresh['p99'] <= 1)}. Projector poll timeout "
-                  "(`PROJECTOR_POLL_TIMEOUT_MS`) 200 ms, the default."]
+        lines += [
+            f"{fresh['events']:,} payments at {fresh['rate']:.0f}/s for {fresh['seconds']:.0f} s; "
+            f"{fresh['probes']} probed (polled every 20 ms through the gateway): p50 **{fresh['p50']:.3f} s**, "
+            f"p99 **{fresh['p99']:.3f} s**, max {fresh['max']:.3f} s, never seen {fresh['missed']}. "
+            f"p99 ≤ 1 s: {_ok(fresh['p99'] is not None and fresh['p99'] <= 1)}. Projector poll timeout "
+            "(`PROJECTOR_POLL_TIMEOUT_MS`) 200 ms, the default."
+        ]
     lines += ["", "### 3-4. Queries through the gateway, 32 concurrent clients (wrk), and growth small → large", ""]
     lines += query_rows(results)
     if len(cpu_rows(results)) > 2:
-        lines += ["", "CPU per request during each query's run (large data set; user + system time of the process "
-                      "groups from `/proc/<pid>/stat`, divided by the requests wrk counted; wrk's own excluded):", ""]
+        lines += [
+            "",
+            "CPU per request during each query's run (large data set; user + system time of the process "
+            "groups from `/proc/<pid>/stat`, divided by the requests wrk counted; wrk's own excluded):",
+            "",
+        ]
         lines += cpu_rows(results)
     for size in ("small", "large"):
         if results[size].get("outages"):
-            lines += ["", f"Kafka or PostgreSQL went away during the {size} run (restarted by another user of the "
-                          f"machine); errors and tail latencies around then are not the system's own: "
-                          + ", ".join(results[size]["outages"])]
+            lines += [
+                "",
+                f"Kafka or PostgreSQL went away during the {size} run (restarted by another user of the "
+                f"machine); errors and tail latencies around then are not the system's own: "
+                + ", ".join(results[size]["outages"]),
+            ]
     lines += ["", "### 5. Memory", ""] + memory_rows(results)
     lines += ["", "### Query plans (large data set, one active customer)", ""]
     for label, plan in large["plans"].items():

@@ -55,9 +55,12 @@ def projection(scope: Scope, repeat: int) -> dict[str, dict]:
             bare_events, bare_s = bare_consume(scope, topics, batch_size=1000)
             result = rebuild_retrying(scope, service, str(attempt))
             runs.append((result, bare_events / bare_s))
-            print(f"  {service} #{attempt + 1}: {result.rate:,.0f} ev/s ({result.wall_rate:,.0f} with start-up), "
-                  f"bare {bare_events / bare_s:,.0f} ev/s, {'BROKER LOST DURING RUN, ' if result.disturbed else ''}"
-                  f"peak {result.peak_rss_mb:.0f} MB", flush=True)
+            print(
+                f"  {service} #{attempt + 1}: {result.rate:,.0f} ev/s ({result.wall_rate:,.0f} with start-up), "
+                f"bare {bare_events / bare_s:,.0f} ev/s, {'BROKER LOST DURING RUN, ' if result.disturbed else ''}"
+                f"peak {result.peak_rss_mb:.0f} MB",
+                flush=True,
+            )
         out[service] = {
             "events": runs[0][0].events,
             "rate": statistics.median(r.rate for r, _ in runs),
@@ -72,8 +75,9 @@ def projection(scope: Scope, repeat: int) -> dict[str, dict]:
     return out
 
 
-def one_size(data: DataSet, args: argparse.Namespace, bootstrap: str, server: str, logins: list[dict],
-             with_freshness: bool) -> dict:
+def one_size(
+    data: DataSet, args: argparse.Namespace, bootstrap: str, server: str, logins: list[dict], with_freshness: bool
+) -> dict:
     """Load, rebuild, then run the system: freshness (optional), query load with `logins`, plans, memory."""
     scope, system, result = Scope(bootstrap, server), None, {"data": data}
     today = today_budapest()
@@ -83,17 +87,24 @@ def one_size(data: DataSet, args: argparse.Namespace, bootstrap: str, server: st
         result["publish"] = {"events": sent, "rate": sent / seconds}
         print(f"published {sent:,} events in {seconds:.1f}s", flush=True)
         result["projection"] = projection(scope, args.repeat)
-        system = start_system(scope, ROOT / ".run" / "bench-logs" / scope.run_id, poll_timeout_ms=200,
-                              api_workers=(2, 4), gateway_workers=(2, 8))
+        system = start_system(
+            scope,
+            ROOT / ".run" / "bench-logs" / scope.run_id,
+            poll_timeout_ms=200,
+            api_workers=(2, 4),
+            gateway_workers=(2, 8),
+        )
         if with_freshness:
             tokens = list(zip([r["customer_code"] for r in logins], load.mint(logins), strict=True))
-            result["freshness"] = freshness.run(scope, system.gateway, tokens, today, args.rate,
-                                                args.freshness_seconds)
+            result["freshness"] = freshness.run(scope, system.gateway, tokens, today, args.rate, args.freshness_seconds)
             print(f"freshness: {result['freshness']}", flush=True)
         result["queries"] = load.run(system.gateway, logins, today, args.seconds, groups=system.cpu_groups)
         for name, figures in result["queries"].items():
-            print(f"  {name}: {figures['rps']:.0f} req/s p50 {figures['p50']:.1f} ms p99 {figures['p99']:.1f} ms "
-                  f"errors {figures['errors']}", flush=True)
+            print(
+                f"  {name}: {figures['rps']:.0f} req/s p50 {figures['p50']:.1f} ms p99 {figures['p99']:.1f} ms "
+                f"errors {figures['errors']}",
+                flush=True,
+            )
         result["memory"] = system.peak_memory()
         result["outages"] = outages(system.log_dir)
         if result["outages"]:
@@ -117,8 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     cache = ROOT / ".run" / "bench-cache"
     today = today_budapest()
     small_events, small_customers = args.events // args.growth_factor, args.customers // args.growth_factor
-    print(f"data sets: {args.events:,}/{args.customers:,} and {small_events:,}/{small_customers:,} "
-          f"events/customers (cache {cache})", flush=True)
+    print(
+        f"data sets: {args.events:,}/{args.customers:,} and {small_events:,}/{small_customers:,} "
+        f"events/customers (cache {cache})",
+        flush=True,
+    )
     large = cached(cache, args.events, args.customers, args.seed, today)
     small = cached(cache, small_events, small_customers, args.seed, today)
     # The same customers in both sizes: the small data set's active customers are the large one's first ones,

@@ -26,8 +26,13 @@ SERVICE_TOPICS = {
 
 def publish(scope: Scope, data: DataSet) -> tuple[int, float]:
     """Send every event of the data set, keyed by its subject, with large batches; (events, seconds)."""
-    producer = KafkaProducer(bootstrap_servers=scope.bootstrap, acks=1, linger_ms=50, batch_size=1024 * 1024,
-                             max_request_size=8 * 1024 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=scope.bootstrap,
+        acks=1,
+        linger_ms=50,
+        batch_size=1024 * 1024,
+        max_request_size=8 * 1024 * 1024,
+    )
     sent, started = 0, time.perf_counter()
     try:
         for topic in data.counts():
@@ -46,8 +51,11 @@ def publish(scope: Scope, data: DataSet) -> tuple[int, float]:
 def end_offsets(scope: Scope, topics: list[str]) -> dict[TopicPartition, int]:
     consumer = KafkaConsumer(bootstrap_servers=scope.bootstrap)
     try:
-        parts = [TopicPartition(physical(t, scope.prefix), p) for t in topics
-                 for p in consumer.partitions_for_topic(physical(t, scope.prefix)) or ()]
+        parts = [
+            TopicPartition(physical(t, scope.prefix), p)
+            for t in topics
+            for p in consumer.partitions_for_topic(physical(t, scope.prefix)) or ()
+        ]
         return consumer.end_offsets(parts)
     finally:
         consumer.close()
@@ -57,9 +65,15 @@ def bare_consume(scope: Scope, topics: list[str], batch_size: int) -> tuple[int,
     """Read the topics from the beginning with kafka-python and json.loads every value; (events, seconds)."""
     ends = end_offsets(scope, topics)
     started = time.perf_counter()
-    consumer = KafkaConsumer(bootstrap_servers=scope.bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest", max_poll_records=batch_size,
-                             fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=1024 * 1024)  # as the projectors
+    consumer = KafkaConsumer(
+        bootstrap_servers=scope.bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=batch_size,
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=1024 * 1024,
+    )  # as the projectors
     consumer.assign(list(ends))
     consumer.seek_to_beginning()
     remaining = {tp for tp, end in ends.items() if end > 0}
@@ -129,11 +143,15 @@ def _consuming_seconds(log: Path) -> tuple[float, bool]:
 def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Rebuild:
     """`python -m services.X.projector --until-caught-up` (code from `source`) on a fresh database and group, timed."""
     events = sum(end_offsets(scope, SERVICE_TOPICS[service]).values())
-    env = {**os.environ, "PYTHONPATH": str(source), "TOPIC_PREFIX": scope.prefix,
-           "KAFKA_BOOTSTRAP_SERVERS": scope.bootstrap,
-           f"{service.upper()}_DATABASE_URL": scope.database(service, fresh=True),
-           "CONSUMER_GROUP": f"{scope.prefix}{service}-rebuild-{attempt}"}
-    log = (ROOT / ".run" / "bench-logs")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(source),
+        "TOPIC_PREFIX": scope.prefix,
+        "KAFKA_BOOTSTRAP_SERVERS": scope.bootstrap,
+        f"{service.upper()}_DATABASE_URL": scope.database(service, fresh=True),
+        "CONSUMER_GROUP": f"{scope.prefix}{service}-rebuild-{attempt}",
+    }
+    log = ROOT / ".run" / "bench-logs"
     log.mkdir(parents=True, exist_ok=True)
     path = log / f"{service}-rebuild-{scope.run_id}-{attempt}.log"
     path.write_bytes(b"")

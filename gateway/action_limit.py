@@ -26,8 +26,12 @@ class ActionsLimited(ProblemError):
     """A 429 problem with the seconds to wait in Retry-After."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(429, "Too Many Requests", "Too many actions in the last hour; try again later.",
-                         headers={"Retry-After": str(retry_after)})
+        super().__init__(
+            429,
+            "Too Many Requests",
+            "Too many actions in the last hour; try again later.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 class ActionLimiter(LoginLimiter):

@@ -38,8 +38,12 @@ def idempotency_key() -> str:
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None or not IDEMPOTENCY_KEY.match(key):
         message = "Required." if key is None else "Must be 1-64 characters of A-Z a-z 0-9 - _."
-        raise ProblemError(400, "Invalid request", f"The {IDEMPOTENCY_HEADER} header is missing or malformed.",
-                           errors={IDEMPOTENCY_HEADER: [message]})
+        raise ProblemError(
+            400,
+            "Invalid request",
+            f"The {IDEMPOTENCY_HEADER} header is missing or malformed.",
+            errors={IDEMPOTENCY_HEADER: [message]},
+        )
     return key
 
 
@@ -69,8 +73,12 @@ def action_event(event_type: str, customer_code: str, key: str, data: dict[str, 
 
 def unavailable() -> ProblemError:
     """The 503 of an action Kafka did not acknowledge (nothing was published)."""
-    return ProblemError(503, "Service Unavailable", "The action could not be recorded; nothing was changed. "
-                        "Please try again with the same Idempotency-Key.", headers={"Retry-After": "5"})
+    return ProblemError(
+        503,
+        "Service Unavailable",
+        "The action could not be recorded; nothing was changed. Please try again with the same Idempotency-Key.",
+        headers={"Retry-After": "5"},
+    )
 
 
 class ActionPublisher:
@@ -102,9 +110,14 @@ class ActionPublisher:
             if self._producer is None:
                 bound_ms = int(self.timeout_s * 1000)
                 self._producer = KafkaProducer(
-                    bootstrap_servers=self.bootstrap_servers, acks="all", enable_idempotence=True,
-                    linger_ms=0, max_block_ms=bound_ms, bootstrap_timeout_ms=bound_ms,
-                    request_timeout_ms=bound_ms, delivery_timeout_ms=bound_ms + 500,
+                    bootstrap_servers=self.bootstrap_servers,
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=0,
+                    max_block_ms=bound_ms,
+                    bootstrap_timeout_ms=bound_ms,
+                    request_timeout_ms=bound_ms,
+                    delivery_timeout_ms=bound_ms + 500,
                     reconnect_backoff_max_ms=500,
                 )
             return self._producer

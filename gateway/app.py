@@ -97,8 +97,9 @@ def build_gateway(app: Flask) -> Gateway:
     }
     clients = build_clients(dict(settings))
     action_limiter = ActionLimiter(pool, settings["ACTIONS_PER_HOUR"], settings["ACTION_WINDOW_MINUTES"])
-    publisher = ActionPublisher(settings["KAFKA_BOOTSTRAP_SERVERS"], settings["TOPIC_PREFIX"],
-                                settings["PUBLISH_TIMEOUT_S"])
+    publisher = ActionPublisher(
+        settings["KAFKA_BOOTSTRAP_SERVERS"], settings["TOPIC_PREFIX"], settings["PUBLISH_TIMEOUT_S"]
+    )
     password_changes = PasswordChanges(clients["contracts"], settings["PASSWORD_STATE_CACHE_S"])
     return Gateway(clients, limiter, pool, metrics, action_limiter, publisher, password_changes)
 

@@ -78,8 +78,9 @@ class ServiceClient:
     shared by the worker's threads; no retries (a failed call is a 503 at once), no proxy, no cookies.
     """
 
-    def __init__(self, name: str, base_url: str, internal_token: str, timeout: tuple[float, float],
-                 pool_size: int = 32) -> None:
+    def __init__(
+        self, name: str, base_url: str, internal_token: str, timeout: tuple[float, float], pool_size: int = 32
+    ) -> None:
         self.name, self.base_url = name, base_url.rstrip("/")
         self.timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
         self.internal_token = internal_token

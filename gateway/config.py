@@ -12,10 +12,25 @@ REQUIRED = ("INTERNAL_TOKEN", "GATEWAY_SECRET_KEY", "DATABASE_URL")
 MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
 
 # Settings the gateway reads from the table, with their defaults (tests give settings without the environment).
-OWN = ("TOKEN_TTL_MINUTES", "SERVICE_TIMEOUT_S", "SERVICE_CONNECT_TIMEOUT_S", "HEALTH_TIMEOUT_S",
-       "LOGIN_FAILURES_PER_CODE", "LOGIN_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES", "MAX_BODY_BYTES",
-       "LAG_DEGRADED_MESSAGES", "TRUST_PROXY", "DB_POOL_SIZE", "KAFKA_BOOTSTRAP_SERVERS", "TOPIC_PREFIX",
-       "ACTIONS_PER_HOUR", "ACTION_WINDOW_MINUTES", "PUBLISH_TIMEOUT_S", "PASSWORD_STATE_CACHE_S")
+OWN = (
+    "TOKEN_TTL_MINUTES",
+    "SERVICE_TIMEOUT_S",
+    "SERVICE_CONNECT_TIMEOUT_S",
+    "HEALTH_TIMEOUT_S",
+    "LOGIN_FAILURES_PER_CODE",
+    "LOGIN_FAILURES_PER_ADDRESS",
+    "LOGIN_WINDOW_MINUTES",
+    "MAX_BODY_BYTES",
+    "LAG_DEGRADED_MESSAGES",
+    "TRUST_PROXY",
+    "DB_POOL_SIZE",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "TOPIC_PREFIX",
+    "ACTIONS_PER_HOUR",
+    "ACTION_WINDOW_MINUTES",
+    "PUBLISH_TIMEOUT_S",
+    "PASSWORD_STATE_CACHE_S",
+)
 DEFAULTS: dict[str, Any] = {
     **{name: config.SETTINGS[name].default for name in OWN},
     **{f"{service.upper()}_URL": f"http://127.0.0.1:{port}" for service, port in config.SERVICE_PORTS.items()},

@@ -90,6 +90,10 @@ def ready() -> tuple[Response, int]:
 def metrics() -> Response:
     """Prometheus text format: request metrics and login counters (operators only)."""
     if not operator_request():
-        raise ProblemError(401, "Unauthorized", "The metrics need the internal token.",
-                           headers={"WWW-Authenticate": 'Bearer realm="operations"'})
+        raise ProblemError(
+            401,
+            "Unauthorized",
+            "The metrics need the internal token.",
+            headers={"WWW-Authenticate": 'Bearer realm="operations"'},
+        )
     return Response(metrics_text(current_app), mimetype="text/plain; version=0.0.4")

@@ -89,13 +89,19 @@ class Api(flask_smorest.Api):
 
 # Headers of the error answers that tell the client what to do next.
 ERROR_HEADERS = {
-    401: {"WWW-Authenticate": {
-        "description": "The authentication scheme to use: `Bearer realm=\"portal\"` (with `error=\"invalid_token\"` "
-                       "when a token was sent but is expired or invalid).",
-        "schema": {"type": "string"}}},
-    429: {"Retry-After": {
-        "description": "Seconds to wait before the next login attempt.",
-        "schema": {"type": "integer", "minimum": 1}}},
+    401: {
+        "WWW-Authenticate": {
+            "description": 'The authentication scheme to use: `Bearer realm="portal"` (with `error="invalid_token"` '
+            "when a token was sent but is expired or invalid).",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before the next login attempt.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
@@ -105,8 +111,13 @@ def problem_responses(blp: Blueprint, *statuses: int, **descriptions: str) -> Ca
     def decorate(view: Any) -> Any:
         for status in statuses:
             description = descriptions.get(f"s{status}", HTTPStatus(status).phrase)
-            view = blp.alt_response(status, schema=ProblemSchema, description=description, content_type=PROBLEM_JSON,
-                                    headers=ERROR_HEADERS.get(status))(view)
+            view = blp.alt_response(
+                status,
+                schema=ProblemSchema,
+                description=description,
+                content_type=PROBLEM_JSON,
+                headers=ERROR_HEADERS.get(status),
+            )(view)
         return view
 
     return decorate
@@ -145,8 +156,10 @@ API_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "API_SPEC_OPTIONS": {
-        "info": {"description": DESCRIPTION,
-                 "contact": {"name": "Customer portal operations", "email": "portal-ops@example.hu"}},
+        "info": {
+            "description": DESCRIPTION,
+            "contact": {"name": "Customer portal operations", "email": "portal-ops@example.hu"},
+        },
         # relative: the document is served by the gateway it describes, whatever its address
         "servers": [{"url": "/", "description": "The gateway serving this document"}],
     },

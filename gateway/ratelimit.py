@@ -157,7 +157,14 @@ class LoginLimiter:
 def make_pool(dsn: str, size: int) -> ConnectionPool:
     """The gateway database's connection pool (opened in the background)."""
     # check: a connection broken by a database restart is replaced on checkout, not handed out as a 503
-    pool = ConnectionPool(dsn, min_size=1, max_size=size, kwargs={"autocommit": True}, open=False, name="gateway",
-                          check=ConnectionPool.check_connection)
+    pool = ConnectionPool(
+        dsn,
+        min_size=1,
+        max_size=size,
+        kwargs={"autocommit": True},
+        open=False,
+        name="gateway",
+        check=ConnectionPool.check_connection,
+    )
     pool.open(wait=False)
     return pool

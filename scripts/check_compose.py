@@ -22,8 +22,10 @@ def problems(compose_file: Path) -> list[str]:
     """What is wrong with the compose file: schema violations and missing mounted paths."""
     compose = yaml.safe_load(compose_file.read_text())  # merge keys (<<) resolved as compose does
     schema = json.loads((ROOT / "ops" / "compose" / "compose-spec.json").read_text())
-    found = [f"{'/'.join(map(str, error.instance_path)) or '(top)'}: {error.message}"
-             for error in jsonschema_rs.validator_for(schema).iter_errors(compose)]
+    found = [
+        f"{'/'.join(map(str, error.instance_path)) or '(top)'}: {error.message}"
+        for error in jsonschema_rs.validator_for(schema).iter_errors(compose)
+    ]
     for name, service in (compose.get("services") or {}).items():
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")

@@ -20,16 +20,26 @@ from pathlib import Path
 RULES = Path(__file__).resolve().parents[1] / "ops" / "prometheus" / "alerts.yml"
 
 
-def render(gateway: str, services: dict[str, str], projectors: dict[str, str], interval: str = "15s",
-           rules: Path = RULES, token_file: str | None = None) -> dict:
+def render(
+    gateway: str,
+    services: dict[str, str],
+    projectors: dict[str, str],
+    interval: str = "15s",
+    rules: Path = RULES,
+    token_file: str | None = None,
+) -> dict:
     """The configuration as a dict: one static target per process, labelled with its service.
 
     The gateway's /metrics needs the internal token: Prometheus sends it from `token_file` as a bearer token.
     """
 
     def job(name: str, targets: dict[str, str]) -> dict:
-        return {"job_name": name, "static_configs": [{"targets": [address], "labels": {"service": service}}
-                                                     for service, address in targets.items()]}
+        return {
+            "job_name": name,
+            "static_configs": [
+                {"targets": [address], "labels": {"service": service}} for service, address in targets.items()
+            ],
+        }
 
     gateway_job = job("gateway", {"gateway": gateway})
     if token_file:
@@ -55,14 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gateway", required=True, metavar="HOST:PORT")
     parser.add_argument("--service", action="append", default=[], metavar="NAME=HOST:PORT", help="an internal API")
-    parser.add_argument("--projector", action="append", default=[], metavar="NAME=HOST:PORT",
-                        help="a projector's metrics port")
+    parser.add_argument(
+        "--projector", action="append", default=[], metavar="NAME=HOST:PORT", help="a projector's metrics port"
+    )
     parser.add_argument("--interval", default="15s", help="scrape and rule evaluation interval")
     parser.add_argument("--token-file", help="file holding the internal token, sent to the gateway's /metrics")
     args = parser.parse_args(argv)
     try:
-        config = render(args.gateway, _pairs(args.service), _pairs(args.projector), args.interval,
-                        token_file=args.token_file)
+        config = render(
+            args.gateway, _pairs(args.service), _pairs(args.projector), args.interval, token_file=args.token_file
+        )
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
     json.dump(config, sys.stdout, indent=2)

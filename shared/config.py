@@ -41,8 +41,13 @@ def _table() -> list[Setting]:
     return [
         s("KAFKA_BOOTSTRAP_SERVERS", str, "127.0.0.1:9092", "all", "Kafka brokers, `host:port[,host:port]`"),
         s("DATABASE_URL", str, REQUIRED, "all", "PostgreSQL server URL; each process uses its own database on it"),
-        s("<SERVICE>_DATABASE_URL", str, "", "all",
-          "one process's database (e.g. `LEDGER_DATABASE_URL`); default: `DATABASE_URL` with `portal_<service>`"),
+        s(
+            "<SERVICE>_DATABASE_URL",
+            str,
+            "",
+            "all",
+            "one process's database (e.g. `LEDGER_DATABASE_URL`); default: `DATABASE_URL` with `portal_<service>`",
+        ),
         s("INTERNAL_TOKEN", str, REQUIRED, "services, gateway", "shared token of gateway → service calls"),
         s("TOPIC_PREFIX", str, "", "all", "prefix of every topic name (tests and benchmarks keep runs apart)"),
         s("READ_MODEL_SCHEMA", str, "readmodel", "services, CLIs", "name of the read models' live schema"),
@@ -51,8 +56,13 @@ def _table() -> list[Setting]:
         s("PROJECTOR_POLL_TIMEOUT_MS", int, 200, "projectors", "longest wait of one poll"),
         s("PROJECTOR_METRICS_PORT", int, 0, "projectors", "port of the projector's /metrics (0: none)"),
         s("TOPIC_PARTITIONS", int, 3, "CLIs", "partitions of topics created by `portal-admin create-topics`"),
-        s("<SERVICE>_URL", str, "http://127.0.0.1:808N", "gateway, CLIs",
-          "a service's internal API (`CONTRACTS_URL` 8081, `LEDGER_URL` 8082, `TICKETS_URL` 8083, `QUOTA_URL` 8084)"),
+        s(
+            "<SERVICE>_URL",
+            str,
+            "http://127.0.0.1:808N",
+            "gateway, CLIs",
+            "a service's internal API (`CONTRACTS_URL` 8081, `LEDGER_URL` 8082, `TICKETS_URL` 8083, `QUOTA_URL` 8084)",
+        ),
         s("GATEWAY_SECRET_KEY", str, REQUIRED, "gateway", "key signing the session tokens (at least 32 bytes)"),
         s("TOKEN_TTL_MINUTES", int, 30, "gateway", "lifetime of a session token"),
         s("SERVICE_TIMEOUT_S", float, 2.0, "gateway", "read timeout of a call to a service"),
@@ -65,28 +75,64 @@ def _table() -> list[Setting]:
         s("LAG_DEGRADED_MESSAGES", int, 1000, "gateway", "lag above which `/health` calls a service degraded"),
         s("TRUST_PROXY", int, 0, "gateway", "proxies in front whose X-Forwarded-For is trusted"),
         s("DB_POOL_SIZE", int, 4, "gateway", "gateway database connections per process"),
-        s("ACTIONS_PER_HOUR", int, 20, "gateway", "customer actions (calls, replies, password) per customer per window"),
+        s(
+            "ACTIONS_PER_HOUR",
+            int,
+            20,
+            "gateway",
+            "customer actions (calls, replies, password) per customer per window",
+        ),
         s("ACTION_WINDOW_MINUTES", int, 60, "gateway", "window of the action limit"),
         s("PUBLISH_TIMEOUT_S", float, 3.0, "gateway", "longest wait for Kafka's acknowledgement of an action"),
-        s("PASSWORD_STATE_CACHE_S", float, 1.0, "gateway",
-          "how long a process trusts the projected password-change time when checking a token"),
+        s(
+            "PASSWORD_STATE_CACHE_S",
+            float,
+            1.0,
+            "gateway",
+            "how long a process trusts the projected password-change time when checking a token",
+        ),
         s("VENDOR_NAME", str, "Számadó Szoftverház Kft.", "ledger, quota, gateway", "the vendor's name on documents"),
-        s("VENDOR_ADDRESS", str, "1117 Budapest, Infopark sétány 1.", "ledger, quota, gateway",
-          "the vendor's address on documents"),
+        s(
+            "VENDOR_ADDRESS",
+            str,
+            "1117 Budapest, Infopark sétány 1.",
+            "ledger, quota, gateway",
+            "the vendor's address on documents",
+        ),
         s("VENDOR_TAX_NUMBER", str, "12345676-2-43", "ledger, quota, gateway", "the vendor's tax number"),
         s("VENDOR_BENEFICIARY", str, "Számadó Szoftverház Kft.", "ledger", "beneficiary of the payment block"),
-        s("VENDOR_ACCOUNT_NUMBER", str, "11773016-11111018-00000000", "ledger",
-          "the vendor's account (3×8 digits; the demo's is check-digit valid), also in the payment QR code"),
+        s(
+            "VENDOR_ACCOUNT_NUMBER",
+            str,
+            "11773016-11111018-00000000",
+            "ledger",
+            "the vendor's account (3×8 digits; the demo's is check-digit valid), also in the payment QR code",
+        ),
         s("VENDOR_BIC", str, "OTPVHUHB", "ledger", "the vendor's bank's BIC"),
-        s("VENDOR_ANNEX_EMAIL", str, "adminisztracio@szamado.hu", "contracts, gateway",
-          "where the vendor takes contract-annex corrections (`report_to`)"),
+        s(
+            "VENDOR_ANNEX_EMAIL",
+            str,
+            "adminisztracio@szamado.hu",
+            "contracts, gateway",
+            "where the vendor takes contract-annex corrections (`report_to`)",
+        ),
         s("VENDOR_PHONE", str, "+36 1 234 5678", "gateway", "support phone in the portal's footer"),
         s("VENDOR_HOURS", str, "H–P 8:00–16:30", "gateway", "support hours in the portal's footer"),
         s("PAYMENT_QR_VALID_DAYS", int, 30, "ledger", "days a payment QR code stays valid"),
-        s("PDF_FONT_DIR", str, "/usr/share/fonts/truetype/dejavu", "gateway",
-          "folder of the DejaVu Sans fonts embedded in the PDF statements"),
-        s("PROMETHEUS_MULTIPROC_DIR", str, "", "APIs, gateway",
-          "prometheus_client's directory of per-worker metric files; gunicorn_conf makes one when unset"),
+        s(
+            "PDF_FONT_DIR",
+            str,
+            "/usr/share/fonts/truetype/dejavu",
+            "gateway",
+            "folder of the DejaVu Sans fonts embedded in the PDF statements",
+        ),
+        s(
+            "PROMETHEUS_MULTIPROC_DIR",
+            str,
+            "",
+            "APIs, gateway",
+            "prometheus_client's directory of per-worker metric files; gunicorn_conf makes one when unset",
+        ),
     ]
 
 
@@ -149,9 +195,17 @@ def with_database(url: str, database: str) -> str:
 
 # The vendor's own details: on the documents, in the payment block and QR code, on the annex and in the
 # portal's footer (key -> variable).
-VENDOR_SETTINGS = {"name": "VENDOR_NAME", "address": "VENDOR_ADDRESS", "tax_number": "VENDOR_TAX_NUMBER",
-                   "beneficiary": "VENDOR_BENEFICIARY", "account_number": "VENDOR_ACCOUNT_NUMBER", "bic": "VENDOR_BIC",
-                   "report_to": "VENDOR_ANNEX_EMAIL", "phone": "VENDOR_PHONE", "hours": "VENDOR_HOURS"}
+VENDOR_SETTINGS = {
+    "name": "VENDOR_NAME",
+    "address": "VENDOR_ADDRESS",
+    "tax_number": "VENDOR_TAX_NUMBER",
+    "beneficiary": "VENDOR_BENEFICIARY",
+    "account_number": "VENDOR_ACCOUNT_NUMBER",
+    "bic": "VENDOR_BIC",
+    "report_to": "VENDOR_ANNEX_EMAIL",
+    "phone": "VENDOR_PHONE",
+    "hours": "VENDOR_HOURS",
+}
 
 
 def vendor_settings() -> dict[str, str | int]:

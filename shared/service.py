@@ -39,8 +39,12 @@ def build_app(projection: Projection, routes: ModuleType, overrides: dict[str, A
         with config.exit_on_bad_settings():
             settings = settings_from_env(projection.service)
     else:
-        settings = {"KAFKA_BOOTSTRAP_SERVERS": config.SETTINGS["KAFKA_BOOTSTRAP_SERVERS"].default, "TOPIC_PREFIX": "",
-                    "READ_MODEL_SCHEMA": db.READ_MODEL_SCHEMA, **overrides}
+        settings = {
+            "KAFKA_BOOTSTRAP_SERVERS": config.SETTINGS["KAFKA_BOOTSTRAP_SERVERS"].default,
+            "TOPIC_PREFIX": "",
+            "READ_MODEL_SCHEMA": db.READ_MODEL_SCHEMA,
+            **overrides,
+        }
     settings.setdefault("VENDOR", config.vendor_settings())  # the vendor's details (documents, payment, annex)
     configure_logging()
     return create_service_app(projection.service, routes.blueprint, settings, projection.ddl, list(projection.topics))
@@ -54,10 +58,17 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
         s = settings_from_env(projection.service, need_token=False)
         metrics_port = config.get("PROJECTOR_METRICS_PORT") or None
     settings = ProjectorSettings(
-        service=projection.service, database_url=s["DATABASE_URL"], bootstrap_servers=s["KAFKA_BOOTSTRAP_SERVERS"],
-        topics=list(projection.topics), ddl=projection.ddl, schema=s["READ_MODEL_SCHEMA"],
-        group_id=s["CONSUMER_GROUP"], topic_prefix=s["TOPIC_PREFIX"], batch_size=s["BATCH_SIZE"],
-        poll_timeout_ms=s["POLL_TIMEOUT_MS"], stop_when_caught_up=args.until_caught_up,
+        service=projection.service,
+        database_url=s["DATABASE_URL"],
+        bootstrap_servers=s["KAFKA_BOOTSTRAP_SERVERS"],
+        topics=list(projection.topics),
+        ddl=projection.ddl,
+        schema=s["READ_MODEL_SCHEMA"],
+        group_id=s["CONSUMER_GROUP"],
+        topic_prefix=s["TOPIC_PREFIX"],
+        batch_size=s["BATCH_SIZE"],
+        poll_timeout_ms=s["POLL_TIMEOUT_MS"],
+        stop_when_caught_up=args.until_caught_up,
         metrics_port=metrics_port,
         projection_version=projection.version,
     )
@@ -75,11 +86,21 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
 def _projector_args(package: str, argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=f"python -m {package}.projector")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--rebuild", action="store_true",
-                      help="empty the live read model and replay the topics (development: the API sees it empty)")
-    mode.add_argument("--rebuild-shadow", action="store_true",
-                      help="rebuild into a new schema while the API serves the old one, switch, then exit")
-    parser.add_argument("--grace-seconds", type=float, default=30.0,
-                        help="with --rebuild-shadow: wait this long after the switch before dropping the old schema")
+    mode.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="empty the live read model and replay the topics (development: the API sees it empty)",
+    )
+    mode.add_argument(
+        "--rebuild-shadow",
+        action="store_true",
+        help="rebuild into a new schema while the API serves the old one, switch, then exit",
+    )
+    parser.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=30.0,
+        help="with --rebuild-shadow: wait this long after the switch before dropping the old schema",
+    )
     parser.add_argument("--until-caught-up", action="store_true", help="exit once every partition is applied")
     return parser.parse_args(argv)

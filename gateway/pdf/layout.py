@@ -83,8 +83,9 @@ def styles() -> dict[str, ParagraphStyle]:
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=8, leading=10),
         "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=15, leading=19, spaceAfter=4),
-        "heading": ParagraphStyle("heading", parent=body, fontName=BOLD, fontSize=11, leading=14, spaceBefore=8,
-                                  spaceAfter=4),
+        "heading": ParagraphStyle(
+            "heading", parent=body, fontName=BOLD, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4
+        ),
         "cell": ParagraphStyle("cell", parent=body, fontSize=8, leading=10),
     }
 
@@ -98,11 +99,16 @@ def para(text: str, style: str = "body") -> Paragraph:
 def parties(vendor: dict[str, Any], customer: dict[str, Any]) -> Table:
     """Vendor (left) and customer (right) blocks."""
     address = " ".join(str(customer.get(k) or "") for k in ("postal_code", "city")).strip()
-    left = [para(str(vendor["name"]), "heading"), para(str(vendor["address"])),
-            para(f"Adószám: {vendor['tax_number']}")]
-    right = [para(customer.get("name") or customer["customer_code"], "heading"),
-             para(", ".join(p for p in (address, customer.get("street_address") or "") if p)),
-             para(f"Ügyfélkód: {customer['customer_code']}")]
+    left = [
+        para(str(vendor["name"]), "heading"),
+        para(str(vendor["address"])),
+        para(f"Adószám: {vendor['tax_number']}"),
+    ]
+    right = [
+        para(customer.get("name") or customer["customer_code"], "heading"),
+        para(", ".join(p for p in (address, customer.get("street_address") or "") if p)),
+        para(f"Ügyfélkód: {customer['customer_code']}"),
+    ]
     if customer.get("tax_number"):
         right.append(para(f"Adószám: {customer['tax_number']}"))
     table = Table([[left, right]], colWidths=[(A4[0] - 2 * MARGIN - 12) / 2] * 2)  # the frame pads 6 pt each side
@@ -113,12 +119,20 @@ def parties(vendor: dict[str, Any], customer: dict[str, Any]) -> Table:
 def grid(rows: list[list[Any]], widths: list[float], numeric_from: int) -> Table:
     """A table with a shaded header row; columns from `numeric_from` on are right-aligned."""
     table = Table(rows, colWidths=[w * mm for w in widths], repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), FONT, 8), ("FONT", (0, 0), (-1, 0), BOLD, 8),
-        ("BACKGROUND", (0, 0), (-1, 0), SHADE), ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID),
-        ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2.5), ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 8),
+                ("FONT", (0, 0), (-1, 0), BOLD, 8),
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID),
+                ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+            ]
+        )
+    )
     return table
 
 
@@ -151,8 +165,17 @@ def render(title: str, story: list[Flowable], footer: str, author: str) -> bytes
     """The document as PDF bytes: A4, the story, the footer and page numbers on every page."""
     register_fonts()
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=18 * mm, title=title, author=author, lang="hu-HU")
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=18 * mm,
+        title=title,
+        author=author,
+        lang="hu-HU",
+    )
     doc.build(story, canvasmaker=numbered_canvas(footer))
     return buffer.getvalue()
 

@@ -18,23 +18,34 @@ from gateway.schemas.actions import Accepted, NewCall, PasswordRemove, PasswordS
 from shared.timeutil import today_budapest
 from shared.web.problems import ProblemError
 
-blp = Blueprint("actions", __name__, url_prefix="/api/v1",
-                description="Customer actions, published as events (bearer token, Idempotency-Key)")
+blp = Blueprint(
+    "actions",
+    __name__,
+    url_prefix="/api/v1",
+    description="Customer actions, published as events (bearer token, Idempotency-Key)",
+)
 blp.before_request(require_session)
 PASSWORD_HASHER = PasswordHasher()  # argon2id, argon2-cffi's defaults (as the contracts service verifies)
-KEY_PARAMETER = {"in": "header", "name": IDEMPOTENCY_HEADER, "required": True,
-                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-                 "description": "The same key again publishes the same event (exactly one effect)."}
+KEY_PARAMETER = {
+    "in": "header",
+    "name": IDEMPOTENCY_HEADER,
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+    "description": "The same key again publishes the same event (exactly one effect).",
+}
 
 
 def documented(*extra: int, **descriptions: str) -> Any:
     """The bearer token, the Idempotency-Key header and the problem answers of an action."""
 
     def decorate(view: Any) -> Any:
-        texts = {"s401": "Missing, invalid or expired token.",
-                 "s429": "Too many actions in the last hour; wait the seconds in Retry-After.",
-                 "s413": "The body is larger than the gateway accepts.",
-                 "s503": "Kafka did not acknowledge the event: nothing was published.", **descriptions}
+        texts = {
+            "s401": "Missing, invalid or expired token.",
+            "s429": "Too many actions in the last hour; wait the seconds in Retry-After.",
+            "s413": "The body is larger than the gateway accepts.",
+            "s503": "Kafka did not acknowledge the event: nothing was published.",
+            **descriptions,
+        }
         view = problem_responses(blp, 400, 401, *extra, 413, 429, 503, **texts)(view)
         return blp.doc(security=SECURED, parameters=[KEY_PARAMETER])(view)
 
@@ -89,8 +100,14 @@ def open_call(body: dict[str, Any]) -> dict[str, Any]:
     if body["serial_number"] is not None:
         require_serial_in_force(code, body["serial_number"])
     call_id = new_call_id(code, key)
-    data = {"call_id": call_id, "customer_code": code, "opened_at": now(), "category": body["category"],
-            "channel": "portal", "subject": body["subject"]}
+    data = {
+        "call_id": call_id,
+        "customer_code": code,
+        "opened_at": now(),
+        "category": body["category"],
+        "channel": "portal",
+        "subject": body["subject"],
+    }
     data.update({name: body[name] for name in ("serial_number", "description") if body[name] is not None})
     return {**publish("support-calls", action_event("support_call.opened", code, key, data), key), "call_id": call_id}
 
@@ -124,8 +141,12 @@ def require_current_password(password: str | None) -> None:
         raise
     if not valid:
         gateway().metrics["failures"].inc()
-        raise ProblemError(401, "Wrong password", "The current portal password is not right.",
-                           errors={"current_password": ["Does not match."]})
+        raise ProblemError(
+            401,
+            "Wrong password",
+            "The current portal password is not right.",
+            errors={"current_password": ["Does not match."]},
+        )
     gateway().limiter.withdraw(reservation)
 
 
@@ -156,8 +177,11 @@ def set_password(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/portal-password", methods=["DELETE"])
 @blp.arguments(PasswordRemove())
 @blp.response(202, Accepted)
-@documented(409, s409="No portal password is set.",
-            s401="Missing, invalid or expired token, or a wrong current password (counts as a failed login).")
+@documented(
+    409,
+    s409="No portal password is set.",
+    s401="Missing, invalid or expired token, or a wrong current password (counts as a failed login).",
+)
 def remove_password(body: dict[str, Any]) -> dict[str, Any]:
     """Remove the portal password (`customer.portal_password_removed`).
 

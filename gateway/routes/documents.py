@@ -28,9 +28,16 @@ blp.before_request(require_session)
 
 def documented(view: Any) -> Any:
     """The bearer token and the problem answers of these operations."""
-    view = problem_responses(blp, 400, 401, 404, 503, s401="Missing, invalid or expired token.",
-                             s404="Nothing to show (no payment due, no contract).",
-                             s503="A service answering this query is unavailable.")(view)
+    view = problem_responses(
+        blp,
+        400,
+        401,
+        404,
+        503,
+        s401="Missing, invalid or expired token.",
+        s404="Nothing to show (no payment due, no contract).",
+        s503="A service answering this query is unavailable.",
+    )(view)
     return blp.doc(security=SECURED)(view)
 
 
@@ -109,10 +116,16 @@ def settlement_sheet(args: dict[str, Any]) -> Response:
     date_from = args.get("date_from") or date(date_to.year, date_to.month, 1)
     error = period_error(date_from, date_to)
     if error:
-        raise ProblemError(400, "Invalid request", "One or more request parameters are invalid.", errors={"to": [error]})
+        raise ProblemError(
+            400, "Invalid request", "One or more request parameters are invalid.", errors={"to": [error]}
+        )
     pdf = wants_pdf(args)
-    params = {"from": date_from.isoformat(), "to": date_to.isoformat(), "serial_number": g.serial_number,
-              "lang": "hu" if pdf else args["lang"]}
+    params = {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "serial_number": g.serial_number,
+        "lang": "hu" if pdf else args["lang"],
+    }
     if not pdf:
         return service("ledger").relay(customer_path(g.customer_code, "settlement-sheet"), params)
     sheet = fetch("ledger", "settlement-sheet", params)
@@ -140,8 +153,14 @@ def current_payment() -> dict[str, Any]:
 
 
 @blp.route("/payment-qr.png", methods=["GET"])
-@blp.doc(responses={200: {"description": "The QR code as a PNG image.",
-                          "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
+@blp.doc(
+    responses={
+        200: {
+            "description": "The QR code as a PNG image.",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
 @documented
 def payment_qr_png() -> Response:
     """The instant-payment QR code of today's `payment.qr` as a PNG image.
@@ -155,8 +174,14 @@ def payment_qr_png() -> Response:
 
 
 @blp.route("/payment-qr.svg", methods=["GET"])
-@blp.doc(responses={200: {"description": "The QR code as an SVG image.",
-                          "content": {"image/svg+xml": {"schema": {"type": "string"}}}}})
+@blp.doc(
+    responses={
+        200: {
+            "description": "The QR code as an SVG image.",
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+        }
+    }
+)
 @documented
 def payment_qr_svg() -> Response:
     """The instant-payment QR code of today's `payment.qr` as an SVG image.
@@ -165,6 +190,6 @@ def payment_qr_svg() -> Response:
     """
     image = io.BytesIO()
     segno.make_qr(current_payment()["qr"], error="m", encoding="utf-8").save(
-        image, kind="svg", scale=6, border=4, title="Fizetési QR-kód", xmldecl=False)
+        image, kind="svg", scale=6, border=4, title="Fizetési QR-kód", xmldecl=False
+    )
     return Response(image.getvalue(), mimetype="image/svg+xml")
-

@@ -40,9 +40,16 @@ def current_call(customer_code: str, call_id: str) -> dict[str, Any]:
 
 @blp.route("/support-calls/<call_id>", methods=["GET"])
 @blp.response(200, SupportCallDetail)
-@problem_responses(blp, 400, 401, 404, 503, s401="Missing, invalid or expired token.",
-                   s404="No such call of this customer (another customer's call gets the same answer).",
-                   s503="The tickets service is unavailable.")
+@problem_responses(
+    blp,
+    400,
+    401,
+    404,
+    503,
+    s401="Missing, invalid or expired token.",
+    s404="No such call of this customer (another customer's call gets the same answer).",
+    s503="The tickets service is unavailable.",
+)
 @blp.doc(security=SECURED)
 def support_call(call_id: str) -> Response:
     """One support call: the list's fields, its description and its history in time order.

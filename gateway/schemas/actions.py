@@ -31,10 +31,15 @@ class NewCall(ActionBody):
 
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     subject = fields.String(required=True, validate=[validate.Length(min=1, max=MAX_SUBJECT), not_blank, storable_text])
-    description = fields.String(load_default=None, allow_none=True,
-                                validate=[validate.Length(max=MAX_DESCRIPTION), storable_text])
-    serial_number = fields.String(load_default=None, allow_none=True, validate=PUBLIC_CODE,
-                                  metadata={"description": "One of the customer's serial numbers in force."})
+    description = fields.String(
+        load_default=None, allow_none=True, validate=[validate.Length(max=MAX_DESCRIPTION), storable_text]
+    )
+    serial_number = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=PUBLIC_CODE,
+        metadata={"description": "One of the customer's serial numbers in force."},
+    )
 
 
 class Reply(ActionBody):
@@ -46,10 +51,12 @@ class Reply(ActionBody):
 class PasswordSet(ActionBody):
     """Set or change the portal password (`current_password` when one is set)."""
 
-    current_password = fields.String(load_default=None, allow_none=True,
-                                     validate=[validate.Length(max=256), storable_text])
-    new_password = fields.String(required=True,
-                                 validate=[validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD), storable_text])
+    current_password = fields.String(
+        load_default=None, allow_none=True, validate=[validate.Length(max=256), storable_text]
+    )
+    new_password = fields.String(
+        required=True, validate=[validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD), storable_text]
+    )
 
 
 class PasswordRemove(ActionBody):

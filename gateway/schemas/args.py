@@ -16,8 +16,11 @@ class LoginRequest(Schema):
         unknown = EXCLUDE
 
     customer_code = fields.String(
-        required=True, validate=[validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH), storable_text])
+        required=True, validate=[validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH), storable_text]
+    )
     serial_number = fields.String(
-        required=True, validate=[validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH), storable_text])
+        required=True, validate=[validate.Length(min=1, max=MAX_CREDENTIAL_LENGTH), storable_text]
+    )
     password = fields.String(
-        load_default=None, allow_none=True, validate=[validate.Length(max=MAX_CREDENTIAL_LENGTH), storable_text])
+        load_default=None, allow_none=True, validate=[validate.Length(max=MAX_CREDENTIAL_LENGTH), storable_text]
+    )

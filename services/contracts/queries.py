@@ -73,7 +73,6 @@ def _customer_facts(conn: psycopg.Connection[DictRow], customer_code: str, as_of
     return CustomerFacts(**loaded)
 
 
-
 def contract_annex(conn: psycopg.Connection[DictRow], customer_code: str, as_of: date) -> dict[str, Any] | None:
     """The contract annex as of a date; None when no contract was signed on or before it."""
     facts = _customer_facts(conn, customer_code, as_of)
@@ -124,16 +123,21 @@ def _current_password_hash(conn: psycopg.Connection[DictRow], customer_code: str
 
 def portal_password(conn: psycopg.Connection[DictRow], customer_code: str) -> dict[str, Any]:
     """Whether the customer has a portal password now, and when it last changed (set or removed)."""
-    row = one(conn.execute(
-        "SELECT (SELECT password_hash IS NOT NULL FROM portal_password_changes"
-        "         WHERE customer_code = %(customer_code)s ORDER BY arrival DESC LIMIT 1) AS has_password,"
-        "       (SELECT max(changed_at) FROM portal_password_changes"
-        "         WHERE customer_code = %(customer_code)s) AS changed_at",
-        {"customer_code": customer_code},
-    ))
+    row = one(
+        conn.execute(
+            "SELECT (SELECT password_hash IS NOT NULL FROM portal_password_changes"
+            "         WHERE customer_code = %(customer_code)s ORDER BY arrival DESC LIMIT 1) AS has_password,"
+            "       (SELECT max(changed_at) FROM portal_password_changes"
+            "         WHERE customer_code = %(customer_code)s) AS changed_at",
+            {"customer_code": customer_code},
+        )
+    )
     changed_at = row["changed_at"]
-    return {"customer_code": customer_code, "has_password": bool(row["has_password"]),
-            "password_changed_at": changed_at.isoformat() if changed_at else None}
+    return {
+        "customer_code": customer_code,
+        "has_password": bool(row["has_password"]),
+        "password_changed_at": changed_at.isoformat() if changed_at else None,
+    }
 
 
 def _password_verifies(password_hash: str, password: str) -> bool:

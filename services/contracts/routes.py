@@ -14,7 +14,6 @@ from shared.web.app import ProblemError, db_connection, parse_json, parse_query,
 blueprint = flask.Blueprint("contracts", __name__, url_prefix="/internal/v1")
 
 
-
 class AsOfArgs(Schema):
     """Query arguments of the as-of queries; unknown ones are ignored."""
 
@@ -70,7 +69,6 @@ def portal_password(customer_code: str) -> dict[str, Any]:
     require_customer_code(customer_code)
     with db_connection() as conn:
         return queries.portal_password(conn, customer_code)
-
 
 
 @blueprint.get("/customers/<path:customer_code>/contract-annex")

@@ -92,8 +92,13 @@ def fee_line(item: Fact, products: Mapping[str, Fact]) -> dict[str, Any]:
         return {**line, "annual_fee": None, "price_missing": True, "unit_fee": None, "additional_unit_fee": None}
     fee = product["annual_fee"] + (item["quantity"] - 1) * product["additional_unit_fee"]
     # the two prices go along so the portal can show how the fee adds up
-    return {**line, "annual_fee": fee, "price_missing": False, "unit_fee": product["annual_fee"],
-            "additional_unit_fee": product["additional_unit_fee"]}
+    return {
+        **line,
+        "annual_fee": fee,
+        "price_missing": False,
+        "unit_fee": product["annual_fee"],
+        "additional_unit_fee": product["additional_unit_fee"],
+    }
 
 
 def vat_amount(net: int, vat_rate: int) -> int:

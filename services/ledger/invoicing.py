@@ -19,8 +19,9 @@ def invoice_status(invoice: Invoice, open_amount: int, as_of: date) -> str:
     return "overdue" if invoice.due_on < as_of else "open"
 
 
-def invoice_rows(invoices: list[Invoice], payments: list[Payment], refunds: list[Refund], as_of: date
-                 ) -> list[dict[str, Any]]:
+def invoice_rows(
+    invoices: list[Invoice], payments: list[Payment], refunds: list[Refund], as_of: date
+) -> list[dict[str, Any]]:
     """Every invoice issued on or before `as_of` with what it received, newest `issued_on` first."""
     paid = allocation(invoices, payments, refunds, as_of)
     rows: list[dict[str, Any]] = []
@@ -29,13 +30,22 @@ def invoice_rows(invoices: list[Invoice], payments: list[Payment], refunds: list
         received = 0 if cancelled else paid[invoice.invoice_number]
         open_amount = 0 if cancelled else invoice.gross_amount - received
         status = "cancelled" if cancelled else invoice_status(invoice, open_amount, as_of)
-        rows.append({
-            "invoice_number": invoice.invoice_number, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
-            "kind": invoice.kind, "description": invoice.description, "net_amount": invoice.net_amount,
-            "vat_amount": invoice.vat_amount, "gross_amount": invoice.gross_amount,
-            "cancelled_on": invoice.cancelled_on if cancelled else None,
-            "paid_amount": received, "open_amount": open_amount, "status": status,
-        })
+        rows.append(
+            {
+                "invoice_number": invoice.invoice_number,
+                "issued_on": invoice.issued_on,
+                "due_on": invoice.due_on,
+                "kind": invoice.kind,
+                "description": invoice.description,
+                "net_amount": invoice.net_amount,
+                "vat_amount": invoice.vat_amount,
+                "gross_amount": invoice.gross_amount,
+                "cancelled_on": invoice.cancelled_on if cancelled else None,
+                "paid_amount": received,
+                "open_amount": open_amount,
+                "status": status,
+            }
+        )
     # newest first, ties by invoice number: two stable sorts
     rows.sort(key=lambda row: row["invoice_number"])
     rows.sort(key=lambda row: row["issued_on"], reverse=True)
@@ -50,12 +60,20 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def invoice_list(invoices: list[Invoice], payments: list[Payment], refunds: list[Refund], as_of: date,
-                 status: str = "all", date_from: date | None = None, date_to: date | None = None) -> dict[str, Any]:
+def invoice_list(
+    invoices: list[Invoice],
+    payments: list[Payment],
+    refunds: list[Refund],
+    as_of: date,
+    status: str = "all",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[str, Any]:
     """Section 6: the filtered invoices and the totals over all of them."""
     rows = invoice_rows(invoices, payments, refunds, as_of)
     shown = [
-        r for r in rows
+        r
+        for r in rows
         if (status == "all" or r["status"] == status)
         and (date_from is None or r["issued_on"] >= date_from)
         and (date_to is None or r["issued_on"] <= date_to)

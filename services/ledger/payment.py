@@ -15,9 +15,23 @@ from zoneinfo import ZoneInfo
 BUDAPEST = ZoneInfo("Europe/Budapest")
 ACCOUNT = re.compile(r"\A\d{8}-\d{8}(-\d{8})?\Z")
 HCT_FIELDS = (
-    "identification_code", "version", "character_set", "bic", "name", "iban", "amount", "valid_until",
-    "payment_situation", "remittance", "shop_id", "merchant_device_id", "receipt_id", "customer_id",
-    "transaction_id", "loyalty_id", "nav_verification_code",
+    "identification_code",
+    "version",
+    "character_set",
+    "bic",
+    "name",
+    "iban",
+    "amount",
+    "valid_until",
+    "payment_situation",
+    "remittance",
+    "shop_id",
+    "merchant_device_id",
+    "receipt_id",
+    "customer_id",
+    "transaction_id",
+    "loyalty_id",
+    "nav_verification_code",
 )
 MAX_LENGTH = {"name": 70, "remittance": 70, "amount": 15}
 
@@ -48,7 +62,7 @@ def hungarian_iban(account_number: str) -> str:
 def full_account_number(account_number: str) -> str:
     """The account as 3×8 digits with dashes (a 2×8 one gets its zeros)."""
     digits = account_digits(account_number)
-    return "-".join(digits[i:i + 8] for i in (0, 8, 16))
+    return "-".join(digits[i : i + 8] for i in (0, 8, 16))
 
 
 def valid_until(as_of: date, days: int) -> str:

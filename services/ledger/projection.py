@@ -83,13 +83,17 @@ def license_codes_issued(cur: psycopg.Cursor[DictRow], event: Event) -> None:
 # Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.
 PROJECTION = WriteOnlyProjection(
     service="ledger",
-    topics=("invoices", "payments", "license-codes",),
+    topics=(
+        "invoices",
+        "payments",
+        "license-codes",
+    ),
     ddl=ddl_beside(__file__),
     handlers={
-    "invoice.issued": invoice_issued,
-    "invoice.cancelled": invoice_cancelled,
-    "payment.received": payment_received,
-    "payment.refunded": payment_refunded,
-    "license.codes_issued": license_codes_issued,
-},
+        "invoice.issued": invoice_issued,
+        "invoice.cancelled": invoice_cancelled,
+        "payment.received": payment_received,
+        "payment.refunded": payment_refunded,
+        "license.codes_issued": license_codes_issued,
+    },
 )

@@ -37,8 +37,12 @@ WHERE customer_code = %(customer_code)s AND serial_number = %(serial_number)s
 
 
 # The facts `rules.statement` takes, by argument name: their query and their rule type.
-FACTS = {"invoices": (INVOICES, rules.Invoice), "payments": (PAYMENTS, rules.Payment),
-         "refunds": (REFUNDS, rules.Refund), "codes": (LICENSE_CODES, rules.LicenseCode)}
+FACTS = {
+    "invoices": (INVOICES, rules.Invoice),
+    "payments": (PAYMENTS, rules.Payment),
+    "refunds": (REFUNDS, rules.Refund),
+    "codes": (LICENSE_CODES, rules.LicenseCode),
+}
 
 
 def _facts(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> dict[str, list[Any]]:
@@ -49,28 +53,49 @@ def _facts(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> dict[st
         return {name: [FACTS[name][1](**row) for row in cur.fetchall()] for name, cur in cursors.items()}
 
 
-def balance(conn: psycopg.Connection[DictRow], customer_code: str, serial_number: str, as_of: date,
-            vendor: dict[str, Any] | None = None, lang: str = "en") -> dict[str, Any]:
+def balance(
+    conn: psycopg.Connection[DictRow],
+    customer_code: str,
+    serial_number: str,
+    as_of: date,
+    vendor: dict[str, Any] | None = None,
+    lang: str = "en",
+) -> dict[str, Any]:
     """Query 1: balance, status, overdue amount, settlement-sheet entries, license codes and the payment block."""
     params = {"customer_code": customer_code, "serial_number": serial_number, "as_of": as_of}
     statement = rules.statement(**_facts(conn, params), serial_number=serial_number, as_of=as_of, lang=lang)
     header = {"customer_code": customer_code, "as_of": as_of, "currency": "HUF"}
-    statement["payment"] = payment.payment_block(statement["balance"], customer_code, as_of,
-                                                 vendor or vendor_settings())
+    statement["payment"] = payment.payment_block(
+        statement["balance"], customer_code, as_of, vendor or vendor_settings()
+    )
     return json_ready(header | statement)
 
 
-def invoices(conn: psycopg.Connection[DictRow], customer_code: str, as_of: date, status: str,
-             date_from: date | None, date_to: date | None) -> dict[str, Any]:
+def invoices(
+    conn: psycopg.Connection[DictRow],
+    customer_code: str,
+    as_of: date,
+    status: str,
+    date_from: date | None,
+    date_to: date | None,
+) -> dict[str, Any]:
     """Query 6: the invoices with what each received, filtered, and the totals over all of them."""
     facts = _facts(conn, {"customer_code": customer_code, "serial_number": "", "as_of": as_of})
-    listing = invoicing.invoice_list(facts["invoices"], facts["payments"], facts["refunds"], as_of,
-                                     status, date_from, date_to)
+    listing = invoicing.invoice_list(
+        facts["invoices"], facts["payments"], facts["refunds"], as_of, status, date_from, date_to
+    )
     return json_ready({"customer_code": customer_code, "as_of": as_of, "currency": "HUF"} | listing)
 
 
-def settlement_sheet(conn: psycopg.Connection[DictRow], customer_code: str, serial_number: str, date_from: date,
-                     date_to: date, vendor: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+def settlement_sheet(
+    conn: psycopg.Connection[DictRow],
+    customer_code: str,
+    serial_number: str,
+    date_from: date,
+    date_to: date,
+    vendor: dict[str, Any],
+    lang: str = "en",
+) -> dict[str, Any]:
     """Section 7: the settlement sheet of `from … to`."""
     facts = _facts(conn, {"customer_code": customer_code, "serial_number": serial_number, "as_of": date_to})
     return json_ready(sheet.settlement_sheet(facts, customer_code, serial_number, date_from, date_to, vendor, lang))

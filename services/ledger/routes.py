@@ -79,8 +79,7 @@ def customer_invoices(customer_code: str) -> dict[str, Any]:
     require_customer_code(customer_code)
     args = parse_query(INVOICES_QUERY)
     with db_connection() as conn:
-        return queries.invoices(conn, customer_code, args["as_of"], args["status"], args["date_from"],
-                                args["date_to"])
+        return queries.invoices(conn, customer_code, args["as_of"], args["status"], args["date_from"], args["date_to"])
 
 
 @blueprint.get("/customers/<path:customer_code>/settlement-sheet")
@@ -89,5 +88,6 @@ def customer_settlement_sheet(customer_code: str) -> dict[str, Any]:
     require_customer_code(customer_code)
     args = parse_query(SHEET_QUERY)
     with db_connection() as conn:
-        return queries.settlement_sheet(conn, customer_code, args["serial_number"], args["date_from"],
-                                        args["date_to"], vendor(), args["lang"])
+        return queries.settlement_sheet(
+            conn, customer_code, args["serial_number"], args["date_from"], args["date_to"], vendor(), args["lang"]
+        )

@@ -9,8 +9,13 @@ from services.ledger import payment, rules
 
 
 def settlement_sheet(
-    facts: dict[str, list[Any]], customer_code: str, serial_number: str, date_from: date, date_to: date,
-    vendor: dict[str, Any], lang: str = "en",
+    facts: dict[str, list[Any]],
+    customer_code: str,
+    serial_number: str,
+    date_from: date,
+    date_to: date,
+    vendor: dict[str, Any],
+    lang: str = "en",
 ) -> dict[str, Any]:
     """Opening balance (the day before `from`), the period's lines with their running balance, closing balance,
     and the codes and payment block as of `to`. `facts` are those of the balance as of `to`."""
@@ -31,7 +36,3 @@ def settlement_sheet(
         "codes_withheld": withheld,
         "payment": payment.payment_block(closing, customer_code, date_to, vendor),
     }
-
-
-
-

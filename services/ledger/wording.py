@@ -12,12 +12,21 @@ __all__ = ["LANGUAGES"]
 
 WORDS = {
     "en": {
-        "bank_transfer": "Bank transfer", "cash": "Cash", "card": "Card", "offset": "Offset",
-        "reference": "{method}, ref. {reference}", "cancellation": "Storno: {description}", "refund": "Refund",
+        "bank_transfer": "Bank transfer",
+        "cash": "Cash",
+        "card": "Card",
+        "offset": "Offset",
+        "reference": "{method}, ref. {reference}",
+        "cancellation": "Storno: {description}",
+        "refund": "Refund",
     },
     "hu": {
-        "bank_transfer": "Banki átutalás", "cash": "Készpénz", "card": "Bankkártya", "offset": "Beszámítás",
-        "reference": "{method}, közlemény: {reference}", "cancellation": "Sztornó: {description}",
+        "bank_transfer": "Banki átutalás",
+        "cash": "Készpénz",
+        "card": "Bankkártya",
+        "offset": "Beszámítás",
+        "reference": "{method}, közlemény: {reference}",
+        "cancellation": "Sztornó: {description}",
         "refund": "Visszautalás",
     },
 }

@@ -94,13 +94,17 @@ def price_list_published(cur: psycopg.Cursor[DictRow], event: Event) -> None:
 # Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.
 PROJECTION = WriteOnlyProjection(
     service="quota",
-    topics=("invoices", "support-calls", "contracts",),
+    topics=(
+        "invoices",
+        "support-calls",
+        "contracts",
+    ),
     ddl=ddl_beside(__file__),
     handlers={
-    "invoice.issued": invoice_issued,
-    "invoice.cancelled": invoice_cancelled,
-    "support_call.opened": call_opened,
-    "support_call.work_logged": work_logged,
-    "price_list.published": price_list_published,
-},
+        "invoice.issued": invoice_issued,
+        "invoice.cancelled": invoice_cancelled,
+        "support_call.opened": call_opened,
+        "support_call.work_logged": work_logged,
+        "price_list.published": price_list_published,
+    },
 )

@@ -52,9 +52,6 @@ def quota_statement(
         return None
     price_lists = conn.execute(PRICE_LIST_SQL, {"day": year.starts_on}).fetchall()
     start, end = rules.usage_window(year, settlement_date)
-    work_logs = conn.execute(
-        WORK_LOGS_SQL, {"customer_code": customer_code, "start": start, "end": end}
-    ).fetchall()
+    work_logs = conn.execute(WORK_LOGS_SQL, {"customer_code": customer_code, "start": start, "end": end}).fetchall()
     statement = rules.statement(year, invoices, price_lists, work_logs, settlement_date)
     return json_ready({"customer_code": customer_code, **statement}, BUDAPEST)
-

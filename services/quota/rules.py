@@ -45,14 +45,9 @@ def support_year(invoices: Iterable[Row], settlement_date: date) -> SupportYear 
     Several years may contain the date (overlapping invoices): the latest `starts_on`
     wins, then the latest `ends_on`, so the choice never depends on arrival order.
     """
-    years = {
-        SupportYear(inv["starts_on"], inv["ends_on"])
-        for inv in counted(invoices, ANNUAL_SUPPORT_FEE)
-    }
+    years = {SupportYear(inv["starts_on"], inv["ends_on"]) for inv in counted(invoices, ANNUAL_SUPPORT_FEE)}
     containing = [year for year in years if year.contains(settlement_date)]
-    return max(
-        containing, key=lambda year: (year.starts_on, year.ends_on), default=None
-    )
+    return max(containing, key=lambda year: (year.starts_on, year.ends_on), default=None)
 
 
 def annual_fee(invoices: Iterable[Row], year: SupportYear) -> int:
@@ -84,21 +79,16 @@ def total_minutes(quota_tiers: Iterable[Row], fee: int) -> int:
 def usage_window(year: SupportYear, settlement_date: date) -> tuple[datetime, datetime]:
     """Half-open instant range [start, end) of Budapest days starts_on..settlement_date."""
     start = datetime.combine(year.starts_on, time.min, tzinfo=BUDAPEST)
-    end = datetime.combine(
-        settlement_date + timedelta(days=1), time.min, tzinfo=BUDAPEST
-    )
+    end = datetime.combine(settlement_date + timedelta(days=1), time.min, tzinfo=BUDAPEST)
     return start, end
 
 
-def usage(
-    work_logs: Iterable[Row], year: SupportYear, settlement_date: date
-) -> list[dict[str, Any]]:
+def usage(work_logs: Iterable[Row], year: SupportYear, settlement_date: date) -> list[dict[str, Any]]:
     """Chargeable work in the window, by `performed_at` then `work_id`, with running totals."""
     in_window = [
         log
         for log in work_logs
-        if log["chargeable"]
-        and year.starts_on <= budapest_date(log["performed_at"]) <= settlement_date
+        if log["chargeable"] and year.starts_on <= budapest_date(log["performed_at"]) <= settlement_date
     ]
     lines, running_total = [], 0
     for log in sorted(in_window, key=lambda log: (log["performed_at"], log["work_id"])):
@@ -117,15 +107,9 @@ def usage(
     return lines
 
 
-def overrun_invoices(
-    invoices: Iterable[Row], year: SupportYear
-) -> list[dict[str, Any]]:
+def overrun_invoices(invoices: Iterable[Row], year: SupportYear) -> list[dict[str, Any]]:
     """Not-cancelled overrun invoices of the year (same `starts_on`), by issue date then number."""
-    of_year = [
-        inv
-        for inv in counted(invoices, QUOTA_OVERRUN)
-        if inv["starts_on"] == year.starts_on
-    ]
+    of_year = [inv for inv in counted(invoices, QUOTA_OVERRUN) if inv["starts_on"] == year.starts_on]
     return [
         {
             key: inv[key]
@@ -137,9 +121,7 @@ def overrun_invoices(
                 "gross_amount",
             )
         }
-        for inv in sorted(
-            of_year, key=lambda inv: (inv["issued_on"], inv["invoice_number"])
-        )
+        for inv in sorted(of_year, key=lambda inv: (inv["issued_on"], inv["invoice_number"]))
     ]
 
 

@@ -32,6 +32,8 @@ def support_call(conn: psycopg.Connection[DictRow], customer_code: str, call_id:
         call = cur.execute(CALL_SQL, params).fetchone()
         if call is None:
             return None
-        history = [{"at": row["at"].isoformat(), "kind": row["kind"], **row["facts"]}
-                   for row in cur.execute(HISTORY_SQL, params)]
+        history = [
+            {"at": row["at"].isoformat(), "kind": row["kind"], **row["facts"]}
+            for row in cur.execute(HISTORY_SQL, params)
+        ]
     return {**{name: _stamp(value) for name, value in call.items()}, "history": history}

@@ -19,11 +19,15 @@ KEY_COLUMNS = ("customer_code", "call_id")
 STATE_COLUMNS = tuple(field.name for field in fields(CallState))
 OPENING_COLUMNS = ("opened_at", "category", "channel", "subject", "serial_number", "description")
 
-SELECT_STATES = sql.SQL(
-    "SELECT s.customer_code, s.call_id, {columns} FROM support_call s"
-    " JOIN unnest(%s::text[], %s::text[]) AS k(customer_code, call_id)"
-    " ON s.customer_code = k.customer_code AND s.call_id = k.call_id FOR UPDATE OF s"
-).format(columns=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(c) for c in STATE_COLUMNS)).as_string()
+SELECT_STATES = (
+    sql.SQL(
+        "SELECT s.customer_code, s.call_id, {columns} FROM support_call s"
+        " JOIN unnest(%s::text[], %s::text[]) AS k(customer_code, call_id)"
+        " ON s.customer_code = k.customer_code AND s.call_id = k.call_id FOR UPDATE OF s"
+    )
+    .format(columns=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(c) for c in STATE_COLUMNS))
+    .as_string()
+)
 
 INSERT_WORK = """
     INSERT INTO support_call_work

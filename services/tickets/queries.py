@@ -80,7 +80,9 @@ def _json_ready(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value.isoformat() if isinstance(value, datetime) else value for name, value in row.items()}
 
 
-def _summary(conn: psycopg.Connection[DictRow], where: sql.Composed, params: dict[str, Any]) -> dict[str, dict[str, int]]:
+def _summary(
+    conn: psycopg.Connection[DictRow], where: sql.Composed, params: dict[str, Any]
+) -> dict[str, dict[str, int]]:
     """Counts of the filtered calls by status and by category (every enum value present)."""
     by_status = dict.fromkeys(rules.STATUSES, 0)
     by_category = dict.fromkeys(rules.CATEGORIES, 0)
@@ -135,7 +137,9 @@ def list_query(
     return _list_sql(where), params
 
 
-def iter_support_calls(conn: psycopg.Connection[DictRow], customer_code: str, **filters: Any) -> Iterator[dict[str, Any]]:
+def iter_support_calls(
+    conn: psycopg.Connection[DictRow], customer_code: str, **filters: Any
+) -> Iterator[dict[str, Any]]:
     """Every call of the filtered list (filters as `list_query`), streamed through a server-side cursor."""
     query, params = list_query(customer_code, **filters)
     with conn.transaction(), conn.cursor("support_calls_export", row_factory=dict_row) as cur:

@@ -46,8 +46,11 @@ def today_field(name: str) -> StrictDate:
 class LangArg(QueryArgs):
     """`lang`: the language of the texts the system composes (descriptions, documents)."""
 
-    lang = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES),
-                         metadata={"description": "`hu` or `en` (default) for composed descriptions."})
+    lang = fields.String(
+        load_default="en",
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "`hu` or `en` (default) for composed descriptions."},
+    )
 
 
 class BalanceArgs(LangArg):
@@ -131,8 +134,10 @@ class SettlementSheetArgs(LangArg):
 
     date_from = StrictDate(data_key="from", metadata={"description": "Default: the first day of this month."})
     date_to = StrictDate(data_key="to", metadata={"description": "Default: today in Europe/Budapest."})
-    format = fields.String(validate=validate.OneOf(DOCUMENT_FORMATS),
-                           metadata={"description": "`pdf` for the document; `Accept: application/pdf` too."})
+    format = fields.String(
+        validate=validate.OneOf(DOCUMENT_FORMATS),
+        metadata={"description": "`pdf` for the document; `Accept: application/pdf` too."},
+    )
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:

@@ -12,8 +12,10 @@ class QuotaArgs(QueryArgs):
     """Query of the minute quota statement."""
 
     settlement_date = today_field("settlement_date")
-    format = fields.String(validate=validate.OneOf(("json", "pdf")),
-                           metadata={"description": "`pdf` for the document; `Accept: application/pdf` too."})
+    format = fields.String(
+        validate=validate.OneOf(("json", "pdf")),
+        metadata={"description": "`pdf` for the document; `Accept: application/pdf` too."},
+    )
 
 
 class SupportYear(Schema):

@@ -23,8 +23,9 @@ class SupportCallsArgs(PeriodArgs):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     date_from = StrictDate(data_key="from", metadata={"description": "Earliest `opened_at` Budapest date."})
     date_to = StrictDate(data_key="to", metadata={"description": "Latest `opened_at` Budapest date."})
-    q = fields.String(validate=[validate.Length(max=MAX_QUERY_LENGTH), storable_text],
-                      metadata={"description": "Text in subject."})
+    q = fields.String(
+        validate=[validate.Length(max=MAX_QUERY_LENGTH), storable_text], metadata={"description": "Text in subject."}
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     format = fields.String(

@@ -1,8 +1,8 @@
 """Kafka and PostgreSQL set-up: topics (idempotent), databases per service, readiness waits.
 
-    python -m shared.cli.admin wait-kafka [--timeout 60]
-    python -m shared.cli.admin create-topics [--partitions 3]
-    python -m shared.cli.admin create-databases ledger tickets quota contracts gateway
+python -m shared.cli.admin wait-kafka [--timeout 60]
+python -m shared.cli.admin create-topics [--partitions 3]
+python -m shared.cli.admin create-databases ledger tickets quota contracts gateway
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def admin_client(bootstrap: str, timeout_s: float = 60.0) -> KafkaAdminClient:
         return client
 
     try:
-        return retry(connect, on=KafkaError, what="Kafka", backoff=Backoff(first_s=0.25, max_s=2.0, deadline_s=timeout_s))
+        return retry(
+            connect, on=KafkaError, what="Kafka", backoff=Backoff(first_s=0.25, max_s=2.0, deadline_s=timeout_s)
+        )
     except KafkaError as exc:
         raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s: {exc}") from exc
 
@@ -85,19 +87,35 @@ def create_databases(server_url: str, names: list[str]) -> list[str]:
 @config.entry_point
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="portal-admin", description="Kafka topics and PostgreSQL databases of the "
-                                     "portal (KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX, DATABASE_URL from the environment)")
+    parser = argparse.ArgumentParser(
+        prog="portal-admin",
+        description="Kafka topics and PostgreSQL databases of the "
+        "portal (KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX, DATABASE_URL from the environment)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    wait = sub.add_parser("wait-kafka", help="wait until the Kafka broker answers",
-                          description="Wait until the Kafka broker at KAFKA_BOOTSTRAP_SERVERS answers.")
+    wait = sub.add_parser(
+        "wait-kafka",
+        help="wait until the Kafka broker answers",
+        description="Wait until the Kafka broker at KAFKA_BOOTSTRAP_SERVERS answers.",
+    )
     wait.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds (default 60)")
-    topics = sub.add_parser("create-topics", help="create every catalog and dead-letter topic that is missing",
-                            description="Create every catalog topic and its .dlq topic that is missing "
-                                        "(with TOPIC_PREFIX in front of the names).")
-    topics.add_argument("--partitions", type=int, default=config.get("TOPIC_PARTITIONS"),
-                        help="partitions of a new topic (default TOPIC_PARTITIONS or 3)")
-    dbs = sub.add_parser("create-databases", help="create the named databases that are missing",
-                         description="Create the named databases on the server of DATABASE_URL, if missing.")
+    topics = sub.add_parser(
+        "create-topics",
+        help="create every catalog and dead-letter topic that is missing",
+        description="Create every catalog topic and its .dlq topic that is missing "
+        "(with TOPIC_PREFIX in front of the names).",
+    )
+    topics.add_argument(
+        "--partitions",
+        type=int,
+        default=config.get("TOPIC_PARTITIONS"),
+        help="partitions of a new topic (default TOPIC_PARTITIONS or 3)",
+    )
+    dbs = sub.add_parser(
+        "create-databases",
+        help="create the named databases that are missing",
+        description="Create the named databases on the server of DATABASE_URL, if missing.",
+    )
     dbs.add_argument("names", nargs="+", help="database names, e.g. portal_ledger")
     args = parser.parse_args(argv)
     bootstrap = config.get("KAFKA_BOOTSTRAP_SERVERS")

@@ -33,8 +33,9 @@ def total_lag(url: str) -> int | None:
     return sum(topic["messages"] for topic in report["lag"].values())
 
 
-def wait_caught_up(urls: dict[str, str], timeout_s: float,
-                   on_poll: Callable[[dict[str, int | None]], None] | None = None) -> dict[str, int | None]:
+def wait_caught_up(
+    urls: dict[str, str], timeout_s: float, on_poll: Callable[[dict[str, int | None]], None] | None = None
+) -> dict[str, int | None]:
     """Poll until every lag is zero; returns the last lags seen (`on_poll` sees every poll's)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -57,22 +58,33 @@ class CatchupProgress:
         self.most_behind = max(self.most_behind, behind)
         applied = self.most_behind - behind
         each = " ".join(f"{name} {lag if lag is not None else 'not ready'}" for name, lag in lags.items())
-        self.progress.update(applied, applied / self.most_behind if self.most_behind else None,
-                             f"{behind:,} behind ({each})".replace(",", " "))
+        self.progress.update(
+            applied,
+            applied / self.most_behind if self.most_behind else None,
+            f"{behind:,} behind ({each})".replace(",", " "),
+        )
 
 
 @config.entry_point
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="portal-catchup", description=__doc__.split("\n")[0],
-                                     epilog="exit status: 0 caught up, 1 not within the timeout, 2 usage error")
+    parser = argparse.ArgumentParser(
+        prog="portal-catchup",
+        description=__doc__.split("\n")[0],
+        epilog="exit status: 0 caught up, 1 not within the timeout, 2 usage error",
+    )
     parser.add_argument("--timeout", type=float, default=120, help="give up after this many seconds (default 120)")
-    parser.add_argument("--progress", action="store_true",
-                        help="show progress on stderr even when it is not a terminal")
+    parser.add_argument(
+        "--progress", action="store_true", help="show progress on stderr even when it is not a terminal"
+    )
     args = parser.parse_args(argv)
     urls = {name: config.service_url(name) for name in SERVICES}
-    progress = Progress("catching up", unit="messages applied", enabled=args.progress or sys.stderr.isatty(),
-                        every=None if sys.stderr.isatty() else 2.0)
+    progress = Progress(
+        "catching up",
+        unit="messages applied",
+        enabled=args.progress or sys.stderr.isatty(),
+        every=None if sys.stderr.isatty() else 2.0,
+    )
     lags = wait_caught_up(urls, args.timeout, CatchupProgress(progress))
     print("projection lag: " + ", ".join(f"{n}={lag if lag is not None else 'not ready'}" for n, lag in lags.items()))
     return 0 if all(lag == 0 for lag in lags.values()) else 1

@@ -49,7 +49,9 @@ def connect(service: str) -> tuple[psycopg.Connection[DictRow], str]:
     return conn, base
 
 
-def list_rejected(conn: psycopg.Connection[DictRow], since: datetime | None = None, pending: bool = False) -> list[dict]:
+def list_rejected(
+    conn: psycopg.Connection[DictRow], since: datetime | None = None, pending: bool = False
+) -> list[dict]:
     """Rejected messages, oldest first."""
     return conn.execute(LIST, {"since": since, "pending": pending}).fetchall()
 
@@ -71,14 +73,22 @@ def fixed_line(row: dict[str, Any], path: str | None) -> str:
         raise Refused("the original message is not UTF-8; give the fixed event with --file") from None
 
 
-def republish(conn: psycopg.Connection[DictRow], base: str, publisher: Publisher, ident: int, path: str | None,
-              force: bool = False) -> dict[str, Any]:
+def republish(
+    conn: psycopg.Connection[DictRow],
+    base: str,
+    publisher: Publisher,
+    ident: int,
+    path: str | None,
+    force: bool = False,
+) -> dict[str, Any]:
     """Send one dead letter (fixed) to its original topic and mark it republished; its row."""
     row = conn.execute(ONE, {"id": ident}).fetchone()
     if row is None:
         raise Refused(f"no rejected event #{ident}")
     if row["republished_at"] is not None and not force:
-        raise Refused(f"#{ident} was republished at {row['republished_at']:%Y-%m-%d %H:%M:%S%z}; --force sends it again")
+        raise Refused(
+            f"#{ident} was republished at {row['republished_at']:%Y-%m-%d %H:%M:%S%z}; --force sends it again"
+        )
     report = publisher.publish_lines(row["topic"], [fixed_line(row, path)])
     if report.refused:
         raise Refused(f"still invalid, not sent: {report.refused[0][1]}")
@@ -93,27 +103,36 @@ def _print_rows(rows: list[dict], as_json: bool) -> None:
         for row in rows:
             print(json.dumps(row, default=str, ensure_ascii=False))
         return
-    print(f"{'ID':>6}  {'REJECTED AT (UTC)':19}  {'TOPIC:PARTITION@OFFSET':28}  {'TYPE':28}  "
-          f"{'EVENT ID':36}  {'REPUBLISHED':19}  REASON")
+    print(
+        f"{'ID':>6}  {'REJECTED AT (UTC)':19}  {'TOPIC:PARTITION@OFFSET':28}  {'TYPE':28}  "
+        f"{'EVENT ID':36}  {'REPUBLISHED':19}  REASON"
+    )
     for r in rows:
         where = f"{r['topic']}:{r['partition']}@{r['offset']}"
         done = f"{r['republished_at'].astimezone(UTC):%Y-%m-%d %H:%M:%S}" if r["republished_at"] else "-"
-        print(f"{r['id']:>6}  {r['rejected_at'].astimezone(UTC):%Y-%m-%d %H:%M:%S}  {where:28}  {r['event_type'] or '-':28}  "
-              f"{r['event_id'] or '-':36}  {done:19}  {r['reason']}")
+        print(
+            f"{r['id']:>6}  {r['rejected_at'].astimezone(UTC):%Y-%m-%d %H:%M:%S}  {where:28}  {r['event_type'] or '-':28}  "
+            f"{r['event_id'] or '-':36}  {done:19}  {r['reason']}"
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal-deadletters", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="list rejected messages",
-                                  description="List the messages a service's projector rejected, with the reason.")
+    listing = commands.add_parser(
+        "list",
+        help="list rejected messages",
+        description="List the messages a service's projector rejected, with the reason.",
+    )
     listing.add_argument("--service", required=True, help="contracts, ledger, tickets or quota")
     listing.add_argument("--since", type=datetime.fromisoformat, help="only those rejected at or after (ISO 8601)")
     listing.add_argument("--pending", action="store_true", help="only those not republished yet")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    again = commands.add_parser("republish", help="re-publish one rejected message, fixed",
-                                description="Send a rejected message again, as fixed (--file) or as it was, "
-                                            "through the validating publisher.")
+    again = commands.add_parser(
+        "republish",
+        help="re-publish one rejected message, fixed",
+        description="Send a rejected message again, as fixed (--file) or as it was, through the validating publisher.",
+    )
     again.add_argument("--service", required=True, help="contracts, ledger, tickets or quota")
     again.add_argument("--id", type=int, required=True, help="the ID shown by `list`")
     again.add_argument("--file", help="the fixed event (one JSON object); default: the original message")

@@ -26,8 +26,15 @@ def duration(seconds: float | None) -> str:
 class Progress:
     """Report `done` (and the fraction of the whole, when known) at most every `every` seconds."""
 
-    def __init__(self, label: str, unit: str = "lines", stream: TextIO | None = None, enabled: bool = True,
-                 every: float | None = None, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        label: str,
+        unit: str = "lines",
+        stream: TextIO | None = None,
+        enabled: bool = True,
+        every: float | None = None,
+        clock=time.monotonic,
+    ) -> None:  # noqa: ANN001
         self.label, self.unit = label, unit
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled

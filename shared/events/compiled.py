@@ -140,8 +140,9 @@ def compile_schema(schema: Schema) -> Callable[[Any], dict[str, Any] | None] | N
     except _Unsupported:
         return None
     validators = [getattr(schema, name) for name, many, _ in hooks[VALIDATES_SCHEMA] if not many]
-    if any(kwargs.get("pass_original") for _, _, kwargs in hooks[VALIDATES_SCHEMA]) or \
-            any(many for _, many, _ in hooks[VALIDATES_SCHEMA]):
+    if any(kwargs.get("pass_original") for _, _, kwargs in hooks[VALIDATES_SCHEMA]) or any(
+        many for _, many, _ in hooks[VALIDATES_SCHEMA]
+    ):
         return None
 
     def load(data: Any) -> dict[str, Any] | None:

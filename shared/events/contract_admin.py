@@ -71,8 +71,10 @@ class ContractTerminated(Strict):
 class PortalPasswordSet(Strict):
     customer_code = code(required=True)
     password_hash = fields.String(
-        required=True, validate=validate.Regexp(r"^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[^$]+\$[^$]+$",
-                                                error="Must be an argon2id PHC string.")
+        required=True,
+        validate=validate.Regexp(
+            r"^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[^$]+\$[^$]+$", error="Must be an argon2id PHC string."
+        ),
     )
 
 

@@ -65,5 +65,3 @@ Timestamp = fields.AwareDateTime
 def strict_bool(**kw: Any) -> fields.Boolean:
     """A JSON boolean; strings and numbers are refused."""
     return fields.Boolean(truthy={True}, falsy={False}, **kw)
-
-

@@ -73,8 +73,7 @@ class CallOpened(Strict):
     customer_code = code(required=True)
     serial_number = code()
     opened_at = Timestamp(required=True)
-    category = one_of("bug_report", "help_request", "development_request", "consultation", "other",
-                      required=True)
+    category = one_of("bug_report", "help_request", "development_request", "consultation", "other", required=True)
     channel = one_of("phone", "email", "remote", "on_site", "portal", required=True)
     subject = text(required=True)
     description = fields.String()

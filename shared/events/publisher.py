@@ -93,22 +93,33 @@ class _Window:
 class Publisher:
     """Validating, idempotent Kafka publisher for catalog events."""
 
-    def __init__(self, bootstrap_servers: str, topic_prefix: str | None = None,
-                 window_bytes: int = WINDOW_BYTES) -> None:
+    def __init__(
+        self, bootstrap_servers: str, topic_prefix: str | None = None, window_bytes: int = WINDOW_BYTES
+    ) -> None:
         self.topic_prefix = config.get("TOPIC_PREFIX") if topic_prefix is None else topic_prefix
         self.window_bytes = window_bytes
         self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True,
-            linger_ms=10, batch_size=256 * 1024, max_block_ms=15_000, retries=2**31 - 1, delivery_timeout_ms=120_000,
+            bootstrap_servers=bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=10,
+            batch_size=256 * 1024,
+            max_block_ms=15_000,
+            retries=2**31 - 1,
+            delivery_timeout_ms=120_000,
         )
 
     def publish(self, topic: str, events: Iterable[dict[str, Any]]) -> PublishReport:
         """Validate and send events (dicts) to a catalog topic; wait for acknowledgement."""
         return self.publish_lines(topic, (json.dumps(e, ensure_ascii=False) for e in events))
 
-    def publish_lines(self, topic: str, lines: Iterable[str | bytes],
-                      on_refused: Callable[[int, str], None] | None = None,
-                      on_line: Callable[[int, int], None] | None = None) -> PublishReport:
+    def publish_lines(
+        self,
+        topic: str,
+        lines: Iterable[str | bytes],
+        on_refused: Callable[[int, str], None] | None = None,
+        on_line: Callable[[int, int], None] | None = None,
+    ) -> PublishReport:
         """Validate and send JSON lines, streaming; blank lines are skipped, invalid ones reported.
 
         `on_refused(line number, reason)` is called for each refused line as it is read (then the report
@@ -118,7 +129,12 @@ class Publisher:
         """
         if topic not in TOPICS:
             raise ValueError(f"unknown topic {topic!r}; one of {', '.join(TOPICS)}")
-        report, target, window, queued = PublishReport(), physical(topic, self.topic_prefix), _Window(self.window_bytes), 0
+        report, target, window, queued = (
+            PublishReport(),
+            physical(topic, self.topic_prefix),
+            _Window(self.window_bytes),
+            0,
+        )
 
         def refuse(number: int, reason: str) -> None:
             report.refused_count += 1
@@ -132,8 +148,11 @@ class Publisher:
                 value = line.strip().encode() if isinstance(line, str) else line.strip()
                 if value:
                     if len(value) > MAX_EVENT_BYTES:
-                        refuse(number, f"event too large: {len(value):,} bytes, at most {MAX_EVENT_BYTES:,} "
-                                       "(the broker's largest message is 1 MB)")
+                        refuse(
+                            number,
+                            f"event too large: {len(value):,} bytes, at most {MAX_EVENT_BYTES:,} "
+                            "(the broker's largest message is 1 MB)",
+                        )
                     else:
                         try:
                             event = validate_event(decode(value), topic)
@@ -144,7 +163,8 @@ class Publisher:
                             if window.first_failure is not None:
                                 break
                             self.producer.send(target, key=event.subject.encode(), value=value).add_both(
-                                window.done, len(value))
+                                window.done, len(value)
+                            )
                             queued += 1
                 if on_line is not None:
                     on_line(number, queued)
@@ -164,13 +184,17 @@ class Publisher:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="portal-publish", description=__doc__.split("\n")[0],
+        prog="portal-publish",
+        description=__doc__.split("\n")[0],
         epilog="exit status: 0 all sent, 1 some lines refused, 2 usage error, 3 Kafka unavailable",
     )
     parser.add_argument("--topic", required=True, choices=TOPICS, help="the catalog topic the events belong on")
     parser.add_argument("file", help="JSON Lines file of CloudEvents, '-' for stdin")
-    parser.add_argument("--progress", action="store_true",
-                        help="show count, rate and time left on stderr even when it is not a terminal")
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="show count, rate and time left on stderr even when it is not a terminal",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress, even on a terminal")
     return parser
 
@@ -188,8 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _publish_file(args.topic, handle, show)
     except KafkaUnavailable as exc:
-        print(f"error: Kafka did not accept the events ({exc.cause!r}); is the broker up and the topic created "
-              f"(portal-admin create-topics)? {exc.report.sent} sent before that.", file=sys.stderr)
+        print(
+            f"error: Kafka did not accept the events ({exc.cause!r}); is the broker up and the topic created "
+            f"(portal-admin create-topics)? {exc.report.sent} sent before that.",
+            file=sys.stderr,
+        )
         return EXIT_KAFKA
     finally:
         if handle is not sys.stdin.buffer:

@@ -44,8 +44,17 @@ def to_event(record: Any, topic: str, key: str | None) -> Event:
         raise InvalidEvent("empty message value")
     raw = decode(record.value)
     event = validate_event(raw, topic, key)
-    return Event(event.id, event.type, event.source, event.time, event.subject, event.data,
-                 topic, record.partition, record.offset)
+    return Event(
+        event.id,
+        event.type,
+        event.source,
+        event.time,
+        event.subject,
+        event.data,
+        topic,
+        record.partition,
+        record.offset,
+    )
 
 
 def _text(key: bytes | None) -> str | None:

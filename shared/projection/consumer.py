@@ -36,19 +36,23 @@ class SeekToStored(ConsumerRebalanceListener):
 
 def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
     """A group member without Kafka-side commits: the offsets live with the read model."""
-    consumer = _until_kafka_answers(lambda: KafkaConsumer(
-        bootstrap_servers=s.bootstrap_servers,
-        group_id=s.group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=s.batch_size,
-        session_timeout_ms=s.session_timeout_ms,
-        # a batch is at most max_poll_records; bigger fetch buffers only cost memory (a larger
-        # message is still fetched whole: the limits are soft)
-        fetch_max_bytes=16 * 1024 * 1024,
-        max_partition_fetch_bytes=1024 * 1024,
-        metadata_max_age_ms=30_000,
-    ), s, projector)
+    consumer = _until_kafka_answers(
+        lambda: KafkaConsumer(
+            bootstrap_servers=s.bootstrap_servers,
+            group_id=s.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=s.batch_size,
+            session_timeout_ms=s.session_timeout_ms,
+            # a batch is at most max_poll_records; bigger fetch buffers only cost memory (a larger
+            # message is still fetched whole: the limits are soft)
+            fetch_max_bytes=16 * 1024 * 1024,
+            max_partition_fetch_bytes=1024 * 1024,
+            metadata_max_age_ms=30_000,
+        ),
+        s,
+        projector,
+    )
     names = [physical(t, s.topic_prefix) for t in s.topics]
     consumer.subscribe(names, listener=SeekToStored(projector))
     # After subscribing, so the group coordinator's metadata snapshot is complete before the first
@@ -60,8 +64,14 @@ def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
 
 def _until_kafka_answers(make: Callable[[], KafkaConsumer], s: ProjectorSettings, owner: object) -> KafkaConsumer:
     """Build the consumer, backing off while no broker answers (a projector started during a Kafka outage)."""
-    return retry(make, on=KafkaError, what="Kafka", stopping=lambda: getattr(owner, "stopping", False),
-                 backoff=Backoff(first_s=0.5, max_s=s.max_backoff_s), logger=log)
+    return retry(
+        make,
+        on=KafkaError,
+        what="Kafka",
+        stopping=lambda: getattr(owner, "stopping", False),
+        backoff=Backoff(first_s=0.5, max_s=s.max_backoff_s),
+        logger=log,
+    )
 
 
 def wait_for_topics(consumer: KafkaConsumer, names: list[str], timeout_s: float = 120.0) -> None:
@@ -85,8 +95,11 @@ def wait_for_topics(consumer: KafkaConsumer, names: list[str], timeout_s: float 
 
 def all_partitions(consumer: KafkaConsumer, s: ProjectorSettings) -> list[TopicPartition]:
     """Every partition of the projector's topics, assigned to this member or not."""
-    return [TopicPartition(physical(t, s.topic_prefix), p)
-            for t in s.topics for p in consumer.partitions_for_topic(physical(t, s.topic_prefix)) or ()]
+    return [
+        TopicPartition(physical(t, s.topic_prefix), p)
+        for t in s.topics
+        for p in consumer.partitions_for_topic(physical(t, s.topic_prefix)) or ()
+    ]
 
 
 def end_reached(consumer: KafkaConsumer, s: ProjectorSettings, stored: dict[tuple[str, int], int]) -> bool:

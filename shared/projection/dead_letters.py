@@ -21,8 +21,11 @@ class DeadLetterPublisher:
     def producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap_servers, acks="all", enable_idempotence=True,
-                max_request_size=MAX_MESSAGE_BYTES, linger_ms=5,
+                bootstrap_servers=self.bootstrap_servers,
+                acks="all",
+                enable_idempotence=True,
+                max_request_size=MAX_MESSAGE_BYTES,
+                linger_ms=5,
             )
         return self._producer
 

@@ -61,8 +61,12 @@ class EndOffsets:
 
     def _client(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=3000,
-                                           enable_auto_commit=False, auto_offset_reset="earliest")
+            self._consumer = KafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                request_timeout_ms=3000,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
         return self._consumer
 
     def _fetch(self, topics: list[str]) -> dict[Position, int]:
@@ -103,17 +107,26 @@ def _when(timestamp_ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp_ms / 1000, UTC) if timestamp_ms and timestamp_ms > 0 else None
 
 
-def projection_lag(ends: dict[Position, int], stored: dict[Position, int], topics: list[str],
-                   publish_times: Callable[[dict[Position, int]], dict[Position, datetime | None]] | None = None,
-                   now: datetime | None = None) -> dict[str, Any]:
+def projection_lag(
+    ends: dict[Position, int],
+    stored: dict[Position, int],
+    topics: list[str],
+    publish_times: Callable[[dict[Position, int]], dict[Position, datetime | None]] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Messages and seconds behind per topic, from end offsets, stored next offsets and publish times."""
     pending = {pos: stored.get(pos, 0) for pos, end in ends.items() if pos[0] in topics and end > stored.get(pos, 0)}
     times = publish_times(pending) if publish_times and pending else {}
     return lag_by_topic(topics, ends, stored, times, now or datetime.now(UTC))
 
 
-def lag_by_topic(topics: list[str], ends: dict[Position, int], stored: dict[Position, int],
-                 times: dict[Position, datetime | None], now: datetime) -> dict[str, Any]:
+def lag_by_topic(
+    topics: list[str],
+    ends: dict[Position, int],
+    stored: dict[Position, int],
+    times: dict[Position, datetime | None],
+    now: datetime,
+) -> dict[str, Any]:
     """Per topic: messages behind (sum over partitions) and seconds behind (worst partition; None if unknown)."""
     result: dict[str, Any] = {topic: {"messages": 0, "seconds": 0.0} for topic in topics}
     for pos, end in ends.items():

@@ -25,24 +25,35 @@ class ProjectorMetrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.batch_seconds = Histogram("projector_batch_duration_seconds", "Time to apply and commit one batch",
-                                       registry=r, buckets=BATCH_BUCKETS)
+        self.batch_seconds = Histogram(
+            "projector_batch_duration_seconds", "Time to apply and commit one batch", registry=r, buckets=BATCH_BUCKETS
+        )
         self.applied = Counter("projector_events_applied", "Events applied by this process", ["type"], registry=r)
-        self.rejected = Counter("projector_events_rejected", "Messages dead-lettered by this process", ["type"],
-                                registry=r)
-        self.batch_failures = Counter("projector_batch_failures", "Batch attempts that failed and were rolled back "
-                                      "to be retried", registry=r)
+        self.rejected = Counter(
+            "projector_events_rejected", "Messages dead-lettered by this process", ["type"], registry=r
+        )
+        self.batch_failures = Counter(
+            "projector_batch_failures", "Batch attempts that failed and were rolled back to be retried", registry=r
+        )
         self.skipped = Counter("projector_events_skipped", "Duplicate events skipped (id applied before)", registry=r)
-        self.unused = Counter("projector_events_unused", "Events of a catalog type this projection does not use",
-                              ["type"], registry=r)
-        self.lag = Gauge("projector_lag_messages", "Messages behind the partition end, per assigned partition",
-                         ["topic", "partition"], registry=r)
-        self.last_batch = Gauge("projector_last_batch_timestamp_seconds", "Unix time of the last committed batch",
-                                registry=r)
-        self.schema = Gauge("projector_read_model_schema", "1 for the schema this process writes", ["schema"],
-                            registry=r)
-        self.waiting = Gauge("projector_waiting", "1 while the live read model belongs to another projection version",
-                             registry=r)
+        self.unused = Counter(
+            "projector_events_unused", "Events of a catalog type this projection does not use", ["type"], registry=r
+        )
+        self.lag = Gauge(
+            "projector_lag_messages",
+            "Messages behind the partition end, per assigned partition",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.last_batch = Gauge(
+            "projector_last_batch_timestamp_seconds", "Unix time of the last committed batch", registry=r
+        )
+        self.schema = Gauge(
+            "projector_read_model_schema", "1 for the schema this process writes", ["schema"], registry=r
+        )
+        self.waiting = Gauge(
+            "projector_waiting", "1 while the live read model belongs to another projection version", registry=r
+        )
         self.service = service
         self._server: Any = None
         self._lag_labels: set[tuple[str, str]] = set()
@@ -64,8 +75,14 @@ class ProjectorMetrics:
         self.schema.clear()
         self.schema.labels(schema).set(1)
 
-    def batch(self, applied_types: Iterable[str], skipped: int, rejections: list[Rejection], seconds: float,
-              unused_types: Iterable[str] = ()) -> None:
+    def batch(
+        self,
+        applied_types: Iterable[str],
+        skipped: int,
+        rejections: list[Rejection],
+        seconds: float,
+        unused_types: Iterable[str] = (),
+    ) -> None:
         """Record one committed batch."""
         self.batch_seconds.observe(seconds)
         for kind, n in Tally(applied_types).items():

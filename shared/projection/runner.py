@@ -36,8 +36,9 @@ class Projector(PointerFollowing):
     `on_caught_up` (shadow rebuilds) is asked once everything fetched is applied; True stops the run.
     """
 
-    def __init__(self, settings: ProjectorSettings, projection: Projection,
-                 on_caught_up: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self, settings: ProjectorSettings, projection: Projection, on_caught_up: Callable[[], bool] | None = None
+    ) -> None:
         self.settings = settings
         self.projection = projection
         self.on_caught_up = on_caught_up
@@ -110,8 +111,14 @@ class Projector(PointerFollowing):
 
     def _retry_db(self, action: Callable[[], Any]) -> Any:
         """Run database work until it succeeds, backing off while the database is away (not once stopping)."""
-        return retry(action, on=psycopg.OperationalError, what="database", stopping=lambda: self.stopping,
-                     backoff=Backoff(max_s=self.settings.max_backoff_s), logger=log)
+        return retry(
+            action,
+            on=psycopg.OperationalError,
+            what="database",
+            stopping=lambda: self.stopping,
+            backoff=Backoff(max_s=self.settings.max_backoff_s),
+            logger=log,
+        )
 
     def _loop(self) -> None:
         idle_polls = 0
@@ -170,11 +177,21 @@ class Projector(PointerFollowing):
         seconds = time.perf_counter() - started
         skipped = len(batch.events) - len(applied) - len(unused)
         self.metrics.batch((t for _, t in applied), skipped, batch.rejections, seconds, unused)
-        log.info("batch applied", extra={"schema": self.schema, "applied": len(applied), "skipped": skipped,
-                                         "unused": len(unused),
-                                         "rejected": len(batch.rejections), "ms": round(seconds * 1000, 1)})
+        log.info(
+            "batch applied",
+            extra={
+                "schema": self.schema,
+                "applied": len(applied),
+                "skipped": skipped,
+                "unused": len(unused),
+                "rejected": len(batch.rejections),
+                "ms": round(seconds * 1000, 1),
+            },
+        )
 
-    def _apply_events(self, cur: psycopg.Cursor[DictRow], events: list[Event]) -> tuple[list[tuple[str, str]], list[str]]:
+    def _apply_events(
+        self, cur: psycopg.Cursor[DictRow], events: list[Event]
+    ) -> tuple[list[tuple[str, str]], list[str]]:
         """Apply every used event not applied before: the (id, type) pairs applied, and the types not used.
 
         A catalog type the projection has no use for is skipped and counted, never retried or dead-lettered.

@@ -69,12 +69,19 @@ class PointerFollowing:
         self.waiting = waiting
         self.metrics.waiting.set(1 if waiting else 0)
         if waiting:
-            log.warning("the live read model is built by another projection version; waiting",
-                        extra={"schema": live.schema, "live_version": live.version,
-                               "own_version": self.settings.projection_version})
+            log.warning(
+                "the live read model is built by another projection version; waiting",
+                extra={
+                    "schema": live.schema,
+                    "live_version": live.version,
+                    "own_version": self.settings.projection_version,
+                },
+            )
         else:
-            log.info("the live read model has this projection version again; resuming",
-                     extra={"schema": live.schema, "version": live.version})
+            log.info(
+                "the live read model has this projection version again; resuming",
+                extra={"schema": live.schema, "version": live.version},
+            )
             if self.consumer is not None:
                 self.consumer.resume(*self.consumer.paused())
 

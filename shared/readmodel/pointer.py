@@ -33,8 +33,10 @@ CREATE TABLE IF NOT EXISTS public.read_model_pointer (
 )"""
 ACTIVE = "SELECT active_schema, version FROM public.read_model_pointer WHERE name = %(base)s"
 # One round trip per checkout: read the pointer and point the session's search_path at it.
-SET_ACTIVE = ("SELECT set_config('search_path', quote_ident(coalesce((SELECT active_schema FROM "
-              "public.read_model_pointer WHERE name = %(base)s), %(base)s)) || ', public', false)")
+SET_ACTIVE = (
+    "SELECT set_config('search_path', quote_ident(coalesce((SELECT active_schema FROM "
+    "public.read_model_pointer WHERE name = %(base)s), %(base)s)) || ', public', false)"
+)
 BEHIND = """
 SELECT count(*) AS n FROM {old}.projector_offsets o LEFT JOIN {new}.projector_offsets s USING (topic, partition)
 WHERE s.next_offset IS NULL OR s.next_offset < o.next_offset"""
@@ -62,9 +64,11 @@ def _ensure_pointer(conn: psycopg.Connection[DictRow], base: str, version: int) 
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('read_model_pointer'))")
         conn.execute(POINTER_DDL)
-        conn.execute("INSERT INTO public.read_model_pointer (name, active_schema, version) "
-                     "VALUES (%(base)s, %(base)s, %(version)s) ON CONFLICT (name) DO NOTHING",
-                     {"base": base, "version": version})
+        conn.execute(
+            "INSERT INTO public.read_model_pointer (name, active_schema, version) "
+            "VALUES (%(base)s, %(base)s, %(version)s) ON CONFLICT (name) DO NOTHING",
+            {"base": base, "version": version},
+        )
         return _first(conn.execute(ACTIVE, {"base": base}).fetchone(), base).schema
 
 
@@ -133,9 +137,11 @@ def switch(conn: psycopg.Connection[DictRow], base: str, old: str, new: str, ver
             return False
         if _exists(conn, old):
             conn.execute(sql.SQL(CARRY_MARKS).format(**names))
-        conn.execute("UPDATE public.read_model_pointer SET active_schema = %(new)s, previous_schema = %(old)s, "
-                     "version = %(version)s, switched_at = now() WHERE name = %(base)s",
-                     {"base": base, "old": old, "new": new, "version": version})
+        conn.execute(
+            "UPDATE public.read_model_pointer SET active_schema = %(new)s, previous_schema = %(old)s, "
+            "version = %(version)s, switched_at = now() WHERE name = %(base)s",
+            {"base": base, "old": old, "new": new, "version": version},
+        )
     return True
 
 
@@ -163,8 +169,10 @@ def _exists(conn: psycopg.Connection[DictRow], schema: str) -> bool:
 
 def set_version(conn: psycopg.Connection[DictRow], base: str, version: int) -> None:
     """Record that the live schema is now built by projection `version` (after a plain rebuild)."""
-    conn.execute("UPDATE public.read_model_pointer SET version = %(version)s WHERE name = %(base)s",
-                 {"base": base, "version": version})
+    conn.execute(
+        "UPDATE public.read_model_pointer SET version = %(version)s WHERE name = %(base)s",
+        {"base": base, "version": version},
+    )
 
 
 def _first(row: dict | None, default: str) -> Live:

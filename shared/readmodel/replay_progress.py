@@ -33,9 +33,21 @@ class ReplayProgress:
         elapsed = max(now - self.started, 1e-9)
         rate = self.done / elapsed
         left = remaining / rate if rate > 0 else None
-        figures = {"schema": self.schema, "applied": self.done, "total": total,
-                   "percent": round(100 * self.done / total, 1) if total else 100.0,
-                   "per_second": round(rate), "seconds_left": round(left) if left is not None else None}
-        log.info("rebuild: %s of %s events (%s%%), %s/s, %s left", f"{self.done:,}", f"{total:,}",
-                 figures["percent"], f"{rate:,.0f}", duration(left), extra=figures)
+        figures = {
+            "schema": self.schema,
+            "applied": self.done,
+            "total": total,
+            "percent": round(100 * self.done / total, 1) if total else 100.0,
+            "per_second": round(rate),
+            "seconds_left": round(left) if left is not None else None,
+        }
+        log.info(
+            "rebuild: %s of %s events (%s%%), %s/s, %s left",
+            f"{self.done:,}",
+            f"{total:,}",
+            figures["percent"],
+            f"{rate:,.0f}",
+            duration(left),
+            extra=figures,
+        )
         return figures

@@ -41,8 +41,9 @@ class Switcher:
     def __call__(self) -> bool:
         def attempt() -> bool:
             with db.connect(self.settings.database_url, "public") as conn:
-                return pointer.switch(conn, self.settings.schema, self.old, self.shadow,
-                                        self.settings.projection_version)
+                return pointer.switch(
+                    conn, self.settings.schema, self.old, self.shadow, self.settings.projection_version
+                )
 
         self.switched = retry(attempt, on=psycopg.OperationalError, what="database", logger=log)
         if not self.switched:
@@ -67,9 +68,15 @@ def rebuild_shadow(settings: ProjectorSettings, projection: Projection, grace_s:
     started = time.monotonic()
     old, shadow = prepare(settings)
     log.info("building shadow read model", extra={"schema": shadow, "live_schema": old})
-    builder = with_overrides(settings, schema=shadow, group_id=f"{settings.group}.rebuild.{shadow}",
-                             follow_pointer=False, publish_dead_letters=False, stop_when_caught_up=True,
-                             metrics_port=None)
+    builder = with_overrides(
+        settings,
+        schema=shadow,
+        group_id=f"{settings.group}.rebuild.{shadow}",
+        follow_pointer=False,
+        publish_dead_letters=False,
+        stop_when_caught_up=True,
+        metrics_port=None,
+    )
     switcher = Switcher(settings, old, shadow)
     projector = Projector(builder, projection, on_caught_up=switcher)
     projector.on_progress = ReplayProgress(shadow)
@@ -77,8 +84,10 @@ def rebuild_shadow(settings: ProjectorSettings, projection: Projection, grace_s:
     if not switcher.switched:
         drop(settings, shadow)
         raise SystemExit(f"rebuild stopped before the switch; {old} stays live, {shadow} was dropped")
-    log.info("read model switched", extra={"schema": shadow, "previous_schema": old,
-                                           "seconds": round(time.monotonic() - started, 1)})
+    log.info(
+        "read model switched",
+        extra={"schema": shadow, "previous_schema": old, "seconds": round(time.monotonic() - started, 1)},
+    )
     time.sleep(grace_s)  # requests that read the pointer just before the switch finish in the old schema
     drop(settings, old)
     log.info("old read model dropped", extra={"schema": old})

@@ -40,8 +40,9 @@ def parse_query(schema: Schema) -> dict[str, Any]:
     try:
         return schema.load(request.args.to_dict(flat=True), unknown=EXCLUDE)
     except ValidationError as err:
-        raise ProblemError(400, "Invalid request", "One or more query parameters are invalid.",
-                           errors=err.normalized_messages()) from None
+        raise ProblemError(
+            400, "Invalid request", "One or more query parameters are invalid.", errors=err.normalized_messages()
+        ) from None
 
 
 def parse_json(schema: Schema) -> dict[str, Any]:
@@ -52,8 +53,9 @@ def parse_json(schema: Schema) -> dict[str, Any]:
     try:
         return schema.load(body, unknown=EXCLUDE)
     except ValidationError as err:
-        raise ProblemError(400, "Invalid request", "One or more fields are invalid.",
-                           errors=err.normalized_messages()) from None
+        raise ProblemError(
+            400, "Invalid request", "One or more fields are invalid.", errors=err.normalized_messages()
+        ) from None
 
 
 @contextmanager
@@ -77,8 +79,16 @@ def make_pool(dsn: str, schema: str, size: int = 8) -> ConnectionPool[Any]:
     # check: a connection broken by a database restart is replaced on checkout instead of failing a request;
     # the same round trip sets the search_path to the live schema
     # dict rows come from `kwargs`, which the pool's connection type cannot express: hence ConnectionPool[Any]
-    return ConnectionPool[Any](dsn, min_size=1, max_size=size, kwargs={"row_factory": dict_row, "autocommit": True},
-                          configure=configure, check=pointer.live_schema_check(schema), open=False, name=schema)
+    return ConnectionPool[Any](
+        dsn,
+        min_size=1,
+        max_size=size,
+        kwargs={"row_factory": dict_row, "autocommit": True},
+        configure=configure,
+        check=pointer.live_schema_check(schema),
+        open=False,
+        name=schema,
+    )
 
 
 def require_internal_token(app: Flask) -> None:
@@ -93,8 +103,9 @@ def require_internal_token(app: Flask) -> None:
             raise ProblemError(401, "Unauthorized", "A valid X-Internal-Token header is required.")
 
 
-def create_service_app(name: str, blueprint: Blueprint, settings: dict[str, Any], ddl: Path,
-                       topics: list[str]) -> Flask:
+def create_service_app(
+    name: str, blueprint: Blueprint, settings: dict[str, Any], ddl: Path, topics: list[str]
+) -> Flask:
     """The Flask app of one service: its blueprint plus errors, auth, health and metrics."""
     app = Flask(name)
     app.config.update(settings)

@@ -58,8 +58,9 @@ class ProjectionCollector(Collector):
         applied = CounterMetricFamily("projection_events_applied", "Events applied", labels=["type"])
         rejected = CounterMetricFamily("projection_events_rejected", "Events rejected", labels=["type"])
         lag = GaugeMetricFamily("projection_lag_messages", "Messages not yet applied", labels=["topic"])
-        lag_s = GaugeMetricFamily("projection_lag_seconds", "Age of the oldest message not yet applied",
-                                  labels=["topic"])
+        lag_s = GaugeMetricFamily(
+            "projection_lag_seconds", "Age of the oldest message not yet applied", labels=["topic"]
+        )
         up = GaugeMetricFamily("service_ready", "1 when database and Kafka are reachable")
         report = readiness(self.app, self.topics)
         up.add_metric([], 1 if report["status"] == "ok" else 0)
@@ -79,7 +80,9 @@ class ProjectionCollector(Collector):
 
 def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> None:
     """Add the health and metrics routes and make sure the read model's tables exist."""
-    app.extensions["end_offsets"] = EndOffsets(app.config["KAFKA_BOOTSTRAP_SERVERS"], app.config.get("TOPIC_PREFIX", ""))
+    app.extensions["end_offsets"] = EndOffsets(
+        app.config["KAFKA_BOOTSTRAP_SERVERS"], app.config.get("TOPIC_PREFIX", "")
+    )
     register_scrape_collector(app, ProjectionCollector(app, topics))
     _ensure_tables(app, ddl)
 

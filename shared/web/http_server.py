@@ -49,8 +49,10 @@ def _detail(exc: BaseException) -> str:
 def problem_response(status: int, title: str, detail: str) -> bytes:
     """A complete HTTP/1.1 answer with a problem+json body; the connection is closed after it."""
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-    head = (f"HTTP/1.1 {status} {title}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {title}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode("latin-1") + body
 
 

@@ -50,8 +50,13 @@ def register_request_logging(app: Flask, service: str) -> None:
     registry = CollectorRegistry()
     app.extensions["metrics_registry"] = registry
     requests = Counter("http_requests_total", "HTTP requests", ["endpoint", "method", "status"], registry=registry)
-    latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["endpoint", "method"],
-                        registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+    latency = Histogram(
+        "http_request_duration_seconds",
+        "HTTP request latency",
+        ["endpoint", "method"],
+        registry=registry,
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    )
     log = logging.getLogger(f"{service}.http")
 
     @app.before_request
@@ -67,9 +72,16 @@ def register_request_logging(app: Flask, service: str) -> None:
         latency.labels(endpoint, request.method).observe(elapsed)
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
         if not endpoint.startswith(("/health", "/metrics")):
-            log.info("request", extra={"request_id": g.get("request_id"), "method": request.method,
-                                       "path": request.path, "status": response.status_code,
-                                       "ms": round(elapsed * 1000, 2)})
+            log.info(
+                "request",
+                extra={
+                    "request_id": g.get("request_id"),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 2),
+                },
+            )
         return response
 
 

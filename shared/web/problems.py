@@ -13,16 +13,28 @@ PROBLEM_JSON = "application/problem+json"
 class ProblemError(Exception):
     """Raise to answer with a problem+json body."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None,
-                 errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                 type_: str = "about:blank") -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        type_: str = "about:blank",
+    ) -> None:
         super().__init__(f"{status} {title}: {detail}")
         self.status, self.title, self.detail = status, title, detail
         self.errors, self.headers, self.type = errors, headers or {}, type_
 
 
-def problem_response(status: int, title: str, detail: str | None = None, errors: dict[str, Any] | None = None,
-                     headers: dict[str, str] | None = None, type_: str = "about:blank") -> Response:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    type_: str = "about:blank",
+) -> Response:
     """Build the problem+json response."""
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail or title}
     if errors is not None:

@@ -30,15 +30,38 @@ def customer(publish):
     """A customer with one call waiting for them and one closed call."""
     code = new_customer(publish)
     c = domain.call_event
-    publish("support-calls", [
-        c("opened", code, f"{code}-W", "2026-03-01T08:00:00Z", category="bug_report", channel="phone",
-          subject="Nem nyomtat"),
-        c("status_changed", code, f"{code}-W", "2026-03-01T09:00:00Z", status="waiting_for_customer",
-          note="Milyen nyomtatója van?"),
-        c("opened", code, f"{code}-X", "2026-03-02T08:00:00Z", category="help_request", channel="email",
-          subject="Zárás"),
-        c("closed", code, f"{code}-X", "2026-03-02T09:00:00Z", resolution="Megválaszolva"),
-    ])
+    publish(
+        "support-calls",
+        [
+            c(
+                "opened",
+                code,
+                f"{code}-W",
+                "2026-03-01T08:00:00Z",
+                category="bug_report",
+                channel="phone",
+                subject="Nem nyomtat",
+            ),
+            c(
+                "status_changed",
+                code,
+                f"{code}-W",
+                "2026-03-01T09:00:00Z",
+                status="waiting_for_customer",
+                note="Milyen nyomtatója van?",
+            ),
+            c(
+                "opened",
+                code,
+                f"{code}-X",
+                "2026-03-02T08:00:00Z",
+                category="help_request",
+                channel="email",
+                subject="Zárás",
+            ),
+            c("closed", code, f"{code}-X", "2026-03-02T09:00:00Z", resolution="Megválaszolva"),
+        ],
+    )
     return code
 
 
@@ -59,7 +82,10 @@ def test_a_new_call_is_published_and_becomes_visible_with_its_story(gateway, cus
     call = visible_call(gateway, auth, answer["call_id"])
     assert (call["channel"], call["status"], call["category"]) == ("portal", "registered", "bug_report")
     assert (call["subject"], call["description"], call["serial_number"]) == (
-        NEW_CALL["subject"], NEW_CALL["description"], f"{customer}-1")
+        NEW_CALL["subject"],
+        NEW_CALL["description"],
+        f"{customer}-1",
+    )
     assert [entry["kind"] for entry in call["history"]] == ["opened"]
 
 
@@ -94,8 +120,9 @@ def test_the_same_key_concurrently_to_two_gateway_processes_makes_one_call(gatew
     assert [a.status_code for a in answers] == [202, 202]
     assert answers[0].json() == answers[1].json()
     system.wait_caught_up()
-    listed = requests.get(f"{gateway}/api/v1/support-calls", params={"q": body["subject"]}, headers=auth,
-                          timeout=10).json()
+    listed = requests.get(
+        f"{gateway}/api/v1/support-calls", params={"q": body["subject"]}, headers=auth, timeout=10
+    ).json()
     assert listed["total"] == 1
     call = visible_call(gateway, auth, answers[0].json()["call_id"])
     assert [entry["kind"] for entry in call["history"]] == ["opened"]
@@ -127,22 +154,26 @@ def test_another_customers_call_is_404_like_an_unknown_one(gateway, publish, cus
     assert theirs.json() == unknown.json()
     replied = act(gateway, "POST", f"/support-calls/{customer}-W/replies", foreign, {"message": "betolakodó"})
     assert replied.status_code == 404
-    assert replied.json() == act(gateway, "POST", "/support-calls/NO-SUCH-CALL/replies", foreign,
-                                 {"message": "x"}).json()
+    assert (
+        replied.json() == act(gateway, "POST", "/support-calls/NO-SUCH-CALL/replies", foreign, {"message": "x"}).json()
+    )
 
 
-@pytest.mark.parametrize(("body", "key", "field"), [
-    (NEW_CALL, "", "Idempotency-Key"),
-    (NEW_CALL, "has space", "Idempotency-Key"),
-    (NEW_CALL, "k" * 65, "Idempotency-Key"),
-    ({**NEW_CALL, "category": "complaint"}, None, "category"),
-    ({**NEW_CALL, "subject": ""}, None, "subject"),
-    ({**NEW_CALL, "subject": "   "}, None, "subject"),
-    ({**NEW_CALL, "subject": "x" * 201}, None, "subject"),
-    ({**NEW_CALL, "description": "x" * 5001}, None, "description"),
-    ({"subject": "no category"}, None, "category"),
-    ({**NEW_CALL, "serial_number": "SN-NOT-MINE"}, None, "serial_number"),
-])
+@pytest.mark.parametrize(
+    ("body", "key", "field"),
+    [
+        (NEW_CALL, "", "Idempotency-Key"),
+        (NEW_CALL, "has space", "Idempotency-Key"),
+        (NEW_CALL, "k" * 65, "Idempotency-Key"),
+        ({**NEW_CALL, "category": "complaint"}, None, "category"),
+        ({**NEW_CALL, "subject": ""}, None, "subject"),
+        ({**NEW_CALL, "subject": "   "}, None, "subject"),
+        ({**NEW_CALL, "subject": "x" * 201}, None, "subject"),
+        ({**NEW_CALL, "description": "x" * 5001}, None, "description"),
+        ({"subject": "no category"}, None, "category"),
+        ({**NEW_CALL, "serial_number": "SN-NOT-MINE"}, None, "serial_number"),
+    ],
+)
 def test_bad_new_calls_are_400_naming_the_field(gateway, auth, body, key, field):
     response = act(gateway, "POST", "/support-calls", auth, body, key=key)
     assert response.status_code == 400, response.text
@@ -150,8 +181,9 @@ def test_bad_new_calls_are_400_naming_the_field(gateway, auth, body, key, field)
     assert field in response.json()["errors"], response.json()
 
 
-@pytest.mark.parametrize(("body", "field"), [({"message": ""}, "message"), ({"message": "x" * 5001}, "message"),
-                                             ({}, "message")])
+@pytest.mark.parametrize(
+    ("body", "field"), [({"message": ""}, "message"), ({"message": "x" * 5001}, "message"), ({}, "message")]
+)
 def test_bad_replies_are_400_naming_the_field(gateway, customer, auth, body, field):
     response = act(gateway, "POST", f"/support-calls/{customer}-W/replies", auth, body)
     assert response.status_code == 400
@@ -162,8 +194,12 @@ def test_a_body_that_is_not_a_json_object_is_400(gateway, auth):
     response = act(gateway, "POST", "/support-calls", auth, ["not", "an", "object"])
     assert response.status_code == 400
     assert response.json()["errors"]
-    raw = requests.post(f"{gateway}/api/v1/support-calls", data="{not json", timeout=10,
-                        headers={**auth, "Idempotency-Key": new_key(), "Content-Type": "application/json"})
+    raw = requests.post(
+        f"{gateway}/api/v1/support-calls",
+        data="{not json",
+        timeout=10,
+        headers={**auth, "Idempotency-Key": new_key(), "Content-Type": "application/json"},
+    )
     assert raw.status_code == 400
 
 
@@ -182,6 +218,7 @@ def test_the_twenty_first_action_in_an_hour_is_429_but_a_retry_is_not_counted(ga
 
 
 def test_actions_need_a_token(gateway):
-    response = requests.post(f"{gateway}/api/v1/support-calls", json=NEW_CALL,
-                             headers={"Idempotency-Key": new_key()}, timeout=10)
+    response = requests.post(
+        f"{gateway}/api/v1/support-calls", json=NEW_CALL, headers={"Idempotency-Key": new_key()}, timeout=10
+    )
     assert response.status_code == 401

@@ -23,13 +23,18 @@ def customers(publish):
     starts = TODAY - timedelta(days=400)
     events = [
         domain.price_list(),
-        domain.contract_signed(a, starts - timedelta(days=10), starts,
-                               [domain.item(f"{a}-1", "KONYV", 3), domain.item(f"{a}-2", "BER", 1, "rental")],
-                               name="Alfa Kft."),
+        domain.contract_signed(
+            a,
+            starts - timedelta(days=10),
+            starts,
+            [domain.item(f"{a}-1", "KONYV", 3), domain.item(f"{a}-2", "BER", 1, "rental")],
+            name="Alfa Kft.",
+        ),
         domain.contract_signed(b, starts, starts, [domain.item(f"{b}-1", "BER", 2)], name="Béta Bt."),
         domain.contract_signed(p, starts, starts, [domain.item(f"{p}-1")], name="Páva Zrt."),
-        envelope("customer.portal_password_set", p,
-                 {"customer_code": p, "password_hash": PasswordHasher().hash("titok-123")}),
+        envelope(
+            "customer.portal_password_set", p, {"customer_code": p, "password_hash": PasswordHasher().hash("titok-123")}
+        ),
     ]
     publish("contracts", events)
     return {"a": a, "b": b, "p": p, "starts": starts}
@@ -43,26 +48,32 @@ def anniversary(starts: date, as_of: date) -> date:
 
 def test_login_then_annex_and_expected_fee(gateway, customers):
     a = customers["a"]
-    response = requests.post(f"{gateway}/api/v1/sessions", json={"customer_code": a, "serial_number": f"{a}-1"},
-                             timeout=10)
+    response = requests.post(
+        f"{gateway}/api/v1/sessions", json={"customer_code": a, "serial_number": f"{a}-1"}, timeout=10
+    )
     assert response.status_code == 201
     session = response.json()
-    assert (session["customer_code"], session["serial_number"], session["customer_name"]) == (a, f"{a}-1",
-                                                                                              "Alfa Kft.")
+    assert (session["customer_code"], session["serial_number"], session["customer_name"]) == (a, f"{a}-1", "Alfa Kft.")
     auth = {"Authorization": f"Bearer {session['token']}"}
     annex = requests.get(f"{gateway}/api/v1/contract-annex", headers=auth, timeout=10).json()
     assert annex["customer"]["name"] == "Alfa Kft."
     assert annex["customer"]["city"] == "Szeged"
     items = sorted(annex["contracts"][0]["items"], key=lambda i: i["serial_number"])
     assert [(i["serial_number"], i["quantity"], i["license_type"]) for i in items] == [
-        (f"{a}-1", 3, "purchase"), (f"{a}-2", 1, "rental")]
+        (f"{a}-1", 3, "purchase"),
+        (f"{a}-2", 1, "rental"),
+    ]
     fee = requests.get(f"{gateway}/api/v1/expected-fee", headers=auth, timeout=10).json()
     contract = fee["contracts"][0]
     assert contract["anniversary_date"] == anniversary(customers["starts"], TODAY).isoformat()
     assert contract["price_list_valid_from"] == domain.PRICE_LIST_FROM.isoformat()
     assert sorted(line["annual_fee"] for line in contract["lines"]) == [0, 180_000]
     assert (contract["net_total"], contract["vat_rate"], contract["vat_amount"], contract["gross_total"]) == (
-        180_000, 27, 48_600, 228_600)
+        180_000,
+        27,
+        48_600,
+        228_600,
+    )
 
 
 def test_annex_before_the_contract_is_404(gateway, customers):
@@ -97,8 +108,10 @@ def test_the_four_login_failures_are_indistinguishable(gateway, customers):
 
 def test_sixth_failure_in_a_row_is_429(gateway, customers):
     target = customer_code()
-    codes = [requests.post(f"{gateway}/api/v1/sessions", json={"customer_code": target, "serial_number": "S"},
-                           timeout=10) for _ in range(6)]
+    codes = [
+        requests.post(f"{gateway}/api/v1/sessions", json={"customer_code": target, "serial_number": "S"}, timeout=10)
+        for _ in range(6)
+    ]
     assert [r.status_code for r in codes] == [401] * 5 + [429]
     assert int(codes[-1].headers["Retry-After"]) > 0
 
@@ -109,8 +122,9 @@ def test_customer_a_token_never_reads_customer_b(gateway, customers):
     for path in ("contract-annex", "expected-fee"):
         body = requests.get(f"{gateway}/api/v1/{path}", params={"customer_code": b}, headers=auth, timeout=10).json()
         assert body["customer_code"] == a
-    annex = requests.get(f"{gateway}/api/v1/contract-annex", params={"customer_code": b}, headers=auth,
-                         timeout=10).json()
+    annex = requests.get(
+        f"{gateway}/api/v1/contract-annex", params={"customer_code": b}, headers=auth, timeout=10
+    ).json()
     assert annex["customer"]["name"] == "Alfa Kft."
 
 

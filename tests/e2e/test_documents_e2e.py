@@ -36,8 +36,13 @@ def owing(publish) -> str:
     code, other = customer_code(), customer_code()
     publish("contracts", contracts(code, other))
     publish("invoices", invoices(code, other))
-    publish("payments", [domain.paid(code, 100_000, TODAY - 10 * DAY, reference=f"{code}-E1"),
-                         domain.paid(code, 5_000, TODAY - 400 * DAY)])
+    publish(
+        "payments",
+        [
+            domain.paid(code, 100_000, TODAY - 10 * DAY, reference=f"{code}-E1"),
+            domain.paid(code, 5_000, TODAY - 400 * DAY),
+        ],
+    )
     publish("support-calls", support_calls(code, f"{code}-1"))
     return code
 
@@ -75,8 +80,7 @@ def test_invoices_statuses_totals_and_filters(gateway, auth, owing) -> None:
     assert listing.status_code == 200, listing.text
     body = listing.json()
     status = {i["invoice_number"]: i["status"] for i in body["invoices"]}
-    assert status == {f"{code}-S0": "cancelled", f"{code}-E1": "overdue", f"{code}-B1": "open",
-                      f"{code}-T1": "open"}
+    assert status == {f"{code}-S0": "cancelled", f"{code}-E1": "overdue", f"{code}-B1": "open", f"{code}-T1": "open"}
     fee = next(i for i in body["invoices"] if i["invoice_number"] == f"{code}-E1")
     assert (fee["paid_amount"], fee["open_amount"]) == (105_000, 85_500)
     balance = get(gateway, auth, "balance").json()
@@ -88,8 +92,10 @@ def test_invoices_statuses_totals_and_filters(gateway, auth, owing) -> None:
     assert [i["invoice_number"] for i in recent["invoices"]] == [f"{code}-T1", f"{code}-B1"]
 
 
-@pytest.mark.parametrize("params", [{"status": "late"}, {"from": "2026-13-01"}, {"as_of": "yesterday"},
-                                    {"from": "2026-05-02", "to": "2026-05-01"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"status": "late"}, {"from": "2026-13-01"}, {"as_of": "yesterday"}, {"from": "2026-05-02", "to": "2026-05-01"}],
+)
 def test_invoices_bad_arguments_are_400_problems(gateway, auth, params) -> None:
     response = get(gateway, auth, "invoices", **params)
     assert response.status_code == 400
@@ -105,8 +111,9 @@ def test_payment_block_and_qr_image_decode_to_the_payload(gateway, auth, owing, 
     image = get(gateway, auth, "payment-qr.png")
     assert image.status_code == 200 and image.headers["Content-Type"] == "image/png"
     (tmp_path / "qr.png").write_bytes(image.content)
-    decoded = subprocess.run(["zbarimg", "--raw", "-q", "-Sbinary", str(tmp_path / "qr.png")], check=True,
-                             capture_output=True).stdout
+    decoded = subprocess.run(
+        ["zbarimg", "--raw", "-q", "-Sbinary", str(tmp_path / "qr.png")], check=True, capture_output=True
+    ).stdout
     assert decoded.decode("utf-8") in (payment["qr"], payment["qr"] + "\n")
     fields = dict(zip(HCT_FIELDS, payment["qr"].split("\n"), strict=False))
     assert payment["qr"].count("\n") == 17 and payment["qr"].endswith("\n")
@@ -129,9 +136,19 @@ def test_settlement_sheet_json_and_pdf_carry_the_same_figures(gateway, auth, owi
     pdf = get(gateway, auth, "statements/settlement-sheet", format="pdf", **period)
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     text = pdf_text(pdf.content, tmp_path)
-    expected = [hu_money(sheet["opening_balance"]), hu_money(sheet["closing_balance"]),
-                hu_date(sheet["from"]), hu_date(sheet["to"]), VENDOR["name"], VENDOR["tax_number"], owing,
-                "Tisza Könyvelőiroda Kft.", "1. oldal / 1", sheet["payment"]["iban"], sheet["payment"]["account_number"]]
+    expected = [
+        hu_money(sheet["opening_balance"]),
+        hu_money(sheet["closing_balance"]),
+        hu_date(sheet["from"]),
+        hu_date(sheet["to"]),
+        VENDOR["name"],
+        VENDOR["tax_number"],
+        owing,
+        "Tisza Könyvelőiroda Kft.",
+        "1. oldal / 1",
+        sheet["payment"]["iban"],
+        sheet["payment"]["account_number"],
+    ]
     for e in sheet["entries"]:
         expected += [e["document"], hu_date(e["date"]), hu_money(e["running_balance"])]
         expected += [hu_money(e[k]) for k in ("debit", "credit") if e[k]]
@@ -147,22 +164,37 @@ def test_quota_pdf_carries_the_statement(gateway, auth, tmp_path) -> None:
     pdf = get(gateway, auth, "quota", format="pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     text = pdf_text(pdf.content, tmp_path)
-    expected = [hu_date(quota["settlement_date"]), hu_date(quota["support_year"]["starts_on"]),
-                hu_date(quota["support_year"]["ends_on"]), hu_money(quota["annual_fee"]), "Szabadon felhasználható"]
+    expected = [
+        hu_date(quota["settlement_date"]),
+        hu_date(quota["support_year"]["starts_on"]),
+        hu_date(quota["support_year"]["ends_on"]),
+        hu_money(quota["annual_fee"]),
+        "Szabadon felhasználható",
+    ]
     expected += [f"{quota[k]} perc" for k in ("total_minutes", "used_minutes", "remaining_minutes", "overrun_minutes")]
     for u in quota["usage"]:
         expected += [u["call_id"], str(u["running_total"]), u["staff"]]
     for i in quota["overrun_invoices"]:
-        expected += [i["invoice_number"], hu_date(i["issued_on"]), hu_money(i["net_amount"]), hu_money(i["gross_amount"])]
+        expected += [
+            i["invoice_number"],
+            hu_date(i["issued_on"]),
+            hu_money(i["net_amount"]),
+            hu_money(i["gross_amount"]),
+        ]
     missing = [figure for figure in expected if figure not in text]
     assert missing == [], text
     assert len(quota["usage"]) == 2 and "Könyvelőiroda" in text
 
 
-@pytest.mark.parametrize("params", [
-    {"from": "2026-05-02", "to": "2026-05-01"}, {"from": "2020-01-01", "to": "2025-01-01"}, {"format": "docx"},
-    {"from": "2026-02-30"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "2026-05-02", "to": "2026-05-01"},
+        {"from": "2020-01-01", "to": "2025-01-01"},
+        {"format": "docx"},
+        {"from": "2026-02-30"},
+    ],
+)
 def test_settlement_sheet_bad_arguments_are_400(gateway, auth, params) -> None:
     response = get(gateway, auth, "statements/settlement-sheet", **params)
     assert response.status_code == 400, response.text
@@ -180,14 +212,36 @@ def test_nothing_owed_means_no_payment_and_no_qr(gateway, publish) -> None:
 
 def test_accents_survive_in_the_pdf_text(tmp_path) -> None:
     """ő and ű (outside Latin-1) come back from the PDF as they went in: the font is embedded whole enough."""
-    customer = {"customer_code": "C-ŐŰ", "name": "Győri Műszaki Bt.", "postal_code": "9021", "city": "Győr",
-                "street_address": "Szent István út 1."}
-    sheet = {"customer_code": "C-ŐŰ", "from": "2026-01-01", "to": "2026-01-31", "opening_balance": 0,
-             "closing_balance": 12_700, "overdue_amount": 0, "codes": None,
-             "codes_withheld": {"reason": "outstanding_balance", "amount_due": 12_700}, "payment": None,
-             "entries": [{"date": "2026-01-05", "type": "invoice", "document": "SZ-1", "due_on": "2026-01-20",
-                          "description": "Műszaki díj, ősz", "debit": 12_700, "credit": 0,
-                          "running_balance": 12_700}]}
+    customer = {
+        "customer_code": "C-ŐŰ",
+        "name": "Győri Műszaki Bt.",
+        "postal_code": "9021",
+        "city": "Győr",
+        "street_address": "Szent István út 1.",
+    }
+    sheet = {
+        "customer_code": "C-ŐŰ",
+        "from": "2026-01-01",
+        "to": "2026-01-31",
+        "opening_balance": 0,
+        "closing_balance": 12_700,
+        "overdue_amount": 0,
+        "codes": None,
+        "codes_withheld": {"reason": "outstanding_balance", "amount_due": 12_700},
+        "payment": None,
+        "entries": [
+            {
+                "date": "2026-01-05",
+                "type": "invoice",
+                "document": "SZ-1",
+                "due_on": "2026-01-20",
+                "description": "Műszaki díj, ősz",
+                "debit": 12_700,
+                "credit": 0,
+                "running_balance": 12_700,
+            }
+        ],
+    }
     text = pdf_text(settlement_sheet_pdf(sheet, customer, VENDOR), tmp_path)
     for words in ("Győri Műszaki Bt.", "Műszaki díj, ősz", "12 700 Ft", "2026. 01. 05.", "1. oldal / 1"):
         assert words in text

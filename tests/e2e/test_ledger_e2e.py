@@ -20,13 +20,29 @@ DAY = timedelta(days=1)
 def customer(publish):
     """A customer with a contract, two invoices, one payment and codes for two serials."""
     code = customer_code()
-    publish("contracts", [domain.contract_signed(code, TODAY - 200 * DAY, TODAY - 200 * DAY,
-                                                 [domain.item(f"{code}-1"), domain.item(f"{code}-2", "BER")])])
-    publish("invoices", [domain.invoice(code, f"{code}-I1", TODAY - 60 * DAY, 127_000),
-                         domain.invoice(code, f"{code}-I2", TODAY - 20 * DAY, 63_500)])
+    publish(
+        "contracts",
+        [
+            domain.contract_signed(
+                code, TODAY - 200 * DAY, TODAY - 200 * DAY, [domain.item(f"{code}-1"), domain.item(f"{code}-2", "BER")]
+            )
+        ],
+    )
+    publish(
+        "invoices",
+        [
+            domain.invoice(code, f"{code}-I1", TODAY - 60 * DAY, 127_000),
+            domain.invoice(code, f"{code}-I2", TODAY - 20 * DAY, 63_500),
+        ],
+    )
     publish("payments", [domain.paid(code, 127_000, TODAY - 40 * DAY, reference=f"{code}-I1")])
-    publish("license-codes", [domain.codes(code, f"{code}-1", TODAY - 60 * DAY, TODAY + 300 * DAY),
-                              domain.codes(code, f"{code}-2", TODAY - 60 * DAY, TODAY + 300 * DAY, "RENT-2")])
+    publish(
+        "license-codes",
+        [
+            domain.codes(code, f"{code}-1", TODAY - 60 * DAY, TODAY + 300 * DAY),
+            domain.codes(code, f"{code}-2", TODAY - 60 * DAY, TODAY + 300 * DAY, "RENT-2"),
+        ],
+    )
     return code
 
 
@@ -43,7 +59,10 @@ def test_codes_appear_and_disappear_as_payments_arrive(gateway, publish, custome
     assert owing["codes"] is None
     assert owing["codes_withheld"] == {"reason": "outstanding_balance", "amount_due": 63_500}
     assert [(e["type"], e["debit"], e["credit"], e["running_balance"]) for e in owing["entries"]] == [
-        ("invoice", 127_000, 0, 127_000), ("payment", 0, 127_000, 0), ("invoice", 63_500, 0, 63_500)]
+        ("invoice", 127_000, 0, 127_000),
+        ("payment", 0, 127_000, 0),
+        ("invoice", 63_500, 0, 63_500),
+    ]
 
     payment = domain.paid(customer, 63_500, TODAY, reference=f"{customer}-I2")
     publish("payments", [payment])

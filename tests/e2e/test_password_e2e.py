@@ -45,8 +45,13 @@ def test_set_change_and_remove_the_password(gateway, publish):
 
     second_token = login(gateway, code, f"{code}-1", "első-jelszó-123")
     assert works(gateway, second_token) == 200
-    change = act(gateway, "PUT", "/portal-password", second_token,
-                 {"current_password": "első-jelszó-123", "new_password": "második-jelszó-456"})
+    change = act(
+        gateway,
+        "PUT",
+        "/portal-password",
+        second_token,
+        {"current_password": "első-jelszó-123", "new_password": "második-jelszó-456"},
+    )
     assert change.status_code == 202, change.text
     wait_until(lambda: try_login(gateway, code, "második-jelszó-456").status_code == 201)
     assert try_login(gateway, code, "első-jelszó-123").status_code == 401
@@ -66,8 +71,13 @@ def test_a_wrong_current_password_is_401_and_counts_toward_the_login_limit(gatew
     wait_until(lambda: try_login(gateway, code, "helyes-jelszó-1").status_code == 201)
     auth = login(gateway, code, f"{code}-1", "helyes-jelszó-1")
     for _ in range(5):  # LOGIN_FAILURES_PER_CODE
-        wrong = act(gateway, "PUT", "/portal-password", auth,
-                    {"current_password": "rossz-jelszó", "new_password": "új-jelszó-12345"})
+        wrong = act(
+            gateway,
+            "PUT",
+            "/portal-password",
+            auth,
+            {"current_password": "rossz-jelszó", "new_password": "új-jelszó-12345"},
+        )
         assert wrong.status_code == 401
         assert wrong.json()["errors"] == {"current_password": ["Does not match."]}
     assert works(gateway, auth) == 200  # a wrong current password does not end the session
@@ -80,8 +90,12 @@ def test_a_wrong_current_password_is_401_and_counts_toward_the_login_limit(gatew
 def test_bad_new_passwords_are_400_naming_the_field(gateway, publish):
     code = new_customer(publish)
     auth = login(gateway, code, f"{code}-1")
-    for body in ({"new_password": "rövid"}, {"new_password": "x" * 129}, {"new_password": f"ab{code.lower()}xyz123"},
-                 {}):
+    for body in (
+        {"new_password": "rövid"},
+        {"new_password": "x" * 129},
+        {"new_password": f"ab{code.lower()}xyz123"},
+        {},
+    ):
         response = act(gateway, "PUT", "/portal-password", auth, body)
         assert response.status_code == 400, (body, response.text)
         assert "new_password" in response.json()["errors"]
@@ -126,11 +140,13 @@ def test_a_retried_password_change_gets_the_same_answer_after_it_was_projected(g
         assert again.status_code == 202, again.text
         assert again.json()["event_id"] == first.json()["event_id"]
     assert try_login(gateway, code, "egyszer-jelszó-789").status_code == 201
-    removal = act(gateway, "DELETE", "/portal-password", fresh, {"current_password": "egyszer-jelszó-789"},
-                  key="jelszo-retry-2")
+    removal = act(
+        gateway, "DELETE", "/portal-password", fresh, {"current_password": "egyszer-jelszó-789"}, key="jelszo-retry-2"
+    )
     assert removal.status_code == 202, removal.text
     wait_until(lambda: try_login(gateway, code, None).status_code == 201)
     newest = login(gateway, code, f"{code}-1")  # sessions from before the removal are refused by now
-    retried = act(gateway, "DELETE", "/portal-password", newest, {"current_password": "egyszer-jelszó-789"},
-                  key="jelszo-retry-2")
+    retried = act(
+        gateway, "DELETE", "/portal-password", newest, {"current_password": "egyszer-jelszó-789"}, key="jelszo-retry-2"
+    )
     assert (retried.status_code, retried.json()["event_id"]) == (202, removal.json()["event_id"])

@@ -25,20 +25,46 @@ SIGNED = TODAY - timedelta(days=200)
 def customer(publish) -> tuple[str, str]:
     """A customer of their own per test: one program, one call waiting for them, one closed call."""
     code = customer_code()
-    publish("contracts", [domain.contract_signed(code, SIGNED, SIGNED, [domain.item(f"{code}-1")],
-                                                 "Duna Bútor Kft.")])
+    publish("contracts", [domain.contract_signed(code, SIGNED, SIGNED, [domain.item(f"{code}-1")], "Duna Bútor Kft.")])
     c, opened = domain.call_event, f"{(TODAY - timedelta(days=3)).isoformat()}T08:00:00Z"
-    publish("support-calls", [
-        c("opened", code, f"{code}-W", opened, category="bug_report", channel="phone", subject="Nem nyomtat a számlázó",
-          description="A számla nyomtatásakor a program leáll.", serial_number=f"{code}-1"),
-        c("assigned", code, f"{code}-W", opened.replace("08:00", "08:10"), assignee="Kiss Anna"),
-        c("work_logged", code, f"{code}-W", opened.replace("08:00", "09:00"), work_id=f"{code}-WL", staff="Kiss Anna",
-          minutes=20, description="Naplók átnézése", chargeable=True),
-        c("status_changed", code, f"{code}-W", opened.replace("08:00", "09:30"), status="waiting_for_customer",
-          note="Milyen típusú nyomtatót használ?"),
-        c("opened", code, f"{code}-X", opened, category="help_request", channel="email", subject="Zárás"),
-        c("closed", code, f"{code}-X", opened.replace("08:00", "10:00"), resolution="Megválaszolva"),
-    ])
+    publish(
+        "support-calls",
+        [
+            c(
+                "opened",
+                code,
+                f"{code}-W",
+                opened,
+                category="bug_report",
+                channel="phone",
+                subject="Nem nyomtat a számlázó",
+                description="A számla nyomtatásakor a program leáll.",
+                serial_number=f"{code}-1",
+            ),
+            c("assigned", code, f"{code}-W", opened.replace("08:00", "08:10"), assignee="Kiss Anna"),
+            c(
+                "work_logged",
+                code,
+                f"{code}-W",
+                opened.replace("08:00", "09:00"),
+                work_id=f"{code}-WL",
+                staff="Kiss Anna",
+                minutes=20,
+                description="Naplók átnézése",
+                chargeable=True,
+            ),
+            c(
+                "status_changed",
+                code,
+                f"{code}-W",
+                opened.replace("08:00", "09:30"),
+                status="waiting_for_customer",
+                note="Milyen típusú nyomtatót használ?",
+            ),
+            c("opened", code, f"{code}-X", opened, category="help_request", channel="email", subject="Zárás"),
+            c("closed", code, f"{code}-X", opened.replace("08:00", "10:00"), resolution="Megválaszolva"),
+        ],
+    )
     return code, f"{code}-1"
 
 
@@ -89,10 +115,15 @@ def test_call_page_shows_the_story_and_takes_a_reply_while_it_waits(page, gatewa
     page.get_by_role("link", name=f"{customer[0]}-W").click()
     ready(page, "call")
     assert page.locator(".timeline .event-what").all_text_contents() == [
-        "Bejelentés rögzítve", "Ügyintéző: Kiss Anna", "Munkavégzés: Kiss Anna, 20 perc (a perckeretet terheli)",
-        "Állapot: Válaszára vár"]
+        "Bejelentés rögzítve",
+        "Ügyintéző: Kiss Anna",
+        "Munkavégzés: Kiss Anna, 20 perc (a perckeretet terheli)",
+        "Állapot: Válaszára vár",
+    ]
     assert page.locator(".timeline .event-detail").all_text_contents() == [
-        "Naplók átnézése", "Milyen típusú nyomtatót használ?"]
+        "Naplók átnézése",
+        "Milyen típusú nyomtatót használ?",
+    ]
     assert field(page, "description") == "A számla nyomtatásakor a program leáll."
     expect(page.locator("form.reply.waiting")).to_be_visible()
     expect(page.locator(".reply-hint")).to_have_text("Ügyintézőnk az Ön válaszára vár.")
@@ -119,7 +150,8 @@ def test_a_closed_call_has_no_reply_box(page, gateway, customer):
     ready(page, "call")
     expect(page.locator("form.reply")).to_have_count(0)
     expect(page.locator("#view .message")).to_have_text(
-        "A bejelentés lezárult. Ha a hiba újra jelentkezik, kérjük, nyisson új bejelentést.")
+        "A bejelentés lezárult. Ha a hiba újra jelentkezik, kérjük, nyisson új bejelentést."
+    )
     assert page.locator(".timeline .event-detail").all_text_contents() == ["Megválaszolva"]
 
 
@@ -142,9 +174,14 @@ def test_password_set_with_errors_then_change_with_a_wrong_current_one(page, gat
     form.get_by_label("Új jelszó még egyszer").fill("Tavaszi-eső-2026")
     form.get_by_role("button", name="Jelszó mentése").click()
     expect(page.locator(".message.success")).to_have_text(
-        "Az új jelszó érvényes. Más eszközökön újra be kell jelentkeznie.", timeout=15_000)
-    assert requests.post(f"{gateway}/api/v1/sessions", json={"customer_code": customer[0],
-                         "serial_number": customer[1]}, timeout=10).status_code == 401
+        "Az új jelszó érvényes. Más eszközökön újra be kell jelentkeznie.", timeout=15_000
+    )
+    assert (
+        requests.post(
+            f"{gateway}/api/v1/sessions", json={"customer_code": customer[0], "serial_number": customer[1]}, timeout=10
+        ).status_code
+        == 401
+    )
     form = page.locator('form[data-form="password-set"]')  # the view was drawn again, still logged in
     form.get_by_label("Jelenlegi jelszó").fill("nem-ez-a-jelszó")
     form.get_by_label("Új jelszó", exact=True).fill("Nyári-zápor-2026")

@@ -36,8 +36,9 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = ROOT / os.environ.get("PORTAL_SCREENSHOTS", ".run/screenshots")
 # Chromium is a prerequisite (scripts/prereqs.sh installs it): missing, the tests fail. PORTAL_SKIP_BROWSER=1 is the
 # one way to leave them out, and the end of the run says so loudly (tests/conftest.py).
-needs_chromium = pytest.mark.skipif(os.environ.get("PORTAL_SKIP_BROWSER") == "1",
-                                    reason="PORTAL_SKIP_BROWSER=1: the browser tests were switched off")
+needs_chromium = pytest.mark.skipif(
+    os.environ.get("PORTAL_SKIP_BROWSER") == "1", reason="PORTAL_SKIP_BROWSER=1: the browser tests were switched off"
+)
 TODAY = today_budapest()
 DAY = timedelta(days=1)
 YEAR_START = TODAY - 35 * DAY
@@ -163,8 +164,11 @@ def customers(publish) -> dict[str, tuple[str, str]]:
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by playwright."""
     if not CHROMIUM.exists():
-        pytest.fail(f"Debian's chromium is not installed ({CHROMIUM}): run `scripts/prereqs.sh test` (apt-get install "
-                    "chromium), or set PORTAL_SKIP_BROWSER=1 to skip the browser tests", pytrace=False)
+        pytest.fail(
+            f"Debian's chromium is not installed ({CHROMIUM}): run `scripts/prereqs.sh test` (apt-get install "
+            "chromium), or set PORTAL_SKIP_BROWSER=1 to skip the browser tests",
+            pytrace=False,
+        )
     with sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched

@@ -49,8 +49,10 @@ def pdf_download(page: Page, label: str, name: str) -> bytes:
     body = path.read_bytes()
     assert body.startswith(b"%PDF-")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", path,
-                    str(SCREENSHOTS / f"pdf-{name}")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", path, str(SCREENSHOTS / f"pdf-{name}")],
+        check=True,
+    )
     return body
 
 
@@ -86,7 +88,9 @@ def test_balance_shows_bank_details_qr_and_downloads_the_pdf(page, gateway, cust
     payment = api(gateway, customers["owing"], "balance")["payment"]
     assert field(page, "account_number") == payment["account_number"]
     assert field(page, "iban") == payment["iban"] and field(page, "bic") == payment["bic"]
-    assert field(page, "pay_amount") == money(payment["amount"]) and field(page, "pay_reference") == payment["reference"]
+    assert (
+        field(page, "pay_amount") == money(payment["amount"]) and field(page, "pay_reference") == payment["reference"]
+    )
     qr = page.locator("img[data-field=qr]")
     expect(qr).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
     assert page.evaluate("document.querySelector('img[data-field=qr]').naturalWidth") > 100
@@ -122,8 +126,13 @@ def test_settlement_sheet_for_a_period_in_both_languages(page, gateway, customer
     page.get_by_label("Időszak vége").fill(hu_date(TODAY.isoformat()))
     page.get_by_role("button", name="Lekérdezés").click()
     ready(page, "sheet")
-    sheet = api(gateway, customers["owing"], "statements/settlement-sheet", lang="hu",
-                **{"from": start.isoformat(), "to": TODAY.isoformat()})
+    sheet = api(
+        gateway,
+        customers["owing"],
+        "statements/settlement-sheet",
+        lang="hu",
+        **{"from": start.isoformat(), "to": TODAY.isoformat()},
+    )
     assert field(page, "opening_balance") == money(sheet["opening_balance"])
     assert field(page, "closing_balance") == money(sheet["closing_balance"])
     assert column(page, "entries", "document") == [e["document"] for e in sheet["entries"]]

@@ -21,11 +21,14 @@ def _until(check, timeout: float = 90):  # noqa: ANN001
 
 
 def _services_with(url: str, expr: str) -> set[str]:
-    return {row["metric"].get("service", "") for row in api(url, "query", query=f"count by (service) ({expr})")["result"]}
+    return {
+        row["metric"].get("service", "") for row in api(url, "query", query=f"count by (service) ({expr})")["result"]
+    }
 
 
 def test_prometheus_scrapes_every_process_with_the_alert_rules_loaded(system, tmp_path):
     with prometheus_for(system, tmp_path / "prometheus") as url:
+
         def targets():
             active = api(url, "targets", state="active")["activeTargets"]
             seen = {(t["labels"]["job"], t["labels"]["service"]): t["health"] for t in active}
@@ -35,8 +38,8 @@ def test_prometheus_scrapes_every_process_with_the_alert_rules_loaded(system, tm
         assert health == {key: "up" for key in EVERY_PROCESS}
 
         wanted = {
-            "projection_lag_messages": set(SERVICES),                       # API: lag from the read model
-            "projector_lag_messages": set(SERVICES),                        # projector: lag per partition
+            "projection_lag_messages": set(SERVICES),  # API: lag from the read model
+            "projector_lag_messages": set(SERVICES),  # projector: lag per partition
             "projector_batch_duration_seconds_count": set(SERVICES),
             'http_requests_total{job="services"}': set(SERVICES),
             'http_request_duration_seconds_bucket{job="services"}': set(SERVICES),
@@ -52,6 +55,14 @@ def test_prometheus_scrapes_every_process_with_the_alert_rules_loaded(system, tm
 
         rules = api(url, "rules", type="alert")["groups"]
         names = {rule["name"] for group in rules for rule in group["rules"]}
-        assert {"InstanceDown", "ServiceMissing", "DeadLettersAppearing", "ProjectorMissing", "ServerErrors",
-                "SlowRequests", "LoginLimitSpike", "ProjectorBatchesFailing"} <= names
+        assert {
+            "InstanceDown",
+            "ServiceMissing",
+            "DeadLettersAppearing",
+            "ProjectorMissing",
+            "ServerErrors",
+            "SlowRequests",
+            "LoginLimitSpike",
+            "ProjectorBatchesFailing",
+        } <= names
         assert all(rule["health"] == "ok" for group in rules for rule in group["rules"]), rules

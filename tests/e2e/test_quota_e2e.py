@@ -26,25 +26,71 @@ def customer(publish):
     """Work logged before its call's opening arrives, the invoice before the price list."""
     code = customer_code()
     c = domain.call_event
-    publish("contracts", [domain.contract_signed(code, TODAY - 500 * DAY, YEAR[0] - 365 * DAY,
-                                                 [domain.item(f"{code}-1")])])
-    publish("support-calls", [
-        c("work_logged", code, f"{code}-H1", at(50), work_id=f"{code}-W1", staff="Kiss Anna", minutes=100,
-          description="adatmentés", chargeable=True),
-        c("work_logged", code, f"{code}-H1", at(10), work_id=f"{code}-W2", staff="Kiss Anna", minutes=90,
-          description="zárás", chargeable=True),
-        c("work_logged", code, f"{code}-H1", at(5), work_id=f"{code}-W3", staff="Kiss Anna", minutes=30,
-          description="garanciális", chargeable=False),
-        c("work_logged", code, f"{code}-H1", at(120), work_id=f"{code}-W4", staff="Kiss Anna", minutes=40,
-          description="előző év", chargeable=True),
-    ])
-    publish("invoices", [
-        domain.invoice(code, f"{code}-E1", YEAR[0], 190_500, "annual_support_fee", support_year=YEAR),
-        domain.invoice(code, f"{code}-T1", TODAY - DAY, 12_700, "quota_overrun", support_year=YEAR,
-                       overrun_minutes=10),
-    ])
-    publish("support-calls", [c("opened", code, f"{code}-H1", at(130), category="help_request", channel="phone",
-                                subject="Év végi zárás")])
+    publish(
+        "contracts", [domain.contract_signed(code, TODAY - 500 * DAY, YEAR[0] - 365 * DAY, [domain.item(f"{code}-1")])]
+    )
+    publish(
+        "support-calls",
+        [
+            c(
+                "work_logged",
+                code,
+                f"{code}-H1",
+                at(50),
+                work_id=f"{code}-W1",
+                staff="Kiss Anna",
+                minutes=100,
+                description="adatmentés",
+                chargeable=True,
+            ),
+            c(
+                "work_logged",
+                code,
+                f"{code}-H1",
+                at(10),
+                work_id=f"{code}-W2",
+                staff="Kiss Anna",
+                minutes=90,
+                description="zárás",
+                chargeable=True,
+            ),
+            c(
+                "work_logged",
+                code,
+                f"{code}-H1",
+                at(5),
+                work_id=f"{code}-W3",
+                staff="Kiss Anna",
+                minutes=30,
+                description="garanciális",
+                chargeable=False,
+            ),
+            c(
+                "work_logged",
+                code,
+                f"{code}-H1",
+                at(120),
+                work_id=f"{code}-W4",
+                staff="Kiss Anna",
+                minutes=40,
+                description="előző év",
+                chargeable=True,
+            ),
+        ],
+    )
+    publish(
+        "invoices",
+        [
+            domain.invoice(code, f"{code}-E1", YEAR[0], 190_500, "annual_support_fee", support_year=YEAR),
+            domain.invoice(
+                code, f"{code}-T1", TODAY - DAY, 12_700, "quota_overrun", support_year=YEAR, overrun_minutes=10
+            ),
+        ],
+    )
+    publish(
+        "support-calls",
+        [c("opened", code, f"{code}-H1", at(130), category="help_request", channel="phone", subject="Év végi zárás")],
+    )
     publish("contracts", [domain.price_list()])
     return code
 
@@ -60,9 +106,12 @@ def test_statement_with_overrun(gateway, customer):
     assert (body["annual_fee"], body["total_minutes"], body["used_minutes"]) == (150_000, 180, 190)
     assert (body["remaining_minutes"], body["overrun_minutes"]) == (0, 10)
     assert [(u["minutes"], u["running_total"], u["subject"]) for u in body["usage"]] == [
-        (100, 100, "Év végi zárás"), (90, 190, "Év végi zárás")]
+        (100, 100, "Év végi zárás"),
+        (90, 190, "Év végi zárás"),
+    ]
     assert [(i["invoice_number"], i["overrun_minutes"], i["net_amount"]) for i in body["overrun_invoices"]] == [
-        (f"{customer}-T1", 10, 10_000)]
+        (f"{customer}-T1", 10, 10_000)
+    ]
 
 
 def test_statement_at_an_earlier_settlement_date(gateway, customer):

@@ -45,8 +45,12 @@ def tables(conn: psycopg.Connection) -> dict[str, list[tuple]]:
     """Every table of the connection's schema, all rows sorted."""
     out = {}
     with conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
-        names = [r[0] for r in cur.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()]
+        names = [
+            r[0]
+            for r in cur.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            ).fetchall()
+        ]
         for name in names:
             rows = cur.execute(f'SELECT * FROM "{name}"').fetchall()  # noqa: S608 - names from the catalog
             out[name] = sorted(rows, key=repr)
@@ -65,7 +69,7 @@ def test_batched_apply_equals_event_by_event(service: str) -> None:
                 projection.apply_batch(cur, [event])
         for start in range(0, len(events), 250):
             with batched.transaction(), batched.cursor() as cur:
-                projection.apply_batch(cur, events[start:start + 250])
+                projection.apply_batch(cur, events[start : start + 250])
         expected, got = tables(one_by_one), tables(batched)
     assert sum(len(rows) for rows in expected.values()) > 100
     assert got.keys() == expected.keys()

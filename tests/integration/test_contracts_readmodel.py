@@ -264,8 +264,13 @@ def test_expected_fee(conn):
                 "anniversary_date": "2091-02-28",
                 "price_list_valid_from": "2091-01-01",
                 "lines": [
-                    {**item("S1", quantity=3), "annual_fee": 150_000, "price_missing": False, "unit_fee": 100_000,
-                     "additional_unit_fee": 25_000},
+                    {
+                        **item("S1", quantity=3),
+                        "annual_fee": 150_000,
+                        "price_missing": False,
+                        "unit_fee": 100_000,
+                        "additional_unit_fee": 25_000,
+                    },
                     {**item("S2", "PAYROLL"), "annual_fee": None, "price_missing": True, **NO_PRICE},
                     {**item("S3", "PAYROLL", 2, "rental"), "annual_fee": 0, "price_missing": False, **NO_PRICE},
                 ],

@@ -575,8 +575,13 @@ def test_gateway_liveness_readiness_and_metrics(client: FlaskClient) -> None:
 
 
 def test_metrics_and_health_details_need_the_internal_token(client: FlaskClient) -> None:
-    for headers in ({}, {"X-Internal-Token": "wrong"}, {"Authorization": "Bearer wrong"},
-                    {"X-Internal-Token": INTERNAL_TOKEN[:-1]}, {"Authorization": f"Basic {INTERNAL_TOKEN}"}):
+    for headers in (
+        {},
+        {"X-Internal-Token": "wrong"},
+        {"Authorization": "Bearer wrong"},
+        {"X-Internal-Token": INTERNAL_TOKEN[:-1]},
+        {"Authorization": f"Basic {INTERNAL_TOKEN}"},
+    ):
         metrics = client.get("/metrics", headers=headers)
         assert (metrics.status_code, metrics.mimetype) == (401, "application/problem+json"), headers
         assert "http_requests_total" not in metrics.get_data(as_text=True)

@@ -16,14 +16,23 @@ REQUESTS = 60
 
 
 def _served(metrics: str) -> float:
-    match = re.search(r'^http_requests_total\{endpoint="/health/live",method="GET",status="200"\} (\S+)$', metrics, re.M)
+    match = re.search(
+        r'^http_requests_total\{endpoint="/health/live",method="GET",status="200"\} (\S+)$', metrics, re.M
+    )
     return float(match.group(1)) if match else 0.0
 
 
-def test_two_workers_are_counted_in_one_scrape_and_gunicorn_logs_json(make_database, kafka_bootstrap, topic_prefix,
-                                                                      tmp_path):
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix,
-           "INTERNAL_TOKEN": INTERNAL_TOKEN, "PYTHONPATH": str(ROOT), "LEDGER_DATABASE_URL": make_database("gunicorn")}
+def test_two_workers_are_counted_in_one_scrape_and_gunicorn_logs_json(
+    make_database, kafka_bootstrap, topic_prefix, tmp_path
+):
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_PREFIX": topic_prefix,
+        "INTERNAL_TOKEN": INTERNAL_TOKEN,
+        "PYTHONPATH": str(ROOT),
+        "LEDGER_DATABASE_URL": make_database("gunicorn"),
+    }
     system = System(env, tmp_path, {"ledger": free_port()})
     system.start_api("ledger", workers=2)
     try:

@@ -39,8 +39,9 @@ BALANCE_ENDPOINT = "/internal/v1/customers/<path:customer_code>/balance"
 @pytest.fixture(scope="module")
 def ledger(kafka_bootstrap, topic_prefix, make_database, tmp_path_factory) -> Iterator[Service]:
     """The ledger service (API + projector with a metrics port)."""
-    service = start_service("ledger", kafka_bootstrap, topic_prefix, make_database("ops_ledger"),
-                            tmp_path_factory.mktemp("ops-logs"))
+    service = start_service(
+        "ledger", kafka_bootstrap, topic_prefix, make_database("ops_ledger"), tmp_path_factory.mktemp("ops-logs")
+    )
     yield service
     service.system.shutdown()
 
@@ -76,22 +77,31 @@ def test_lag_counts_messages_and_seconds_since_the_oldest_unapplied_message_and_
     assert balance(ledger, customer).json()["balance"] == -6000
 
 
-def test_projector_and_api_metrics_count_applied_and_rejected_events_per_type(ledger, publisher, kafka_bootstrap,
-                                                                             topic_prefix):
+def test_projector_and_api_metrics_count_applied_and_rejected_events_per_type(
+    ledger, publisher, kafka_bootstrap, topic_prefix
+):
     ledger.wait_caught_up()
     projector_before, api_before = metrics(ledger.projector_metrics), metrics(f"{ledger.url}/metrics")
     customer = events.customer_code()
     assert publisher.publish("payments", [events.refund(customer, 10), events.refund(customer, 20)]).sent == 2
-    send_raw(kafka_bootstrap, f"{topic_prefix}payments",
-             [(customer.encode(), json.dumps(events.refund(customer, -5)).encode())])
+    send_raw(
+        kafka_bootstrap,
+        f"{topic_prefix}payments",
+        [(customer.encode(), json.dumps(events.refund(customer, -5)).encode())],
+    )
     ledger.wait_caught_up()
     assert balance(ledger, customer).status_code == 200
 
     def grew(before: dict, after: dict, name: str, **labels: str) -> float:
         return sample(after, name, **labels) - sample(before, name, **labels)
 
-    projector = wait_for(lambda: (m := metrics(ledger.projector_metrics))
-                         and grew(projector_before, m, "projector_events_rejected_total", type="payment.refunded") and m)
+    projector = wait_for(
+        lambda: (
+            (m := metrics(ledger.projector_metrics))
+            and grew(projector_before, m, "projector_events_rejected_total", type="payment.refunded")
+            and m
+        )
+    )
     assert grew(projector_before, projector, "projector_events_applied_total", type="payment.refunded") == 2
     assert grew(projector_before, projector, "projector_events_rejected_total", type="payment.refunded") == 1
     assert grew(projector_before, projector, "projector_batch_duration_seconds_count") >= 1
@@ -109,20 +119,30 @@ def test_projector_and_api_metrics_count_applied_and_rejected_events_per_type(le
 
 def test_the_request_id_reaches_the_service_log(ledger):
     request_id = f"ops-{uuid.uuid4().hex}"
-    answer = requests.get(f"{ledger.url}/internal/v1/customers/C-none/balance",
-                          params={"as_of": "2030-01-01", "serial_number": "SN-1"},
-                          headers={"X-Internal-Token": INTERNAL_TOKEN, "X-Request-ID": request_id}, timeout=10)
+    answer = requests.get(
+        f"{ledger.url}/internal/v1/customers/C-none/balance",
+        params={"as_of": "2030-01-01", "serial_number": "SN-1"},
+        headers={"X-Internal-Token": INTERNAL_TOKEN, "X-Request-ID": request_id},
+        timeout=10,
+    )
     assert answer.status_code == 200 and answer.headers["X-Request-ID"] == request_id
     log = ledger.system.log_dir / "ledger-api.log"
     lines = wait_for(lambda: [json.loads(line) for line in log.read_text().splitlines() if request_id in line])
     assert [(x["request_id"], x["path"], x["status"]) for x in lines] == [
-        (request_id, "/internal/v1/customers/C-none/balance", 200)]
+        (request_id, "/internal/v1/customers/C-none/balance", 200)
+    ]
 
 
 def deadletters(ledger: Service, *args: str) -> subprocess.CompletedProcess:
     """Run the dead-letter CLI for the ledger service."""
-    return subprocess.run([sys.executable, "-m", "shared.cli.dead_letters", *args], cwd=ROOT, env=ledger.env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.dead_letters", *args],
+        cwd=ROOT,
+        env=ledger.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def listed(ledger: Service, *args: str) -> list[dict]:
@@ -131,8 +151,9 @@ def listed(ledger: Service, *args: str) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-def test_dead_letter_cli_lists_and_republishes_a_fixed_event_which_then_applies(ledger, kafka_bootstrap,
-                                                                                topic_prefix, tmp_path):
+def test_dead_letter_cli_lists_and_republishes_a_fixed_event_which_then_applies(
+    ledger, kafka_bootstrap, topic_prefix, tmp_path
+):
     customer = events.customer_code()
     broken = events.payment(customer, -700)
     send_raw(kafka_bootstrap, f"{topic_prefix}payments", [(customer.encode(), json.dumps(broken).encode())])
@@ -173,8 +194,9 @@ def test_a_projector_waits_while_the_read_model_belongs_to_another_projection_ve
     assert sample(metrics(ledger.projector_metrics), "projector_waiting") == 0
 
 
-def test_rebuild_while_serving_ends_equal_to_a_plain_rebuild_without_a_failed_query(ledger, publisher, make_database,
-                                                                                   kafka_bootstrap, topic_prefix):
+def test_rebuild_while_serving_ends_equal_to_a_plain_rebuild_without_a_failed_query(
+    ledger, publisher, make_database, kafka_bootstrap, topic_prefix
+):
     customers = [events.customer_code() for _ in range(20)]
     for topic, batch in ledger_load(customers).items():
         assert publisher.publish(topic, batch).sent == len(batch)
@@ -183,10 +205,16 @@ def test_rebuild_while_serving_ends_equal_to_a_plain_rebuild_without_a_failed_qu
     expected = {c: balance(ledger, c).json()["balance"] for c in customers}
     assert expected[customers[0]] == 12_700 - 10_000
     old = rows(ledger.database_url, "SELECT active_schema FROM public.read_model_pointer")[0]["active_schema"]
-    rows(ledger.database_url, f'UPDATE "{old}".rejected_events SET republished_at = now() '
-                              f'WHERE id = (SELECT max(id) FROM "{old}".rejected_events) RETURNING id')
-    marked = rows(ledger.database_url, f'SELECT topic, partition, "offset" FROM "{old}".rejected_events '
-                                       "WHERE republished_at IS NOT NULL ORDER BY 1, 2, 3")
+    rows(
+        ledger.database_url,
+        f'UPDATE "{old}".rejected_events SET republished_at = now() '
+        f'WHERE id = (SELECT max(id) FROM "{old}".rejected_events) RETURNING id',
+    )
+    marked = rows(
+        ledger.database_url,
+        f'SELECT topic, partition, "offset" FROM "{old}".rejected_events '
+        "WHERE republished_at IS NOT NULL ORDER BY 1, 2, 3",
+    )
 
     started = time.monotonic()
     with Traffic(ledger, publisher, customers) as traffic:
@@ -201,26 +229,41 @@ def test_rebuild_while_serving_ends_equal_to_a_plain_rebuild_without_a_failed_qu
     pointer = rows(ledger.database_url, "SELECT active_schema, previous_schema FROM public.read_model_pointer")[0]
     new = pointer["active_schema"]
     assert new.startswith("readmodel_") and pointer["previous_schema"] == old
-    assert rows(ledger.database_url, "SELECT count(*) AS n FROM pg_namespace WHERE nspname = %(s)s",
-                {"s": old}) == [{"n": 0}]
+    assert rows(ledger.database_url, "SELECT count(*) AS n FROM pg_namespace WHERE nspname = %(s)s", {"s": old}) == [
+        {"n": 0}
+    ]
     assert wait_for(lambda: sample(metrics(ledger.projector_metrics), "projector_read_model_schema", schema=new) == 1)
     assert all(balance(ledger, e["subject"]).json()["balance"] == -100 for e in traffic.late[-3:])
-    assert rows(ledger.database_url, f'SELECT topic, partition, "offset" FROM "{new}".rejected_events '
-                                     "WHERE republished_at IS NOT NULL ORDER BY 1, 2, 3") == marked
+    assert (
+        rows(
+            ledger.database_url,
+            f'SELECT topic, partition, "offset" FROM "{new}".rejected_events '
+            "WHERE republished_at IS NOT NULL ORDER BY 1, 2, 3",
+        )
+        == marked
+    )
 
     plain = make_database("ops_plain")
-    env = {**ledger.env, "LEDGER_DATABASE_URL": plain, "CONSUMER_GROUP": f"ops-plain-{uuid.uuid4().hex[:6]}",
-           "PROJECTOR_METRICS_PORT": ""}
+    env = {
+        **ledger.env,
+        "LEDGER_DATABASE_URL": plain,
+        "CONSUMER_GROUP": f"ops-plain-{uuid.uuid4().hex[:6]}",
+        "PROJECTOR_METRICS_PORT": "",
+    }
     result = ledger.run_projector("--rebuild", "--until-caught-up", env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert snapshot(ledger.database_url, new) == snapshot(plain, "readmodel")
     total = sum(r["next_offset"] for r in rows(plain, "SELECT next_offset FROM projector_offsets"))
-    print(f"\nshadow rebuild of {total} messages while serving {len(traffic.answers)} queries: {seconds:.1f}s "
-          f"(incl. 2 s grace); lag after: {report['lag']}")
+    print(
+        f"\nshadow rebuild of {total} messages while serving {len(traffic.answers)} queries: {seconds:.1f}s "
+        f"(incl. 2 s grace); lag after: {report['lag']}"
+    )
 
 
 def test_prometheus_config_is_valid_and_the_alert_rules_fire_as_documented(tmp_path):
-    assert shutil.which("promtool"), "promtool is not installed: run `scripts/prereqs.sh test` (apt-get install prometheus)"
+    assert shutil.which("promtool"), (
+        "promtool is not installed: run `scripts/prereqs.sh test` (apt-get install prometheus)"
+    )
     # A copy in which the gateway's token file (a compose secret at /run/secrets/internal_token) exists:
     # promtool checks that every referenced file is there.
     for source in (ROOT / "ops" / "prometheus").iterdir():

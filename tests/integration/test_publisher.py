@@ -25,15 +25,28 @@ def _messages_of(bootstrap: str, topic: str, key: bytes) -> list[dict]:
 def test_file_with_bad_lines_sends_the_good_ones_and_reports_the_bad(tmp_path, kafka_bootstrap, topic_prefix):
     customer = events.customer_code()
     good = [events.payment(customer, 100), events.payment(customer, 200)]
-    wrong_type = events.envelope("invoice.cancelled", customer, {"invoice_number": "X", "customer_code": customer,
-                                                                 "cancelled_on": "2026-01-01"})
-    lines = [json.dumps(good[0]), "{broken", "", json.dumps(events.payment(customer, 0)), json.dumps(wrong_type),
-             json.dumps(good[1])]
+    wrong_type = events.envelope(
+        "invoice.cancelled", customer, {"invoice_number": "X", "customer_code": customer, "cancelled_on": "2026-01-01"}
+    )
+    lines = [
+        json.dumps(good[0]),
+        "{broken",
+        "",
+        json.dumps(events.payment(customer, 0)),
+        json.dumps(wrong_type),
+        json.dumps(good[1]),
+    ]
     path = tmp_path / "payments.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "shared.events.publisher", "--topic", "payments", str(path)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "2 sent to payments, 3 refused" in result.stdout
     assert "line 2: refused: not valid UTF-8 JSON" in result.stderr
@@ -47,14 +60,22 @@ def test_stdin_and_all_valid_exit_zero(kafka_bootstrap, topic_prefix):
     customer = events.customer_code()
     body = json.dumps(events.payment(customer, 700)) + "\n"
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "shared.events.publisher", "--topic", "payments", "-"], input=body,
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", "-"],
+        input=body,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1 sent to payments, 0 refused"
 
 
-def test_a_too_large_event_is_refused_with_its_reason_and_the_lines_around_it_are_sent(tmp_path, kafka_bootstrap,
-                                                                                        topic_prefix):
+def test_a_too_large_event_is_refused_with_its_reason_and_the_lines_around_it_are_sent(
+    tmp_path, kafka_bootstrap, topic_prefix
+):
     customer = events.customer_code()
     big = events.payment(customer, 300)
     big["data"]["reference"] = "x" * 1_000_000
@@ -62,8 +83,14 @@ def test_a_too_large_event_is_refused_with_its_reason_and_the_lines_around_it_ar
     path = tmp_path / "payments.jsonl"
     path.write_text("\n".join([json.dumps(good[0]), json.dumps(big), json.dumps(good[1])]) + "\n", encoding="utf-8")
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "shared.events.publisher", "--topic", "payments", "--progress", str(path)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", "--progress", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stderr
     assert "line 2: refused: event too large: 1,000," in result.stderr
     assert "at most 1,000,000 (the broker's largest message is 1 MB)" in result.stderr
@@ -93,8 +120,14 @@ def test_publish_without_kafka_exits_3_and_says_so(tmp_path):
     path = tmp_path / "one.jsonl"
     path.write_text('{"not": "checked before kafka answers"}\n')
     env = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "shared.events.publisher", "--topic", "payments", str(path)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 3, result.stderr
     assert "error: Kafka did not accept the events" in result.stderr
     assert "Traceback" not in result.stderr

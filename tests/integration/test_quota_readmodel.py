@@ -140,9 +140,7 @@ def price_list(valid_from: date, tiers: list[tuple[int, int]]) -> Event:
         "currency": "HUF",
         "vat_rate": 27,
         "products": [],
-        "quota_tiers": [
-            {"min_annual_fee": fee, "minutes": minutes} for fee, minutes in tiers
-        ],
+        "quota_tiers": [{"min_annual_fee": fee, "minutes": minutes} for fee, minutes in tiers],
     }
     return event("contracts", "price_list.published", data)
 
@@ -201,9 +199,7 @@ def calls_topic(customer: str, other: str) -> list[Event]:
         ),
         work(customer, "W0", "CALL-1", "2026-02-28T22:59:00+00:00", 500),
         work(customer, "W1", "CALL-1", "2026-03-01T00:10:00+01:00", 120),
-        work(
-            customer, "W2", "CALL-1", "2026-05-01T09:00:00+02:00", 30, chargeable=False
-        ),
+        work(customer, "W2", "CALL-1", "2026-05-01T09:00:00+02:00", 30, chargeable=False),
         event(
             "support-calls",
             "support_call.closed",
@@ -252,9 +248,7 @@ def expected_statement(customer: str) -> dict:
         "remaining_minutes": 0,
         "overrun_minutes": 20,
         "usage": [
-            usage_line(
-                "2026-03-01T00:10:00+01:00", "CALL-1", "Printer offline", "W1", 120, 120
-            ),
+            usage_line("2026-03-01T00:10:00+01:00", "CALL-1", "Printer offline", "W1", 120, 120),
             usage_line("2026-09-30T23:30:00+02:00", "CALL-2", None, "W3", 200, 320),
         ],
         "overrun_invoices": [
@@ -292,9 +286,7 @@ def one_after_another(streams: list[list[Event]]) -> list[Event]:
 
 def interleaved(streams: list[list[Event]]) -> list[Event]:
     """Topics interleaved, support calls first: a work log before price lists and invoices."""
-    return [
-        e for group in zip_longest(*reversed(streams)) for e in group if e is not None
-    ]
+    return [e for group in zip_longest(*reversed(streams)) for e in group if e is not None]
 
 
 def all_reversed(streams: list[list[Event]]) -> list[Event]:
@@ -303,21 +295,22 @@ def all_reversed(streams: list[list[Event]]) -> list[Event]:
 
 
 @pytest.mark.parametrize("order", [one_after_another, interleaved, all_reversed])
-def test_statement_is_the_same_in_any_arrival_order(
-    read_model: psycopg.Connection, order
-) -> None:
+def test_statement_is_the_same_in_any_arrival_order(read_model: psycopg.Connection, order) -> None:
     customer, other = f"C-{uuid4().hex[:8]}", f"C-{uuid4().hex[:8]}"
     apply(read_model, order(topics(customer, other)))
-    assert quota_statement(
-        read_model, customer, date(2026, 9, 30)
-    ) == expected_statement(customer)
+    assert quota_statement(read_model, customer, date(2026, 9, 30)) == expected_statement(customer)
 
 
 def test_handlers_cover_what_the_quota_uses_and_the_rest_is_skipped() -> None:
     catalog = {t for topic in PROJECTION.topics for t in TYPES_BY_TOPIC[topic]}
     assert PROJECTION.topics == ("invoices", "support-calls", "contracts")
-    used = {"invoice.issued", "invoice.cancelled", "support_call.opened", "support_call.work_logged",
-            "price_list.published"}
+    used = {
+        "invoice.issued",
+        "invoice.cancelled",
+        "support_call.opened",
+        "support_call.work_logged",
+        "price_list.published",
+    }
     assert set(PROJECTION.handlers) == used
     assert used < catalog
     assert not any(PROJECTION.uses(t) for t in catalog - used)
@@ -349,9 +342,7 @@ def test_no_support_year_is_none(read_model: psycopg.Connection) -> None:
     customer, other = f"C-{uuid4().hex[:8]}", f"C-{uuid4().hex[:8]}"
     apply(read_model, one_after_another(topics(customer, other)))
     assert quota_statement(read_model, customer, date(2027, 3, 1)) is None
-    assert (
-        quota_statement(read_model, f"C-{uuid4().hex[:8]}", date(2026, 9, 30)) is None
-    )
+    assert quota_statement(read_model, f"C-{uuid4().hex[:8]}", date(2026, 9, 30)) is None
 
 
 def test_republished_price_list_replaces_the_earlier(
@@ -366,6 +357,4 @@ def test_republished_price_list_replaces_the_earlier(
             price_list(date(2026, 1, 1), [(0, 90)]),
         ],
     )
-    assert (
-        quota_statement(read_model, customer, date(2026, 3, 1))["total_minutes"] == 90
-    )
+    assert quota_statement(read_model, customer, date(2026, 3, 1))["total_minutes"] == 90

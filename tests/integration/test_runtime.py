@@ -37,16 +37,21 @@ def test_same_event_twice_is_applied_once(counting_env, publisher):
     report = publisher.publish("payments", [event, event, events.payment(customer, 500)])
     assert report.sent == 3
     run_counting(counting_env)
-    found = rows(counting_env["DATABASE_URL"], "SELECT total, events FROM paid WHERE customer_code = %(c)s",
-                 {"c": customer})
+    found = rows(
+        counting_env["DATABASE_URL"], "SELECT total, events FROM paid WHERE customer_code = %(c)s", {"c": customer}
+    )
     assert found == [{"total": 2000, "events": 2}]
-    applied = rows(counting_env["DATABASE_URL"], "SELECT count(*) AS n FROM applied_events WHERE event_id = %(i)s",
-                   {"i": event["id"]})
+    applied = rows(
+        counting_env["DATABASE_URL"],
+        "SELECT count(*) AS n FROM applied_events WHERE event_id = %(i)s",
+        {"i": event["id"]},
+    )
     assert applied == [{"n": 1}]
 
 
-def test_poison_messages_are_dead_lettered_and_good_ones_applied(counting_env, publisher, kafka_bootstrap,
-                                                                 topic_prefix):
+def test_poison_messages_are_dead_lettered_and_good_ones_applied(
+    counting_env, publisher, kafka_bootstrap, topic_prefix
+):
     customer = events.customer_code()
     good = [events.payment(customer, 100 * i) for i in range(1, 5)]
     bad_schema = events.payment(customer, -7)
@@ -54,17 +59,29 @@ def test_poison_messages_are_dead_lettered_and_good_ones_applied(counting_env, p
     other_key = events.payment(customer, 999)
     topic = f"{topic_prefix}payments"
     key = customer.encode()
-    send_raw(kafka_bootstrap, topic, [
-        (key, json.dumps(good[0]).encode()), (key, b"{not json"), (key, json.dumps(good[1]).encode()),
-        (key, json.dumps(unknown).encode()), (key, json.dumps(bad_schema).encode()),
-        (b"someone-else", json.dumps(other_key).encode()), (key, b"x" * 1_000_000),
-        (key, json.dumps(good[2]).encode()), (key, json.dumps(good[3]).encode()),
-    ])
+    send_raw(
+        kafka_bootstrap,
+        topic,
+        [
+            (key, json.dumps(good[0]).encode()),
+            (key, b"{not json"),
+            (key, json.dumps(good[1]).encode()),
+            (key, json.dumps(unknown).encode()),
+            (key, json.dumps(bad_schema).encode()),
+            (b"someone-else", json.dumps(other_key).encode()),
+            (key, b"x" * 1_000_000),
+            (key, json.dumps(good[2]).encode()),
+            (key, json.dumps(good[3]).encode()),
+        ],
+    )
     run_counting(counting_env)
     dsn = counting_env["DATABASE_URL"]
     assert rows(dsn, "SELECT total FROM paid WHERE customer_code = %(c)s", {"c": customer}) == [{"total": 1000}]
-    rejected = rows(dsn, 'SELECT reason, event_type FROM rejected_events WHERE event_key IN (%(k)s, %(o)s) '
-                         'ORDER BY "offset"', {"k": customer, "o": "someone-else"})
+    rejected = rows(
+        dsn,
+        'SELECT reason, event_type FROM rejected_events WHERE event_key IN (%(k)s, %(o)s) ORDER BY "offset"',
+        {"k": customer, "o": "someone-else"},
+    )
     reasons = sorted(r["reason"] for r in rejected)
     assert len(reasons) == 5
     assert sum(r.startswith("not valid UTF-8 JSON") for r in reasons) == 2
@@ -79,8 +96,13 @@ def test_poison_messages_are_dead_lettered_and_good_ones_applied(counting_env, p
 
 def _dead_letters(bootstrap: str, topic: str, keys: set[bytes]) -> list[dict[str, str]]:
     """Headers of the dead letters with the given keys."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000,
-                             auto_offset_reset="earliest", fetch_max_bytes=16 * 1024 * 1024)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
+        auto_offset_reset="earliest",
+        fetch_max_bytes=16 * 1024 * 1024,
+    )
     parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
@@ -104,8 +126,11 @@ def test_sigkill_mid_run_then_restart_equals_clean_rebuild(counting_env, publish
         goal = committed + rng.randint(1_000, 3_000)
         proc = start_counting(env)
         try:
-            wait_for(lambda g=goal, p=proc: consumed(env["DATABASE_URL"]) >= g or p.poll() is not None, timeout=120,
-                     interval=0.02)
+            wait_for(
+                lambda g=goal, p=proc: consumed(env["DATABASE_URL"]) >= g or p.poll() is not None,
+                timeout=120,
+                interval=0.02,
+            )
             assert proc.poll() is None, "the projector died on its own"
         finally:
             proc.send_signal(signal.SIGKILL)
@@ -113,8 +138,9 @@ def test_sigkill_mid_run_then_restart_equals_clean_rebuild(counting_env, publish
         committed = consumed(env["DATABASE_URL"])
     run_counting(env)
     killed = [r for r in rows(env["DATABASE_URL"], TOTALS) if r["customer_code"] in expected]
-    clean_env = projector_env(make_database(f"clean_{uuid.uuid4().hex[:6]}"), topic_prefix,
-                              f"clean-{uuid.uuid4().hex[:6]}")
+    clean_env = projector_env(
+        make_database(f"clean_{uuid.uuid4().hex[:6]}"), topic_prefix, f"clean-{uuid.uuid4().hex[:6]}"
+    )
     run_counting(clean_env)
     clean = [r for r in rows(clean_env["DATABASE_URL"], TOTALS) if r["customer_code"] in expected]
     assert killed == clean
@@ -136,8 +162,13 @@ def test_sigterm_finishes_the_batch_and_exits_cleanly(counting_env, publisher):
     customer = events.customer_code()
     publisher.publish("payments", [events.payment(customer, 42)])
     proc = start_counting(counting_env)
-    wait_for(lambda: rows(counting_env["DATABASE_URL"], "SELECT total FROM paid WHERE customer_code = %(c)s",
-                          {"c": customer}) if _has_table(counting_env["DATABASE_URL"]) else None)
+    wait_for(
+        lambda: (
+            rows(counting_env["DATABASE_URL"], "SELECT total FROM paid WHERE customer_code = %(c)s", {"c": customer})
+            if _has_table(counting_env["DATABASE_URL"])
+            else None
+        )
+    )
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
 

@@ -32,20 +32,36 @@ def conn() -> Iterator[psycopg.Connection]:
 
 def event(customer: str, kind: str, event_id: str | None = None, **data: Any) -> Event:
     data = {"customer_code": customer, "call_id": "S-1", **data}
-    return Event(event_id or str(uuid4()), f"support_call.{kind}", "helpdesk", datetime.now(UTC), customer, data,
-                 "support-calls")
+    return Event(
+        event_id or str(uuid4()), f"support_call.{kind}", "helpdesk", datetime.now(UTC), customer, data, "support-calls"
+    )
 
 
 def story(customer: str) -> list[Event]:
     """A call's whole life, in arrival order (the assignment arrives before the opening; a tie at minute 30)."""
     return [
         event(customer, "assigned", assignee="Anna", assigned_at=at(5)),
-        event(customer, "opened", opened_at=at(0), category="bug_report", channel="portal", subject="Nem nyomtat",
-              description="A számla nyomtatása leáll."),
+        event(
+            customer,
+            "opened",
+            opened_at=at(0),
+            category="bug_report",
+            channel="portal",
+            subject="Nem nyomtat",
+            description="A számla nyomtatása leáll.",
+        ),
         event(customer, "status_changed", status="waiting_for_customer", changed_at=at(10), note="Melyik nyomtató?"),
         event(customer, "customer_replied", replied_at=at(20), message="HP LaserJet"),
-        event(customer, "work_logged", work_id=f"{customer}-W1", performed_at=at(30), staff="Anna", minutes=25,
-              description="illesztőprogram", chargeable=True),
+        event(
+            customer,
+            "work_logged",
+            work_id=f"{customer}-W1",
+            performed_at=at(30),
+            staff="Anna",
+            minutes=25,
+            description="illesztőprogram",
+            chargeable=True,
+        ),
         event(customer, "closed", closed_at=at(30), resolution="Frissítve"),
         event(customer, "reopened", reopened_at=at(40), reason="Megint leállt"),
     ]
@@ -71,16 +87,25 @@ def test_detail_has_description_and_the_history_in_time_order(conn, apply) -> No
     assert (call["status"], call["assignee"], call["minutes_logged"]) == ("in_progress", "Anna", 25)
     assert call["last_update_at"] == at(40).isoformat()
     kinds = [(entry["kind"], entry["at"]) for entry in call["history"]]
-    assert kinds == [("opened", at(0).isoformat()), ("assigned", at(5).isoformat()),
-                     ("status_changed", at(10).isoformat()), ("customer_replied", at(20).isoformat()),
-                     ("work_logged", at(30).isoformat()), ("closed", at(30).isoformat()),
-                     ("reopened", at(40).isoformat())]
+    assert kinds == [
+        ("opened", at(0).isoformat()),
+        ("assigned", at(5).isoformat()),
+        ("status_changed", at(10).isoformat()),
+        ("customer_replied", at(20).isoformat()),
+        ("work_logged", at(30).isoformat()),
+        ("closed", at(30).isoformat()),
+        ("reopened", at(40).isoformat()),
+    ]
     history = call["history"]
     assert history[1]["assignee"] == "Anna"
     assert (history[2]["status"], history[2]["note"]) == ("waiting_for_customer", "Melyik nyomtató?")
     assert history[3]["message"] == "HP LaserJet"
     assert {k: history[4][k] for k in ("staff", "minutes", "chargeable", "description")} == {
-        "staff": "Anna", "minutes": 25, "chargeable": True, "description": "illesztőprogram"}
+        "staff": "Anna",
+        "minutes": 25,
+        "chargeable": True,
+        "description": "illesztőprogram",
+    }
     assert history[5]["resolution"] == "Frissítve"
     assert history[6]["reason"] == "Megint leállt"
 

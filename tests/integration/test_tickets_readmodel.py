@@ -328,12 +328,48 @@ def test_csv_for_excel_reads_back_in_the_excel_dialect(conn, client, customer, l
     header, *rows = csv.reader(io.StringIO(body.decode("utf-8-sig")), dialect="excel", delimiter=";")
     opened = datetime.fromisoformat(iso(0)).astimezone(ZoneInfo("Europe/Budapest"))
     if lang == "hu":
-        assert header == ["Azonosító", "Megnyitva", "Kategória", "Csatorna", "Tárgy", "Sorozatszám", "Állapot",
-                          "Ügyintéző", "Utolsó változás", "Lezárva", "Megoldás", "Perc"]
-        expected = ["X-1", opened.strftime("%Y.%m.%d %H:%M"), "Hibabejelentés", "Telefon", 'Árvíz; "idézet", vessző',
-                    "SN-1", "Rögzítve", "", opened.strftime("%Y.%m.%d %H:%M"), "", "", "0"]
+        assert header == [
+            "Azonosító",
+            "Megnyitva",
+            "Kategória",
+            "Csatorna",
+            "Tárgy",
+            "Sorozatszám",
+            "Állapot",
+            "Ügyintéző",
+            "Utolsó változás",
+            "Lezárva",
+            "Megoldás",
+            "Perc",
+        ]
+        expected = [
+            "X-1",
+            opened.strftime("%Y.%m.%d %H:%M"),
+            "Hibabejelentés",
+            "Telefon",
+            'Árvíz; "idézet", vessző',
+            "SN-1",
+            "Rögzítve",
+            "",
+            opened.strftime("%Y.%m.%d %H:%M"),
+            "",
+            "",
+            "0",
+        ]
     else:
         assert header[:3] == ["Reference", "Opened", "Category"]
-        expected = ["X-1", opened.strftime("%Y-%m-%d %H:%M"), "Bug report", "Phone", 'Árvíz; "idézet", vessző',
-                    "SN-1", "Registered", "", opened.strftime("%Y-%m-%d %H:%M"), "", "", "0"]
+        expected = [
+            "X-1",
+            opened.strftime("%Y-%m-%d %H:%M"),
+            "Bug report",
+            "Phone",
+            'Árvíz; "idézet", vessző',
+            "SN-1",
+            "Registered",
+            "",
+            opened.strftime("%Y-%m-%d %H:%M"),
+            "",
+            "",
+            "0",
+        ]
     assert rows == [expected]

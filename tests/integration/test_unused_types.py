@@ -28,11 +28,29 @@ def test_quota_skips_types_it_does_not_use_and_does_not_stall(kafka_bootstrap, t
     calls = [
         c("opened", code, call, "2026-03-01T09:00:00Z", category="bug_report", channel="phone", subject="Nyomtatás"),
         c("assigned", code, call, "2026-03-01T09:05:00Z", assignee="Kiss Anna"),
-        c("work_logged", code, call, "2026-03-01T10:00:00Z", work_id=f"{call}-W1", staff="Kiss Anna", minutes=25,
-          description="hibakeresés", chargeable=True),
+        c(
+            "work_logged",
+            code,
+            call,
+            "2026-03-01T10:00:00Z",
+            work_id=f"{call}-W1",
+            staff="Kiss Anna",
+            minutes=25,
+            description="hibakeresés",
+            chargeable=True,
+        ),
         c("status_changed", code, call, "2026-03-01T10:05:00Z", status="waiting_for_customer"),
-        c("work_logged", code, call, "2026-03-02T10:00:00Z", work_id=f"{call}-W2", staff="Kiss Anna", minutes=15,
-          description="javítás", chargeable=True),
+        c(
+            "work_logged",
+            code,
+            call,
+            "2026-03-02T10:00:00Z",
+            work_id=f"{call}-W2",
+            staff="Kiss Anna",
+            minutes=15,
+            description="javítás",
+            chargeable=True,
+        ),
         c("closed", code, call, "2026-03-02T11:00:00Z", resolution="Javítva"),
     ]
     contracts = [domain.contract_signed(code, date(2025, 1, 1), date(2025, 1, 1), [domain.item(f"{code}-1")])]
@@ -45,16 +63,25 @@ def test_quota_skips_types_it_does_not_use_and_does_not_stall(kafka_bootstrap, t
 
     dsn = make_database(f"unused_{uuid.uuid4().hex[:6]}")
     settings = ProjectorSettings(
-        service="quota", database_url=dsn, bootstrap_servers=kafka_bootstrap, topics=list(PROJECTION.topics),
-        ddl=PROJECTION.ddl, group_id=f"{topic_prefix}unused-{uuid.uuid4().hex[:6]}", topic_prefix=topic_prefix,
-        poll_timeout_ms=100, stop_when_caught_up=True, publish_dead_letters=False)
+        service="quota",
+        database_url=dsn,
+        bootstrap_servers=kafka_bootstrap,
+        topics=list(PROJECTION.topics),
+        ddl=PROJECTION.ddl,
+        group_id=f"{topic_prefix}unused-{uuid.uuid4().hex[:6]}",
+        topic_prefix=topic_prefix,
+        poll_timeout_ms=100,
+        stop_when_caught_up=True,
+        publish_dead_letters=False,
+    )
     projector = Projector(settings, PROJECTION)
     projector.run()  # returns only once every partition of the three topics is applied to its end
 
     with psycopg.connect(dsn, row_factory=dict_row) as conn:
         conn.execute("SET search_path TO readmodel")
-        work = conn.execute("SELECT work_id, minutes FROM quota_work_log WHERE customer_code = %s ORDER BY work_id",
-                            (code,)).fetchall()
+        work = conn.execute(
+            "SELECT work_id, minutes FROM quota_work_log WHERE customer_code = %s ORDER BY work_id", (code,)
+        ).fetchall()
         subject = conn.execute("SELECT subject FROM quota_support_call WHERE call_id = %s", (call,)).fetchone()
         rejected = conn.execute("SELECT count(*) AS n FROM rejected_events WHERE event_key = %s", (code,)).fetchone()
     assert work == [{"work_id": f"{call}-W1", "minutes": 25}, {"work_id": f"{call}-W2", "minutes": 15}]

@@ -42,8 +42,11 @@ def local_stack(kafka_bootstrap: str, database_url: str) -> None:
     if problem and REMOTE_STACK:
         pytest.skip(f"PORTAL_REMOTE_STACK=1: fault injection needs the local stack (scripts/infra.sh): {problem}")
     if problem:
-        pytest.fail(f"fault injection needs the local stack (scripts/infra.sh): {problem}. Run the tests with "
-                    "`make test`; against a stack elsewhere set PORTAL_REMOTE_STACK=1 to skip them", pytrace=False)
+        pytest.fail(
+            f"fault injection needs the local stack (scripts/infra.sh): {problem}. Run the tests with "
+            "`make test`; against a stack elsewhere set PORTAL_REMOTE_STACK=1 to skip them",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

@@ -19,14 +19,17 @@ SIGNED = today_budapest() - timedelta(days=100)
 def end_offsets(bootstrap: str, prefix: str, topics: tuple[str, ...] = ("support-calls", "contracts")) -> dict:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
-        parts = [TopicPartition(f"{prefix}{t}", p) for t in topics for p in consumer.partitions_for_topic(f"{prefix}{t}")]
+        parts = [
+            TopicPartition(f"{prefix}{t}", p) for t in topics for p in consumer.partitions_for_topic(f"{prefix}{t}")
+        ]
         return consumer.end_offsets(parts)
     finally:
         consumer.close()
 
 
-def test_kafka_stopped_gives_503_and_nothing_appears_after_restart(gateway, publish, system, kafka_bootstrap,
-                                                                  topic_prefix, local_stack, record):
+def test_kafka_stopped_gives_503_and_nothing_appears_after_restart(
+    gateway, publish, system, kafka_bootstrap, topic_prefix, local_stack, record
+):
     code = customer_code()
     publish("contracts", [domain.contract_signed(code, SIGNED, SIGNED, [domain.item(f"{code}-1")])])
     auth = login(gateway, code, f"{code}-1")
@@ -38,10 +41,18 @@ def test_kafka_stopped_gives_503_and_nothing_appears_after_restart(gateway, publ
     keys = [new_key() for _ in range(3)]
     with faults.broker_killed(kafka_bootstrap) as broker:
         started = time.monotonic()
-        down = [act(gateway, "POST", "/support-calls", auth, {"category": "other", "subject": "alatta"}, key=keys[0]),
-                act(gateway, "POST", f"/support-calls/{warm.json()['call_id']}/replies", auth, {"message": "hahó"},
-                    key=keys[1]),
-                act(gateway, "PUT", "/portal-password", auth, {"new_password": "nem-kerül-be-1"}, key=keys[2])]
+        down = [
+            act(gateway, "POST", "/support-calls", auth, {"category": "other", "subject": "alatta"}, key=keys[0]),
+            act(
+                gateway,
+                "POST",
+                f"/support-calls/{warm.json()['call_id']}/replies",
+                auth,
+                {"message": "hahó"},
+                key=keys[1],
+            ),
+            act(gateway, "PUT", "/portal-password", auth, {"new_password": "nem-kerül-be-1"}, key=keys[2]),
+        ]
         seconds = time.monotonic() - started
     faults.collect_dead_sockets()
     assert [r.status_code for r in down] == [503, 503, 503], [r.text for r in down]

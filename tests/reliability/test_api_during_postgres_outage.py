@@ -26,18 +26,25 @@ def answers(gateway: str, auth: dict) -> dict[str, requests.Response]:
     return {q: requests.get(f"{gateway}/api/v1/{q}", headers=auth, timeout=15) for q in QUERIES}
 
 
-def test_queries_are_503_problems_while_postgres_is_down_then_answer_again(system, gateway, customer, database_url,
-                                                                         record):
+def test_queries_are_503_problems_while_postgres_is_down_then_answer_again(
+    system, gateway, customer, database_url, record
+):
     auth = login(gateway, customer["code"], customer["serials"][0])
     before = answers(gateway, auth)
     assert {q: r.status_code for q, r in before.items()} == dict.fromkeys(QUERIES, 200)
     with faults.postgres_stopped(database_url) as postgres:
         during = answers(gateway, auth)
-        session = requests.post(f"{gateway}/api/v1/sessions", timeout=15,
-                                json={"customer_code": customer["code"], "serial_number": customer["serials"][0]})
-        direct = requests.get(f"{system.url('ledger')}/internal/v1/customers/{customer['code']}/balance",
-                              params={"as_of": "2026-11-01", "serial_number": customer["serials"][0]},
-                              headers={"X-Internal-Token": INTERNAL_TOKEN}, timeout=15)
+        session = requests.post(
+            f"{gateway}/api/v1/sessions",
+            timeout=15,
+            json={"customer_code": customer["code"], "serial_number": customer["serials"][0]},
+        )
+        direct = requests.get(
+            f"{system.url('ledger')}/internal/v1/customers/{customer['code']}/balance",
+            params={"as_of": "2026-11-01", "serial_number": customer["serials"][0]},
+            headers={"X-Internal-Token": INTERNAL_TOKEN},
+            timeout=15,
+        )
     for query, response in [*during.items(), ("login", session), ("ledger service itself", direct)]:
         assert response.status_code == 503, (query, response.status_code, response.text[:300])
         assert response.headers["Content-Type"].startswith("application/problem+json"), query
@@ -47,5 +54,9 @@ def test_queries_are_503_problems_while_postgres_is_down_then_answer_again(syste
     after = answers(gateway, auth)
     assert {q: r.json() for q, r in after.items()} == {q: r.json() for q, r in before.items()}
     assert login(gateway, customer["code"], customer["serials"][0])
-    record(queries=len(QUERIES), during={q: r.status_code for q, r in during.items()}, login=session.status_code,
-           postgres_restart_s=postgres["restart_s"])
+    record(
+        queries=len(QUERIES),
+        during={q: r.status_code for q, r in during.items()},
+        login=session.status_code,
+        postgres_restart_s=postgres["restart_s"],
+    )

@@ -32,11 +32,13 @@ class Consumers:
         self.ledger_dsn, self.counting_dsn, self.logs = new_database("ledger"), new_database("count"), logs
         tag = uuid.uuid4().hex[:6]
         self.ledger_env = ledger.ledger_env(self.ledger_dsn, prefix, f"ledger-{tag}", PROJECTOR_BATCH_SIZE="200")
-        self.counting_env = projector_env(self.counting_dsn, prefix, f"count-{tag}", PROJECTOR_BATCH_SIZE="200",
-                                          LOG_LEVEL="INFO")
-        self.procs = [ledger.start_projector(self.ledger_env, log=logs / "ledger.log"),
-                      ledger.start_projector(self.counting_env, log=logs / "counting.log",
-                                             module="tests.support.counting")]
+        self.counting_env = projector_env(
+            self.counting_dsn, prefix, f"count-{tag}", PROJECTOR_BATCH_SIZE="200", LOG_LEVEL="INFO"
+        )
+        self.procs = [
+            ledger.start_projector(self.ledger_env, log=logs / "ledger.log"),
+            ledger.start_projector(self.counting_env, log=logs / "counting.log", module="tests.support.counting"),
+        ]
 
     def alive(self) -> bool:
         return all(p.poll() is None for p in self.procs)
@@ -44,8 +46,14 @@ class Consumers:
     def wait_caught_up(self, load: ledger.Load, timeout: float = 240) -> None:
         """Until both have consumed every message of the load (the topics hold nothing else)."""
         payments = len(load.events["payments"])
-        wait_for(lambda: ledger.progress(self.ledger_dsn) >= load.count
-                 and ledger.progress(self.counting_dsn) >= payments or not self.alive(), timeout=timeout)
+        wait_for(
+            lambda: (
+                ledger.progress(self.ledger_dsn) >= load.count
+                and ledger.progress(self.counting_dsn) >= payments
+                or not self.alive()
+            ),
+            timeout=timeout,
+        )
         assert self.alive(), f"a projector died: {self.tails()}"
 
     def stop(self) -> list[int]:
@@ -58,18 +66,27 @@ class Consumers:
         return "\n".join(f.read_text(errors="replace")[-2000:] for f in self.logs.glob("*.log"))
 
 
-def check_applied_once(load: ledger.Load, consumers: Consumers, bootstrap: str, prefix: str, new_database,  # noqa: ANN001
-                       logs: Path) -> dict:
+def check_applied_once(
+    load: ledger.Load,
+    consumers: Consumers,
+    bootstrap: str,
+    prefix: str,
+    new_database,  # noqa: ANN001
+    logs: Path,
+) -> dict:
     """Counting totals = payments by hand; ledger = hand oracle = clean rebuild. Returns figures."""
-    totals = {r["customer_code"]: (r["total"], r["events"])
-              for r in rows(consumers.counting_dsn, "SELECT customer_code, total, events FROM paid")}
+    totals = {
+        r["customer_code"]: (r["total"], r["events"])
+        for r in rows(consumers.counting_dsn, "SELECT customer_code, total, events FROM paid")
+    }
     assert totals == load.payments_by_customer()
     found = ledger.snapshot(consumers.ledger_dsn)
     ledger.assert_same(ledger.as_expected(load, consumers.ledger_dsn), ledger.expected_rows(load))
     assert len(found["applied_events"]) == len(load.ids)
     clean_dsn = new_database("clean")
-    ledger.run_until_caught_up(ledger.ledger_env(clean_dsn, prefix, f"clean-{uuid.uuid4().hex[:6]}"),
-                               log=logs / "clean.log")
+    ledger.run_until_caught_up(
+        ledger.ledger_env(clean_dsn, prefix, f"clean-{uuid.uuid4().hex[:6]}"), log=logs / "clean.log"
+    )
     clean = ledger.snapshot(clean_dsn)
     ledger.assert_same(found, clean)
     return {"applied": len(found["applied_events"]), "payments_applied": sum(n for _, n in totals.values())}
@@ -81,13 +98,17 @@ def test_broker_killed_during_consumption(kafka_bootstrap, fresh_topics, new_dat
     assert ledger.publish_load(kafka_bootstrap, fresh_topics, first) == first.count
     consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs)
     try:
-        at_kill = wait_for(lambda: (n := ledger.progress(consumers.ledger_dsn)) >= first.count // 4 and n,
-                           timeout=120, interval=0.02)
+        at_kill = wait_for(
+            lambda: (n := ledger.progress(consumers.ledger_dsn)) >= first.count // 4 and n, timeout=120, interval=0.02
+        )
         with faults.broker_killed(kafka_bootstrap) as broker:
             # A projector started during the outage must wait for the broker, not exit.
             late_dsn = new_database("late")
-            consumers.procs.append(ledger.start_projector(
-                ledger.ledger_env(late_dsn, fresh_topics, f"late-{uuid.uuid4().hex[:6]}"), log=logs / "late.log"))
+            consumers.procs.append(
+                ledger.start_projector(
+                    ledger.ledger_env(late_dsn, fresh_topics, f"late-{uuid.uuid4().hex[:6]}"), log=logs / "late.log"
+                )
+            )
             # The broker stays down until the late projector has met the outage and backs off: a condition,
             # not a duration.
             wait_for(lambda: logged(logs / "late.log", "Kafka unavailable") or not consumers.alive(), timeout=120)
@@ -106,13 +127,25 @@ def test_broker_killed_during_consumption(kafka_bootstrap, fresh_topics, new_dat
     assert at_kill < first.count
     figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
     ledger.assert_same(ledger.snapshot(late_dsn), ledger.snapshot(consumers.ledger_dsn), "started during the outage")
-    record(events=load.count, consumed_at_kill=at_kill, broker_down_s=down_s, broker_restart_s=broker["restart_s"],
-           second_half_applied_within_s=round(resumed_s, 1), **figures)
+    record(
+        events=load.count,
+        consumed_at_kill=at_kill,
+        broker_down_s=down_s,
+        broker_restart_s=broker["restart_s"],
+        second_half_applied_within_s=round(resumed_s, 1),
+        **figures,
+    )
 
 
-def publish_until_acknowledged(bootstrap: str, prefix: str, load: ledger.Load, stats: dict, chunk: int = 250,
-                               after_chunk: Callable[[int], None] | None = None,
-                               before_chunk: Callable[[], None] | None = None) -> int:
+def publish_until_acknowledged(
+    bootstrap: str,
+    prefix: str,
+    load: ledger.Load,
+    stats: dict,
+    chunk: int = 250,
+    after_chunk: Callable[[int], None] | None = None,
+    before_chunk: Callable[[], None] | None = None,
+) -> int:
     """An internal system publishing: every chunk is sent (acks=all, the producer retrying) until the broker
     acknowledges it; a chunk whose send failed is sent again whole, with the same ids. `after_chunk(acknowledged)`
     runs in the publishing thread after each acknowledged chunk, `before_chunk()` before each send: the hooks
@@ -125,7 +158,7 @@ def publish_until_acknowledged(bootstrap: str, prefix: str, load: ledger.Load, s
             for start in range(0, len(events), chunk):
                 if before_chunk:
                     before_chunk()
-                stats["acknowledged"] += _send_chunk(publisher, topic, events[start:start + chunk], stats)
+                stats["acknowledged"] += _send_chunk(publisher, topic, events[start : start + chunk], stats)
                 if after_chunk:
                     after_chunk(stats["acknowledged"])
     finally:
@@ -162,8 +195,11 @@ def test_broker_killed_during_publishing(kafka_bootstrap, fresh_topics, new_data
     def after_chunk(acknowledged: int) -> None:
         if killed.is_set() or acknowledged < kill_after:
             return
-        wait_for(lambda: ledger.progress(consumers.ledger_dsn) > 0 and ledger.progress(consumers.counting_dsn) > 0,
-                 timeout=120, interval=0.05)
+        wait_for(
+            lambda: ledger.progress(consumers.ledger_dsn) > 0 and ledger.progress(consumers.counting_dsn) > 0,
+            timeout=120,
+            interval=0.05,
+        )
         stats["acknowledged_at_kill"] = acknowledged
         faults.kill_kafka()
         killed.set()
@@ -172,8 +208,9 @@ def test_broker_killed_during_publishing(kafka_bootstrap, fresh_topics, new_data
         if killed.is_set():
             sending_while_down.set()
 
-    publishing = ledger.Background(publish_until_acknowledged, kafka_bootstrap, fresh_topics, load, stats, 250,
-                                   after_chunk, before_chunk)
+    publishing = ledger.Background(
+        publish_until_acknowledged, kafka_bootstrap, fresh_topics, load, stats, 250, after_chunk, before_chunk
+    )
     broker: dict = {}
     try:
         publishing.start()
@@ -198,13 +235,18 @@ def test_broker_killed_during_publishing(kafka_bootstrap, fresh_topics, new_data
     assert acknowledged == load.count and kill_after <= at_kill < kill_after + 250
     figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
     offsets = ledger.snapshot(consumers.ledger_dsn)["projector_offsets"]
-    record(events=load.count, acknowledged_at_kill=at_kill, broker_restart_s=broker["restart_s"],
-           failed_sends=stats["failed_sends"], errors=sorted(stats["errors"]),
-           messages_on_topics=sum(r["next_offset"] for r in offsets), **figures)
+    record(
+        events=load.count,
+        acknowledged_at_kill=at_kill,
+        broker_restart_s=broker["restart_s"],
+        failed_sends=stats["failed_sends"],
+        errors=sorted(stats["errors"]),
+        messages_on_topics=sum(r["next_offset"] for r in offsets),
+        **figures,
+    )
 
 
-def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fresh_topics, new_database, logs,
-                                             record):
+def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fresh_topics, new_database, logs, record):
     load = ledger.make_load(EVENTS, customers=300, seed=41)
     assert ledger.publish_load(kafka_bootstrap, fresh_topics, load) == load.count
     consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs)
@@ -212,8 +254,13 @@ def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fres
         wait_for(lambda: ledger.progress(consumers.ledger_dsn) >= load.count // 3, timeout=120, interval=0.05)
         with faults.postgres_stopped(database_url) as postgres:
             # Down until the ledger projector has backed off three times and the counting one at least once.
-            wait_for(lambda: (len(retry_delays(logs / "ledger.log")) >= 3
-                              and retry_delays(logs / "counting.log")) or not consumers.alive(), timeout=120)
+            wait_for(
+                lambda: (
+                    (len(retry_delays(logs / "ledger.log")) >= 3 and retry_delays(logs / "counting.log"))
+                    or not consumers.alive()
+                ),
+                timeout=120,
+            )
             down_s = round(time.monotonic() - postgres["stopped_at"], 1)
             assert consumers.alive(), consumers.tails()
         restarted = time.monotonic()
@@ -225,9 +272,15 @@ def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fres
     delays = retry_delays(logs / "ledger.log")
     assert len(delays) >= 3 and delays[:3] == sorted(delays[:3]) and delays[0] < delays[2], delays
     figures = check_applied_once(load, consumers, kafka_bootstrap, fresh_topics, new_database, logs)
-    record(events=load.count, postgres_down_s=down_s, postgres_restart_s=postgres["restart_s"], ledger_retry_delays_s=delays,
-           counting_retries=len(retry_delays(logs / "counting.log")),
-           caught_up_after_restart_s=round(resumed_s, 1), **figures)
+    record(
+        events=load.count,
+        postgres_down_s=down_s,
+        postgres_restart_s=postgres["restart_s"],
+        ledger_retry_delays_s=delays,
+        counting_retries=len(retry_delays(logs / "counting.log")),
+        caught_up_after_restart_s=round(resumed_s, 1),
+        **figures,
+    )
 
 
 def logged(log: Path, text: str) -> bool:
@@ -281,5 +334,10 @@ def test_dead_letters_wait_for_the_broker_and_none_is_lost(kafka_bootstrap, fres
     dead = dead_letters(kafka_bootstrap, fresh_topics, ["payments"])  # fails on a message dead-lettered twice
     assert sorted(dead) == sorted((r["topic"], r["partition"], r["offset"]) for r in found["rejected_events"])
     ledger.assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load))
-    record(events=load.count, poison=len(bad), committed_at_kill=at_kill, broker_restart_s=broker["restart_s"],
-           dead_letters=len(dead))
+    record(
+        events=load.count,
+        poison=len(bad),
+        committed_at_kill=at_kill,
+        broker_restart_s=broker["restart_s"],
+        dead_letters=len(dead),
+    )

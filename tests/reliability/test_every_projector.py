@@ -31,7 +31,7 @@ def publish(bootstrap: str, prefix: str, load: loads.Load, chunk: int = 500) -> 
     try:
         for topic, events in load.events.items():
             for start in range(0, len(events), chunk):
-                report = publisher.publish(topic, events[start:start + chunk])
+                report = publisher.publish(topic, events[start : start + chunk])
                 assert report.refused == [], report.refused[:3]
                 sent += report.sent
     finally:
@@ -56,8 +56,9 @@ def assert_expected(service: str, load: loads.Load, dsn: str, message: str = "")
 
 @pytest.mark.slow
 @pytest.mark.parametrize("service", loads.SERVICES)
-def test_sigkill_during_a_load_then_restart_equals_the_expected_rows(service, kafka_bootstrap, fresh_topics,
-                                                                     new_database, logs, record):
+def test_sigkill_during_a_load_then_restart_equals_the_expected_rows(
+    service, kafka_bootstrap, fresh_topics, new_database, logs, record
+):
     """The projector killed (SIGKILL) three times while the load is being published, each time as soon as its
     committed count reaches a target (a counted point: it is then inside its next batch), then restarted."""
     rng = random.Random(71)
@@ -72,8 +73,9 @@ def test_sigkill_during_a_load_then_restart_equals_the_expected_rows(service, ka
         proc = ledger.start_projector(env, log=logs / "killed.log", module=loads.module(service))
         goal = max(target, killed_at[-1] + 1)
         try:
-            wait_for(lambda g=goal, p=proc: ledger.progress(dsn) >= g or p.poll() is not None, timeout=300,
-                     interval=0.02)
+            wait_for(
+                lambda g=goal, p=proc: ledger.progress(dsn) >= g or p.poll() is not None, timeout=300, interval=0.02
+            )
             assert proc.poll() is None, "the projector died on its own"
         finally:
             proc.send_signal(signal.SIGKILL)
@@ -87,8 +89,14 @@ def test_sigkill_during_a_load_then_restart_equals_the_expected_rows(service, ka
     assert sum(r["applied"] for r in killed["projection_counters"]) == len(load.applied_ids)
     ledger.assert_same(killed, clean_rebuild(service, fresh_topics, new_database, logs), f"{service}: clean rebuild")
     assert all(k < load.count for k in killed_at[1:]), f"kills not during the load: {killed_at}"
-    record(service=service, events=load.count, distinct_ids=len(load.ids), kills=KILLS,
-           committed_at_kills=killed_at[1:], rows={t: len(v) for t, v in load.expected.items()})
+    record(
+        service=service,
+        events=load.count,
+        distinct_ids=len(load.ids),
+        kills=KILLS,
+        committed_at_kills=killed_at[1:],
+        rows={t: len(v) for t, v in load.expected.items()},
+    )
 
 
 def poison(customer: str, topic: str) -> list[tuple[bytes | None, bytes | None, str]]:
@@ -98,17 +106,43 @@ def poison(customer: str, topic: str) -> list[tuple[bytes | None, bytes | None, 
     return [
         (key, b"{not json", "not valid UTF-8 JSON"),
         (key, b'["an", "array"]', "not a JSON object"),
-        (key, json.dumps({"specversion": "1.0", "id": str(uuid.uuid4()), "source": "x", "type": "thing.happened",
-                          "subject": customer, "time": "2026-01-01T00:00:00Z", "data": {}}).encode(), "type"),
-        (key, json.dumps({"specversion": "1.0", "id": str(uuid.uuid4()), "source": "x", "type": wrong_type,
-                          "subject": customer, "time": "2026-01-01T00:00:00Z",
-                          "data": {"customer_code": customer}}).encode(), ""),
+        (
+            key,
+            json.dumps(
+                {
+                    "specversion": "1.0",
+                    "id": str(uuid.uuid4()),
+                    "source": "x",
+                    "type": "thing.happened",
+                    "subject": customer,
+                    "time": "2026-01-01T00:00:00Z",
+                    "data": {},
+                }
+            ).encode(),
+            "type",
+        ),
+        (
+            key,
+            json.dumps(
+                {
+                    "specversion": "1.0",
+                    "id": str(uuid.uuid4()),
+                    "source": "x",
+                    "type": wrong_type,
+                    "subject": customer,
+                    "time": "2026-01-01T00:00:00Z",
+                    "data": {"customer_code": customer},
+                }
+            ).encode(),
+            "",
+        ),
     ]
 
 
 @pytest.mark.parametrize("service", loads.SERVICES)
-def test_poison_republished_events_and_a_replayed_range_change_nothing(service, kafka_bootstrap, fresh_topics,
-                                                                       new_database, logs, record):
+def test_poison_republished_events_and_a_replayed_range_change_nothing(
+    service, kafka_bootstrap, fresh_topics, new_database, logs, record
+):
     rng = random.Random(72)
     load = loads.service_load(service, 2_000, seed=72)
     assert publish(kafka_bootstrap, fresh_topics, load) == load.count
@@ -124,8 +158,9 @@ def test_poison_republished_events_and_a_replayed_range_change_nothing(service, 
     before = assert_expected(service, load, dsn, "with poison")
     assert len(before["rejected_events"]) == injected, before["rejected_events"]
     assert sum(r["rejected"] for r in before["projection_counters"]) == injected
-    assert ledger.lag(kafka_bootstrap, fresh_topics, dsn, loads.TOPICS[service]) == \
-        dict.fromkeys(loads.TOPICS[service], 0)
+    assert ledger.lag(kafka_bootstrap, fresh_topics, dsn, loads.TOPICS[service]) == dict.fromkeys(
+        loads.TOPICS[service], 0
+    )
 
     # The same events published again (same ids, new offsets) and a range of a partition copied to its end.
     again = rng.sample([(t, e) for t, events in load.events.items() for e in events], load.count // 5)
@@ -146,12 +181,16 @@ def test_poison_republished_events_and_a_replayed_range_change_nothing(service, 
     with db.connect(dsn) as conn:
         conn.execute("UPDATE projector_offsets SET next_offset = 0")
         conn.commit()
-    ledger.run_until_caught_up(loads.projector_env(service, dsn, fresh_topics, f"replay2-{uuid.uuid4().hex[:6]}"),
-                               log=logs / "replay.log", module=loads.module(service))
+    ledger.run_until_caught_up(
+        loads.projector_env(service, dsn, fresh_topics, f"replay2-{uuid.uuid4().hex[:6]}"),
+        log=logs / "replay.log",
+        module=loads.module(service),
+    )
     ledger.assert_same(loads.snapshot(service, dsn), after, f"{service}: replayed")
     assert_expected(service, load, dsn, "after the replay")
-    record(service=service, events=load.count, poison=injected, republished=len(again), copied_range=copied,
-           rows_changed=0)
+    record(
+        service=service, events=load.count, poison=injected, republished=len(again), copied_range=copied, rows_changed=0
+    )
 
 
 def copy_range(bootstrap: str, topic: str, partition: int, count: int) -> int:

@@ -43,7 +43,9 @@ class Projection:
     procs: list[Popen] = field(default_factory=list)
 
     def start(self, logs: Path, name: str = "") -> Popen:
-        proc = ledger.start_projector(self.env, log=logs / f"{self.service}{name}.log", module=loads.module(self.service))
+        proc = ledger.start_projector(
+            self.env, log=logs / f"{self.service}{name}.log", module=loads.module(self.service)
+        )
         self.procs.append(proc)
         return proc
 
@@ -56,7 +58,7 @@ class Projection:
 
 def halves(load: loads.Load) -> tuple[loads.Load, loads.Load]:
     first = loads.Load(load.service, {t: e[: len(e) // 2] for t, e in load.events.items()})
-    second = loads.Load(load.service, {t: e[len(e) // 2:] for t, e in load.events.items()})
+    second = loads.Load(load.service, {t: e[len(e) // 2 :] for t, e in load.events.items()})
     return first, second
 
 
@@ -102,14 +104,27 @@ def test_every_projector_through_a_broker_kill(kafka_bootstrap, projections, log
     with faults.broker_killed(kafka_bootstrap) as broker:
         at_kill = {p.service: p.progress() for p in projections}
         # Down until every projector's Kafka client has lost its connection (it logs so), whatever it was doing.
-        wait_for(lambda: all(logged(logs / f"{p.service}.log", "Connection lost", "ECONNREFUSED", "Kafka unavailable")
-                             for p in projections) or not all(p.alive() for p in projections), timeout=120)
+        wait_for(
+            lambda: (
+                all(
+                    logged(logs / f"{p.service}.log", "Connection lost", "ECONNREFUSED", "Kafka unavailable")
+                    for p in projections
+                )
+                or not all(p.alive() for p in projections)
+            ),
+            timeout=120,
+        )
         down_s = round(time.monotonic() - broker["killed_at"], 1)
         assert all(p.alive() for p in projections), "a projector exited while the broker was down"
     events = finish(projections, kafka_bootstrap)
     faults.collect_dead_sockets()
-    record(services=list(events), events=events, committed_at_kill=at_kill, broker_down_s=down_s,
-           broker_restart_s=broker["restart_s"])
+    record(
+        services=list(events),
+        events=events,
+        committed_at_kill=at_kill,
+        broker_down_s=down_s,
+        broker_restart_s=broker["restart_s"],
+    )
 
 
 def test_every_projector_through_a_postgres_stop(kafka_bootstrap, database_url, projections, logs, record):
@@ -119,8 +134,13 @@ def test_every_projector_through_a_postgres_stop(kafka_bootstrap, database_url, 
     wait_for(lambda: all(p.progress() >= p.first.count // 4 for p in projections), timeout=180, interval=0.02)
     with faults.postgres_stopped(database_url) as postgres:
         # Down until every projector has failed a database round trip and backed off (it logs "retrying in").
-        wait_for(lambda: all(logged(logs / f"{p.service}.log", "retrying in") for p in projections)
-                 or not all(p.alive() for p in projections), timeout=120)
+        wait_for(
+            lambda: (
+                all(logged(logs / f"{p.service}.log", "retrying in") for p in projections)
+                or not all(p.alive() for p in projections)
+            ),
+            timeout=120,
+        )
         down_s = round(time.monotonic() - postgres["stopped_at"], 1)
         assert all(p.alive() for p in projections), "a projector exited while PostgreSQL was down"
     events = finish(projections, kafka_bootstrap)
@@ -133,8 +153,12 @@ def test_two_instances_of_every_projector_one_killed(kafka_bootstrap, projection
         p.start(logs, "-a")
         p.start(logs, "-b")
     # Both members of every group hold partitions before one is killed.
-    wait_for(lambda: all(assignment(logs / f"{p.service}-a.log") and assignment(logs / f"{p.service}-b.log")
-                         for p in projections), timeout=120)
+    wait_for(
+        lambda: all(
+            assignment(logs / f"{p.service}-a.log") and assignment(logs / f"{p.service}-b.log") for p in projections
+        ),
+        timeout=120,
+    )
     wait_for(lambda: all(p.progress() >= p.first.count // 3 for p in projections), timeout=180, interval=0.02)
     at_kill = {}
     for p in projections:

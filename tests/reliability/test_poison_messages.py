@@ -27,8 +27,11 @@ def poison_messages(customer: str, other: str) -> list[tuple[str, bytes | None, 
         return variant(data={**good["data"], **changes})
 
     # A well-formed event of about 1 MB whose subject breaks the envelope (1-32 characters).
-    huge = envelope("invoice.cancelled", "x" * (ONE_MB - 300), {
-        "invoice_number": f"{customer}-HUGE", "customer_code": customer, "cancelled_on": "2026-03-01"})
+    huge = envelope(
+        "invoice.cancelled",
+        "x" * (ONE_MB - 300),
+        {"invoice_number": f"{customer}-HUGE", "customer_code": customer, "cancelled_on": "2026-03-01"},
+    )
     return [
         ("payments", key, b"{not json", "not valid UTF-8 JSON"),
         ("payments", key, b"\xff\xfe\x00garbage", "not valid UTF-8 JSON"),
@@ -36,25 +39,43 @@ def poison_messages(customer: str, other: str) -> list[tuple[str, bytes | None, 
         ("payments", key, None, "empty message value"),
         ("payments", key, variant(type="payment.teleported"), "type: Must be one of"),
         ("payments", key, variant(id=None), "id: Field may not be null"),
-        ("payments", key, json.dumps({k: v for k, v in good.items() if k != "id"}).encode(),
-         "id: Missing data for required field"),
+        (
+            "payments",
+            key,
+            json.dumps({k: v for k, v in good.items() if k != "id"}).encode(),
+            "id: Missing data for required field",
+        ),
         ("payments", key, data(amount=-7), "data.amount: Must be greater than or equal to 1"),
         ("payments", key, data(amount="100"), "data.amount: Not a valid integer"),
         ("payments", key, data(received_on="2026-13-01"), "data.received_on: Not a valid date"),
         ("payments", key, data(method="barter"), "data.method: Must be one of"),
-        ("payments", key, variant(subject=other, data={**good["data"], "customer_code": customer}),
-         f"subject '{other}' differs from"),
+        (
+            "payments",
+            key,
+            variant(subject=other, data={**good["data"], "customer_code": customer}),
+            f"subject '{other}' differs from",
+        ),
         ("payments", other.encode(), variant(), f"key '{other}' differs from subject '{customer}'"),
-        ("payments", key, json.dumps(envelope("invoice.cancelled", customer, {
-            "invoice_number": "X-1", "customer_code": customer, "cancelled_on": "2026-03-01"})).encode(),
-         "does not belong on topic payments"),
+        (
+            "payments",
+            key,
+            json.dumps(
+                envelope(
+                    "invoice.cancelled",
+                    customer,
+                    {"invoice_number": "X-1", "customer_code": customer, "cancelled_on": "2026-03-01"},
+                )
+            ).encode(),
+            "does not belong on topic payments",
+        ),
         ("invoices", key, json.dumps(huge).encode(), "subject: Length must be between 1 and 32"),
         ("license-codes", key, b"x" * ONE_MB, "not valid UTF-8 JSON"),
     ]
 
 
-def test_poison_is_dead_lettered_with_its_reason_and_nothing_stalls(kafka_bootstrap, fresh_topics, new_database,
-                                                                   logs, record):
+def test_poison_is_dead_lettered_with_its_reason_and_nothing_stalls(
+    kafka_bootstrap, fresh_topics, new_database, logs, record
+):
     rng = random.Random(55)
     load = ledger.make_load(6_000, customers=60, seed=55)
     customers = sorted({e["subject"] for events in load.events.values() for e in events})
@@ -64,8 +85,11 @@ def test_poison_is_dead_lettered_with_its_reason_and_nothing_stalls(kafka_bootst
         # Every poison message lands between good events of the same key (so the same partition).
         for topic, events in load.events.items():
             for event in events:
-                producer.send(f"{fresh_topics}{topic}", key=event["subject"].encode(),
-                              value=json.dumps(event, ensure_ascii=False).encode())
+                producer.send(
+                    f"{fresh_topics}{topic}",
+                    key=event["subject"].encode(),
+                    value=json.dumps(event, ensure_ascii=False).encode(),
+                )
                 if rng.random() < 0.004 or event is events[len(events) // 2]:
                     for poison_topic, key, value, reason in poison_messages(event["subject"], rng.choice(customers)):
                         if poison_topic == topic:
@@ -76,8 +100,9 @@ def test_poison_is_dead_lettered_with_its_reason_and_nothing_stalls(kafka_bootst
         producer.close()
 
     dsn = new_database("poison")
-    ledger.run_until_caught_up(ledger.ledger_env(dsn, fresh_topics, f"poison-{uuid.uuid4().hex[:6]}"),
-                               log=logs / "poison.log")
+    ledger.run_until_caught_up(
+        ledger.ledger_env(dsn, fresh_topics, f"poison-{uuid.uuid4().hex[:6]}"), log=logs / "poison.log"
+    )
     found = ledger.snapshot(dsn)
 
     ledger.assert_same(ledger.as_expected(load, dsn), ledger.expected_rows(load), "a good event lost behind poison?")
@@ -94,17 +119,31 @@ def test_poison_is_dead_lettered_with_its_reason_and_nothing_stalls(kafka_bootst
     for position, (headers, value) in dead.items():
         assert headers["dlq.reason"] == rejected[position]["reason"]
         assert value == injected[position][1]
-    record(good_events=load.count, injected=len(injected), kinds=len(poison_messages("a", "b")), rejected=len(rejected),
-           dead_letters=len(dead), largest_dead_letter=max(len(v or b"") for _, v in dead.values()))
+    record(
+        good_events=load.count,
+        injected=len(injected),
+        kinds=len(poison_messages("a", "b")),
+        rejected=len(rejected),
+        dead_letters=len(dead),
+        largest_dead_letter=max(len(v or b"") for _, v in dead.values()),
+    )
 
 
 def dead_letters(bootstrap: str, prefix: str, topics: list[str]) -> dict[tuple[str, int, int], tuple[dict, bytes]]:
     """Every message of the topics' .dlq: (source topic, partition, offset) -> (headers, value)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=4000,
-                             fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        consumer_timeout_ms=4000,
+        fetch_max_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
     try:
-        parts = [TopicPartition(f"{prefix}{t}.dlq", p) for t in topics
-                 for p in consumer.partitions_for_topic(f"{prefix}{t}.dlq")]
+        parts = [
+            TopicPartition(f"{prefix}{t}.dlq", p)
+            for t in topics
+            for p in consumer.partitions_for_topic(f"{prefix}{t}.dlq")
+        ]
         consumer.assign(parts)
         consumer.seek_to_beginning(*parts)
         found = {}

@@ -33,14 +33,14 @@ CRASH_EVENTS, CRASH_KILLS = (300_000, 12) if SOAK else (100_000, 6)
 def clean_rebuild(bootstrap: str, prefix: str, new_database, logs) -> dict:  # noqa: ANN001
     """The oracle: the same projector from scratch on a fresh database and a fresh consumer group."""
     dsn = new_database("clean")
-    ledger.run_until_caught_up(ledger.ledger_env(dsn, prefix, f"clean-{uuid.uuid4().hex[:6]}"),
-                               log=logs / "clean.log")
+    ledger.run_until_caught_up(ledger.ledger_env(dsn, prefix, f"clean-{uuid.uuid4().hex[:6]}"), log=logs / "clean.log")
     return ledger.snapshot(dsn)
 
 
 @pytest.mark.slow
-def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(kafka_bootstrap, fresh_topics, new_database,
-                                                                   logs, record):
+def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(
+    kafka_bootstrap, fresh_topics, new_database, logs, record
+):
     rng = random.Random(11)
     load = ledger.make_load(CRASH_EVENTS, customers=300, seed=11)
     dsn = new_database("killed")
@@ -55,8 +55,9 @@ def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(kafka_bootstr
         try:
             # Killed as soon as the committed count reaches the target: the projector is then already in its
             # next batch (polling, decoding or inside the transaction), as the publisher keeps feeding it.
-            wait_for(lambda g=goal, p=proc: ledger.progress(dsn) >= g or p.poll() is not None, timeout=300,
-                     interval=0.02)
+            wait_for(
+                lambda g=goal, p=proc: ledger.progress(dsn) >= g or p.poll() is not None, timeout=300, interval=0.02
+            )
             assert proc.poll() is None, "the projector died on its own"
         finally:
             proc.send_signal(signal.SIGKILL)
@@ -74,12 +75,18 @@ def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(kafka_bootstr
     ledger.assert_same(killed, clean_rebuild(kafka_bootstrap, fresh_topics, new_database, logs))
     killed_at = killed_at[1:]
     assert sum(k < load.count for k in killed_at) >= CRASH_KILLS - 1, f"kills not during the load: {killed_at}"
-    record(events=load.count, distinct_ids=len(load.ids), kills=len(killed_at), committed_at_kills=killed_at,
-           rows={t: len(killed[t]) for t in ledger.TABLES})
+    record(
+        events=load.count,
+        distinct_ids=len(load.ids),
+        kills=len(killed_at),
+        committed_at_kills=killed_at,
+        rows={t: len(killed[t]) for t in ledger.TABLES},
+    )
 
 
-def test_republished_events_and_a_replayed_range_change_nothing(kafka_bootstrap, fresh_topics, new_database,
-                                                                logs, record):
+def test_republished_events_and_a_replayed_range_change_nothing(
+    kafka_bootstrap, fresh_topics, new_database, logs, record
+):
     rng = random.Random(22)
     load = ledger.make_load(5_000, customers=100, seed=22)
     assert ledger.publish_load(kafka_bootstrap, fresh_topics, load) == load.count
@@ -113,11 +120,11 @@ def test_republished_events_and_a_replayed_range_change_nothing(kafka_bootstrap,
     with db.connect(dsn) as conn:
         conn.execute("UPDATE projector_offsets SET next_offset = 0")
         conn.commit()
-    ledger.run_until_caught_up(ledger.ledger_env(dsn, fresh_topics, f"replay2-{uuid.uuid4().hex[:6]}"),
-                               log=logs / "replay.log")
+    ledger.run_until_caught_up(
+        ledger.ledger_env(dsn, fresh_topics, f"replay2-{uuid.uuid4().hex[:6]}"), log=logs / "replay.log"
+    )
     ledger.assert_same(ledger.snapshot(dsn), after)
-    record(events=load.count, republished=len(again), copied_range=len(copied), replayed=consumed,
-           rows_changed=0)
+    record(events=load.count, republished=len(again), copied_range=len(copied), replayed=consumed, rows_changed=0)
 
 
 def copy_range(bootstrap: str, topic: str, partition: int, start: int, stop: int) -> list[tuple[bytes, bytes]]:
@@ -143,8 +150,9 @@ def without_offsets(snap: dict) -> dict:
 
 
 @pytest.mark.slow
-def test_two_instances_in_one_group_one_killed_no_gap_no_duplicate(kafka_bootstrap, fresh_topics, new_database,
-                                                                   logs, record):
+def test_two_instances_in_one_group_one_killed_no_gap_no_duplicate(
+    kafka_bootstrap, fresh_topics, new_database, logs, record
+):
     load = ledger.make_load(20_000, customers=300, seed=66)
     first_half, second_half = load.split()
     dsn = new_database("pair")
@@ -179,14 +187,19 @@ def test_two_instances_in_one_group_one_killed_no_gap_no_duplicate(kafka_bootstr
     assert len(pair["applied_events"]) == len(load.ids)
     assert sum(r["applied"] for r in pair["projection_counters"]) == len(load.ids)
     ledger.assert_same(pair, clean_rebuild(kafka_bootstrap, fresh_topics, new_database, logs))
-    record(events=load.count, split=[len(p) for p in shared_before], killed_at=killed_at,
-           partitions_taken_over_after_s=round(taken_over_s, 1), caught_up_after_kill_s=round(recovered_s, 1), lag=0)
+    record(
+        events=load.count,
+        split=[len(p) for p in shared_before],
+        killed_at=killed_at,
+        partitions_taken_over_after_s=round(taken_over_s, 1),
+        caught_up_after_kill_s=round(recovered_s, 1),
+        lag=0,
+    )
 
 
 def assignment(log) -> list[tuple[str, int]]:  # noqa: ANN001
     """The partitions of the last `assigned [...]` line of a projector log (empty before any)."""
     if not log.exists():
         return []
-    lines = [json.loads(line)["msg"] for line in log.read_text(errors="replace").splitlines()
-             if '"assigned [' in line]
+    lines = [json.loads(line)["msg"] for line in log.read_text(errors="replace").splitlines() if '"assigned [' in line]
     return [(t, int(p)) for t, p in re.findall(r"\('([^']+)', (\d+)\)", lines[-1])] if lines else []

@@ -16,8 +16,13 @@ from tests.support.fixtures import login
 from tests.support.procs import wait_for
 from tests.support.system import INTERNAL_TOKEN, wait_live
 
-QUERIES = {"balance": "ledger", "support-calls": "tickets", "quota": "quota", "contract-annex": "contracts",
-           "expected-fee": "contracts"}
+QUERIES = {
+    "balance": "ledger",
+    "support-calls": "tickets",
+    "quota": "quota",
+    "contract-annex": "contracts",
+    "expected-fee": "contracts",
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +45,11 @@ def children(pid: int) -> list[int]:
 
 def logged_in(gateway: str, customer: dict) -> dict | None:
     """The Authorization header of a session, or None while the gateway cannot log in yet."""
-    answer = requests.post(f"{gateway}/api/v1/sessions", json={
-        "customer_code": customer["code"], "serial_number": customer["serials"][0]}, timeout=10)
+    answer = requests.post(
+        f"{gateway}/api/v1/sessions",
+        json={"customer_code": customer["code"], "serial_number": customer["serials"][0]},
+        timeout=10,
+    )
     return {"Authorization": f"Bearer {answer.json()['token']}"} if answer.status_code == 201 else None
 
 
@@ -76,8 +84,11 @@ def test_a_stopped_service_fails_only_its_queries(system, gateway, customer, ser
                 assert response.json()["status"] == 503
             else:
                 assert status == 200, (path, status, response.text)
-        login_answer = requests.post(f"{gateway}/api/v1/sessions", json={
-            "customer_code": customer["code"], "serial_number": customer["serials"][0]}, timeout=10)
+        login_answer = requests.post(
+            f"{gateway}/api/v1/sessions",
+            json={"customer_code": customer["code"], "serial_number": customer["serials"][0]},
+            timeout=10,
+        )
         assert login_answer.status_code == (503 if service == "contracts" else 201)
         health = requests.get(f"{gateway}/health", headers={"X-Internal-Token": INTERNAL_TOKEN}, timeout=10).json()
         assert health["services"][service]["status"] == "down"

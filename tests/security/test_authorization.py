@@ -17,25 +17,48 @@ import requests
 from tests.support.fixtures import login
 from tests.support.system import INTERNAL_TOKEN, SECRET_KEY
 
-ENDPOINTS = ("balance", "support-calls", "quota", "contract-annex", "expected-fee", "invoices",
-             "statements/settlement-sheet")
+ENDPOINTS = (
+    "balance",
+    "support-calls",
+    "quota",
+    "contract-annex",
+    "expected-fee",
+    "invoices",
+    "statements/settlement-sheet",
+)
 
 
 def foreign_parameters(victim: dict) -> list[dict[str, str]]:
     """Every parameter a caller could set to point a query at another customer or serial."""
     code, serial = victim["code"], victim["serials"][0]
-    return [{}, {"customer_code": code}, {"customer": code}, {"code": code}, {"sub": code}, {"subject": code},
-            {"customer_code": code, "serial_number": serial}, {"serial_number": serial}, {"serial": serial},
-            {"customer_code[]": code}, {"as_of": "2026-01-01", "customer_code": code}, {"q": victim["code"]},
-            {"status": "all", "per_page": "200", "customer_code": code}, {"format": "csv", "customer_code": code},
-            {"settlement_date": datetime.now(UTC).date().isoformat(), "customer_code": code}]
+    return [
+        {},
+        {"customer_code": code},
+        {"customer": code},
+        {"code": code},
+        {"sub": code},
+        {"subject": code},
+        {"customer_code": code, "serial_number": serial},
+        {"serial_number": serial},
+        {"serial": serial},
+        {"customer_code[]": code},
+        {"as_of": "2026-01-01", "customer_code": code},
+        {"q": victim["code"]},
+        {"status": "all", "per_page": "200", "customer_code": code},
+        {"format": "csv", "customer_code": code},
+        {"settlement_date": datetime.now(UTC).date().isoformat(), "customer_code": code},
+    ]
 
 
 def foreign_headers(victim: dict) -> list[dict[str, str]]:
     code = victim["code"]
-    return [{"X-Customer-Code": code}, {"X-Internal-Token": INTERNAL_TOKEN, "X-Customer-Code": code},
-            {"X-Forwarded-For": "10.0.0.1", "X-Original-URL": f"/internal/v1/customers/{code}/balance"},
-            {"X-Rewrite-URL": f"/internal/v1/customers/{code}/balance"}, {"Cookie": f"customer_code={code}"}]
+    return [
+        {"X-Customer-Code": code},
+        {"X-Internal-Token": INTERNAL_TOKEN, "X-Customer-Code": code},
+        {"X-Forwarded-For": "10.0.0.1", "X-Original-URL": f"/internal/v1/customers/{code}/balance"},
+        {"X-Rewrite-URL": f"/internal/v1/customers/{code}/balance"},
+        {"Cookie": f"customer_code={code}"},
+    ]
 
 
 # Parameters that name a customer or serial: the gateway must ignore them (the token decides).
@@ -58,8 +81,9 @@ def test_a_token_reads_only_its_own_customer_whatever_the_request_says(gateway, 
                 own[key] = requests.get(f"{gateway}/api/v1/{endpoint}", params=plain, headers=auth, timeout=10)
                 assert_own_data(own[key], a, b, endpoint, plain)
             for headers in [{}, *foreign_headers(b)]:
-                response = requests.get(f"{gateway}/api/v1/{endpoint}", params=params, headers={**auth, **headers},
-                                        timeout=10)
+                response = requests.get(
+                    f"{gateway}/api/v1/{endpoint}", params=params, headers={**auth, **headers}, timeout=10
+                )
                 assert response.status_code == own[key].status_code, (endpoint, params, headers, response.text)
                 assert response.content == own[key].content, (endpoint, params, headers)
                 checked += 1
@@ -101,10 +125,15 @@ def test_foreign_paths_are_not_routes(gateway, customers):
     a, b = customers["a"], customers["b"]
     auth = login(gateway, a["code"], a["serials"][0])
     host = urlsplit(gateway).netloc
-    paths = [f"/api/v1/balance/{b['code']}", f"/api/v1/customers/{b['code']}/balance",
-             f"/internal/v1/customers/{b['code']}/balance?as_of=2026-01-01&serial_number={b['serials'][0]}",
-             f"/api/v1/../internal/v1/customers/{b['code']}/balance", f"/api/v1/%2e%2e/internal/v1/customers/{b['code']}/quota",
-             f"//internal/v1/customers/{b['code']}/contract-annex?as_of=2026-01-01", f"/api/v1/balance;customer_code={b['code']}"]
+    paths = [
+        f"/api/v1/balance/{b['code']}",
+        f"/api/v1/customers/{b['code']}/balance",
+        f"/internal/v1/customers/{b['code']}/balance?as_of=2026-01-01&serial_number={b['serials'][0]}",
+        f"/api/v1/../internal/v1/customers/{b['code']}/balance",
+        f"/api/v1/%2e%2e/internal/v1/customers/{b['code']}/quota",
+        f"//internal/v1/customers/{b['code']}/contract-annex?as_of=2026-01-01",
+        f"/api/v1/balance;customer_code={b['code']}",
+    ]
     for path in paths:
         conn = http.client.HTTPConnection(host, timeout=10)  # sends the path exactly as written
         conn.request("GET", path, headers={**auth, "X-Internal-Token": INTERNAL_TOKEN})
@@ -139,10 +168,13 @@ def forged_tokens(valid: str, victim: dict) -> dict[str, str]:
         "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(theirs)}.",
         "alg None, upper case": f"{_b64({'alg': 'None', 'typ': 'JWT'})}.{_b64(theirs)}.",
         "foreign key": jwt.encode(theirs, "another-gateway-secret-0123456789abcdef", algorithm="HS256"),
-        "expired": jwt.encode({**claims, "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)},
-                              SECRET_KEY, algorithm="HS256"),
+        "expired": jwt.encode(
+            {**claims, "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)}, SECRET_KEY, algorithm="HS256"
+        ),
         "HS512 with the right key": _quietly(lambda: jwt.encode(claims, SECRET_KEY, algorithm="HS512")),
-        "no serial claim": jwt.encode({k: v for k, v in claims.items() if k != "serial"}, SECRET_KEY, algorithm="HS256"),
+        "no serial claim": jwt.encode(
+            {k: v for k, v in claims.items() if k != "serial"}, SECRET_KEY, algorithm="HS256"
+        ),
         "no exp claim": jwt.encode({k: v for k, v in claims.items() if k != "exp"}, SECRET_KEY, algorithm="HS256"),
         "empty subject": jwt.encode({**claims, "sub": ""}, SECRET_KEY, algorithm="HS256"),
         "not a token": "abc.def",
@@ -155,18 +187,24 @@ def test_forged_tampered_and_expired_tokens_are_401(gateway, customers, record):
     valid = login(gateway, a["code"], a["serials"][0])["Authorization"].split(" ", 1)[1]
     tokens = forged_tokens(valid, b)
     headers = [{"Authorization": f"Bearer {t}"} for t in tokens.values()]
-    headers += [{}, {"Authorization": valid}, {"Authorization": f"Basic {valid}"}, {"Authorization": "Bearer "},
-                {"Authorization": f"Bearer  {tokens['foreign key']}"}, {"Cookie": f"token={valid}"}]
+    headers += [
+        {},
+        {"Authorization": valid},
+        {"Authorization": f"Basic {valid}"},
+        {"Authorization": "Bearer "},
+        {"Authorization": f"Bearer  {tokens['foreign key']}"},
+        {"Cookie": f"token={valid}"},
+    ]
     for endpoint in ENDPOINTS:
         for header in headers:
-            response = requests.get(f"{gateway}/api/v1/{endpoint}", params={"token": valid}, headers=header,
-                                    timeout=10)
+            response = requests.get(f"{gateway}/api/v1/{endpoint}", params={"token": valid}, headers=header, timeout=10)
             assert response.status_code == 401, (endpoint, header, response.text)
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
             assert response.headers["Content-Type"].startswith("application/problem+json")
             assert b["code"] not in response.text and a["code"] not in response.text
-    expired = requests.get(f"{gateway}/api/v1/balance", headers={"Authorization": f"Bearer {tokens['expired']}"},
-                           timeout=10)
+    expired = requests.get(
+        f"{gateway}/api/v1/balance", headers={"Authorization": f"Bearer {tokens['expired']}"}, timeout=10
+    )
     assert "expired" in expired.json()["detail"]
     record(forged_kinds=len(tokens), requests=len(headers) * len(ENDPOINTS))
 
@@ -176,8 +214,12 @@ def internal_requests(customer: dict) -> list[tuple[str, str, str, dict | None]]
     code, serial = customer["code"], customer["serials"][0]
     today = datetime.now(UTC).date().isoformat()
     return [
-        ("contracts", "POST", "/internal/v1/credentials/check",
-         {"customer_code": code, "serial_number": serial, "today": today}),
+        (
+            "contracts",
+            "POST",
+            "/internal/v1/credentials/check",
+            {"customer_code": code, "serial_number": serial, "today": today},
+        ),
         ("contracts", "GET", f"/internal/v1/customers/{code}/contract-annex?as_of={today}", None),
         ("contracts", "GET", f"/internal/v1/customers/{code}/expected-fee?as_of={today}", None),
         ("ledger", "GET", f"/internal/v1/customers/{code}/balance?as_of={today}&serial_number={serial}", None),
@@ -190,17 +232,25 @@ def internal_requests(customer: dict) -> list[tuple[str, str, str, dict | None]]
 @pytest.mark.parametrize("service", ["contracts", "ledger", "tickets", "quota"])
 def test_internal_apis_refuse_requests_without_the_internal_token(system, customers, service, record):
     a = customers["a"]
-    wrong = [{}, {"X-Internal-Token": ""}, {"X-Internal-Token": "wrong"}, {"X-Internal-Token": INTERNAL_TOKEN.upper()},
-             {"X-Internal-Token": f"{INTERNAL_TOKEN}x"}, {"X-Internal-Token": INTERNAL_TOKEN[:-1]},
-             {"Authorization": f"Bearer {INTERNAL_TOKEN}"}, {"X-Internal-Token": f"{INTERNAL_TOKEN}\u00e9"}]
+    wrong = [
+        {},
+        {"X-Internal-Token": ""},
+        {"X-Internal-Token": "wrong"},
+        {"X-Internal-Token": INTERNAL_TOKEN.upper()},
+        {"X-Internal-Token": f"{INTERNAL_TOKEN}x"},
+        {"X-Internal-Token": INTERNAL_TOKEN[:-1]},
+        {"Authorization": f"Bearer {INTERNAL_TOKEN}"},
+        {"X-Internal-Token": f"{INTERNAL_TOKEN}\u00e9"},
+    ]
     checked = 0
     for owner, method, path, body in internal_requests(a):
         if owner != service:
             continue
         url = f"{system.url(service)}{path}"
         for headers in wrong:
-            response = requests.request(method, url, json=body, headers=headers, timeout=10,
-                                        params={"internal_token": INTERNAL_TOKEN})
+            response = requests.request(
+                method, url, json=body, headers=headers, timeout=10, params={"internal_token": INTERNAL_TOKEN}
+            )
             assert response.status_code == 401, (path, headers, response.status_code)
             assert a["code"] not in response.text and "valid" not in response.json().get("errors", {})
             checked += 1

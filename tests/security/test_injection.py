@@ -14,12 +14,60 @@ from tests.support.events import customer_code
 from tests.support.fixtures import login
 
 TRICKS = [
-    "' OR '1'='1", "'; DROP TABLE invoice; --", "1; SELECT pg_sleep(5)--", '" OR ""="', "%", "_", "%%", "\\",
-    "\\'", "%' OR 1=1 --", "*", "NULL", "null", "None", "undefined", "true", "[]", "{}", '{"$gt": ""}',
-    "../../etc/passwd", "<script>alert(1)</script>", "${jndi:ldap://x}", "{{7*7}}", "\x00", "a\x00b", "\x1b[31m",
-    "\r\nX-Injected: 1", "\u202e\u0041\u0042", "\ufeff", "\u200b", "𝕏😀", "\ud800", "Ａ１", "١٢٣", "ǅ", "ß" * 300,
-    "x" * 10_000, "-1", "0", "1e9", "99999999999999999999999", "1.5", "0x10", " 1", "１", "2026-02-30",
-    "0000-01-01", "0001-01-01", "9999-12-31", "2026-1-1", "2026-01-01T00:00:00", "20260101", "2026-W01-1", "",
+    "' OR '1'='1",
+    "'; DROP TABLE invoice; --",
+    "1; SELECT pg_sleep(5)--",
+    '" OR ""="',
+    "%",
+    "_",
+    "%%",
+    "\\",
+    "\\'",
+    "%' OR 1=1 --",
+    "*",
+    "NULL",
+    "null",
+    "None",
+    "undefined",
+    "true",
+    "[]",
+    "{}",
+    '{"$gt": ""}',
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    "${jndi:ldap://x}",
+    "{{7*7}}",
+    "\x00",
+    "a\x00b",
+    "\x1b[31m",
+    "\r\nX-Injected: 1",
+    "\u202e\u0041\u0042",
+    "\ufeff",
+    "\u200b",
+    "𝕏😀",
+    "\ud800",
+    "Ａ１",
+    "١٢٣",
+    "ǅ",
+    "ß" * 300,
+    "x" * 10_000,
+    "-1",
+    "0",
+    "1e9",
+    "99999999999999999999999",
+    "1.5",
+    "0x10",
+    " 1",
+    "１",
+    "2026-02-30",
+    "0000-01-01",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-1-1",
+    "2026-01-01T00:00:00",
+    "20260101",
+    "2026-W01-1",
+    "",
 ]
 PARAMETERS = {
     "balance": ["as_of"],
@@ -97,33 +145,57 @@ def test_tricks_in_every_login_field_are_400_or_401(gateway, customers, record):
                 body[field] = trick if not isinstance(trick, str) else f"{trick}"
             response = requests.post(f"{gateway}/api/v1/sessions", json=body, timeout=30)
             seen[response.status_code] = seen.get(response.status_code, 0) + 1
-            assert response.status_code in (400, 401, 429), (field, repr(trick)[:40], response.status_code,
-                                                             response.text[:300])
+            assert response.status_code in (400, 401, 429), (
+                field,
+                repr(trick)[:40],
+                response.status_code,
+                response.text[:300],
+            )
     record(requests=sum(seen.values()), statuses=seen)
 
 
 def post_raw(gateway: str, body: bytes, content_type: str = "application/json", **headers: str) -> requests.Response:
-    return requests.post(f"{gateway}/api/v1/sessions", data=body, headers={"Content-Type": content_type, **headers},
-                         timeout=30)
+    return requests.post(
+        f"{gateway}/api/v1/sessions", data=body, headers={"Content-Type": content_type, **headers}, timeout=30
+    )
 
 
 def test_malformed_json_bodies_are_400(gateway, record):
     code = customer_code()
-    bodies = [b"", b"{", b"nul", b"[]", b"[1,2]", b'"text"', b"42", b"null", b"true", b"\xff\xfe{}",
-              b'{"customer_code": "' + code.encode() + b'", "serial_number": "S", "customer_code": {"a": 1}}',
-              b'{"customer_code": NaN, "serial_number": "S"}', b'{"customer_code": 1e400, "serial_number": "S"}',
-              b'{"customer_code": "\\ud800", "serial_number": "S"}', b'{"customer_code": "a\\u0000b", "serial_number": "S"}',
-              b"[" * 5000 + b"]" * 5000, b'{"a":' * 2000 + b"1" + b"}" * 2000,
-              json.dumps({"customer_code": code, "serial_number": "S"}).encode("utf-16"),
-              b'{"customer_code": "' + code.encode() + b'", "serial_number": "S"} trailing']
+    bodies = [
+        b"",
+        b"{",
+        b"nul",
+        b"[]",
+        b"[1,2]",
+        b'"text"',
+        b"42",
+        b"null",
+        b"true",
+        b"\xff\xfe{}",
+        b'{"customer_code": "' + code.encode() + b'", "serial_number": "S", "customer_code": {"a": 1}}',
+        b'{"customer_code": NaN, "serial_number": "S"}',
+        b'{"customer_code": 1e400, "serial_number": "S"}',
+        b'{"customer_code": "\\ud800", "serial_number": "S"}',
+        b'{"customer_code": "a\\u0000b", "serial_number": "S"}',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"a":' * 2000 + b"1" + b"}" * 2000,
+        json.dumps({"customer_code": code, "serial_number": "S"}).encode("utf-16"),
+        b'{"customer_code": "' + code.encode() + b'", "serial_number": "S"} trailing',
+    ]
     statuses = []
     for body in bodies:
         response = post_raw(gateway, body)
         statuses.append(response.status_code)
         assert response.status_code in (400, 401), (body[:60], response.status_code, response.text[:300])
         assert response.headers["Content-Type"].startswith("application/problem+json")
-    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                         "application/json; charset=utf-16", "application/xml"):
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=utf-16",
+        "application/xml",
+    ):
         response = post_raw(gateway, json.dumps({"customer_code": code, "serial_number": "S"}).encode(), content_type)
         statuses.append(response.status_code)
         assert response.status_code in (400, 401, 415), (content_type, response.status_code, response.text[:300])
@@ -134,8 +206,12 @@ def test_malformed_json_bodies_are_400(gateway, record):
 def test_a_body_over_the_limit_is_413(gateway, chunked):
     body = json.dumps({"customer_code": customer_code(), "serial_number": "S", "password": "x" * 20_000}).encode()
     if chunked:  # no Content-Length: the limit must hold while the body is read
-        response = requests.post(f"{gateway}/api/v1/sessions", data=iter([body[:8000], body[8000:]]),
-                                 headers={"Content-Type": "application/json"}, timeout=30)
+        response = requests.post(
+            f"{gateway}/api/v1/sessions",
+            data=iter([body[:8000], body[8000:]]),
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
     else:
         response = post_raw(gateway, body)
     assert response.status_code == 413, response.text[:300]

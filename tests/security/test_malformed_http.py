@@ -22,7 +22,10 @@ CASES: dict[str, tuple[bytes, int]] = {
     "transfer coding garbage": (GET + b"Transfer-Encoding: \x01\x02garbage\r\n\r\n", 400),
     "transfer coding identity": (POST + b"Transfer-Encoding: identity\r\n\r\n", 400),
     "chunked twice": (POST + b"Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
-    "Content-Length and Transfer-Encoding": (POST + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    "Content-Length and Transfer-Encoding": (
+        POST + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+    ),
     "Content-Length not a number": (POST + b"Content-Length: abc\r\n\r\n", 400),
     "Content-Length negative": (POST + b"Content-Length: -1\r\n\r\n", 400),
     "two different Content-Lengths": (POST + b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400),

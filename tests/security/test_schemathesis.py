@@ -59,12 +59,18 @@ def test_the_public_api_keeps_its_openapi_document(case, gateway, bearer):
     # gunicorn refuses it with its own 414 page (tests/security/test_injection.py checks that it is a 414).
     url = requests.Request("GET", f"{gateway}{case.formatted_path}", params=case.query).prepare().url
     assume(len(url) < 3500)
-    case.call_and_validate(base_url=gateway, headers=bearer,
-                           excluded_checks=[negative_data_rejection, positive_data_acceptance])
+    case.call_and_validate(
+        base_url=gateway, headers=bearer, excluded_checks=[negative_data_rejection, positive_data_acceptance]
+    )
 
 
-QUERIES = {"/api/v1/balance": {}, "/api/v1/support-calls": {"per_page": "2"}, "/api/v1/quota": {},
-           "/api/v1/contract-annex": {}, "/api/v1/expected-fee": {}}
+QUERIES = {
+    "/api/v1/balance": {},
+    "/api/v1/support-calls": {"per_page": "2"},
+    "/api/v1/quota": {},
+    "/api/v1/contract-annex": {},
+    "/api/v1/expected-fee": {},
+}
 
 
 @pytest.mark.parametrize("who", ["a", "b", "p"])

@@ -14,8 +14,9 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-def act(gateway: str, method: str, path: str, auth: dict[str, str], body: Any = None, key: str | None = None,
-        **headers: str) -> requests.Response:
+def act(
+    gateway: str, method: str, path: str, auth: dict[str, str], body: Any = None, key: str | None = None, **headers: str
+) -> requests.Response:
     """Send one action (a fresh key unless given; `key=""` sends none)."""
     sent = {**auth, **headers}
     if key != "":
@@ -40,8 +41,9 @@ def call_detail(gateway: str, auth: dict[str, str], call_id: str) -> requests.Re
     return requests.get(f"{gateway}/api/v1/support-calls/{call_id}", headers=auth, timeout=10)
 
 
-def visible_call(gateway: str, auth: dict[str, str], call_id: str, timeout: float = 20,
-                 until=lambda call: True) -> dict[str, Any]:  # noqa: ANN001
+def visible_call(
+    gateway: str, auth: dict[str, str], call_id: str, timeout: float = 20, until=lambda call: True
+) -> dict[str, Any]:  # noqa: ANN001
     """The call once it is visible through the gateway (and `until(call)` holds)."""
 
     def seen() -> dict[str, Any] | None:

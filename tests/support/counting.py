@@ -1,7 +1,7 @@
 """A small test projection: running totals per customer that double-counting would break.
 
-    python -m tests.support.counting [--until-caught-up] [--rebuild]
-      (DATABASE_URL = the test database, TOPIC_PREFIX, CONSUMER_GROUP, KAFKA_BOOTSTRAP_SERVERS)
+python -m tests.support.counting [--until-caught-up] [--rebuild]
+  (DATABASE_URL = the test database, TOPIC_PREFIX, CONSUMER_GROUP, KAFKA_BOOTSTRAP_SERVERS)
 """
 
 from __future__ import annotations
@@ -40,17 +40,26 @@ def on_refunded(cur: psycopg.Cursor, event: Event) -> None:
     )
 
 
-PROJECTION = Projection(service="counting", topics=("payments",), ddl=DDL,
-                        handlers={"payment.received": on_received, "payment.refunded": on_refunded})
+PROJECTION = Projection(
+    service="counting",
+    topics=("payments",),
+    ddl=DDL,
+    handlers={"payment.received": on_received, "payment.refunded": on_refunded},
+)
 
 
 def settings(until_caught_up: bool) -> ProjectorSettings:
     """Settings from the environment, as a service projector reads them."""
     return ProjectorSettings(
-        service="counting", database_url=os.environ["DATABASE_URL"],
-        bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"], topics=list(PROJECTION.topics), ddl=DDL,
-        group_id=os.environ["CONSUMER_GROUP"], topic_prefix=os.environ.get("TOPIC_PREFIX", ""),
-        batch_size=int(os.environ.get("PROJECTOR_BATCH_SIZE", "200")), stop_when_caught_up=until_caught_up,
+        service="counting",
+        database_url=os.environ["DATABASE_URL"],
+        bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+        topics=list(PROJECTION.topics),
+        ddl=DDL,
+        group_id=os.environ["CONSUMER_GROUP"],
+        topic_prefix=os.environ.get("TOPIC_PREFIX", ""),
+        batch_size=int(os.environ.get("PROJECTOR_BATCH_SIZE", "200")),
+        stop_when_caught_up=until_caught_up,
     )
 
 

@@ -65,8 +65,16 @@ def _infra_up() -> None:
     log = run_dir() / "logs" / "infra-faults.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        subprocess.run([str(INFRA), "up"], cwd=ROOT, stdout=out, stderr=out, stdin=subprocess.DEVNULL,
-                       start_new_session=True, check=True, timeout=180)
+        subprocess.run(
+            [str(INFRA), "up"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            check=True,
+            timeout=180,
+        )
 
 
 def wait_kafka(bootstrap: str, timeout: float = 90) -> None:
@@ -126,8 +134,10 @@ def collect_dead_sockets() -> None:
 
 def _pg_ctl(args: str) -> None:
     """Run pg_ctl on the local cluster as its owner (the `postgres` user when we are root)."""
-    bindir = _lib('dir="$(pg_config --bindir 2>/dev/null || true)"; [ -x "$dir/pg_ctl" ] || '
-                  'dir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"; echo "$dir"')
+    bindir = _lib(
+        'dir="$(pg_config --bindir 2>/dev/null || true)"; [ -x "$dir/pg_ctl" ] || '
+        'dir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"; echo "$dir"'
+    )
     _lib(f"as_pg_owner \"'{bindir}/pg_ctl' -D '$PGDATA_DIR' {args} >/dev/null\"")
 
 

@@ -72,8 +72,14 @@ def record(request: pytest.FixtureRequest):
     started = time.monotonic()
 
     def add(**figures: object) -> None:
-        FIGURES.append({"test": request.node.nodeid, "run": RUN_STARTED, "seconds": round(time.monotonic() - started, 1),
-                        **figures})
+        FIGURES.append(
+            {
+                "test": request.node.nodeid,
+                "run": RUN_STARTED,
+                "seconds": round(time.monotonic() - started, 1),
+                **figures,
+            }
+        )
 
     return add
 

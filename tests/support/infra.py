@@ -44,8 +44,9 @@ KAFKA_SETTINGS = {
 }
 
 
-def kafka_container(host_port: int, host: str | None = None, image: str = KAFKA_IMAGE,
-                    docker_client_kw: dict | None = None):  # noqa: ANN201 - testcontainers is imported lazily
+def kafka_container(
+    host_port: int, host: str | None = None, image: str = KAFKA_IMAGE, docker_client_kw: dict | None = None
+):  # noqa: ANN201 - testcontainers is imported lazily
     """A single-node KRaft broker of the apache/kafka image, through testcontainers' generic container.
 
     Its client listener is published on `host_port` of the Docker host and advertised there (a broker
@@ -70,8 +71,9 @@ def postgres_container(image: str = POSTGRES_IMAGE, docker_client_kw: dict | Non
     except ImportError:  # before testcontainers 4.15 the modules were not under `community`
         from testcontainers.postgres import PostgresContainer
 
-    return PostgresContainer(image, username="portal", password="portal", dbname="postgres", driver=None,
-                             docker_client_kw=docker_client_kw)
+    return PostgresContainer(
+        image, username="portal", password="portal", dbname="postgres", driver=None, docker_client_kw=docker_client_kw
+    )
 
 
 def from_testcontainers() -> tuple[str, str, list]:

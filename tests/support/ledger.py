@@ -22,10 +22,20 @@ from tests.support.events import envelope
 from tests.support.procs import projector_env, spawn
 
 # Read-model tables of the ledger and the key of each (`arrival` is a bookkeeping serial).
-TABLES = {"invoice": "invoice_number", "invoice_cancellation": "invoice_number", "payment": "payment_id",
-          "refund": "refund_id", "license_code": "event_id"}
-TOPIC_OF = {"invoice": "invoices", "cancellation": "invoices", "payment": "payments", "refund": "payments",
-            "codes": "license-codes"}
+TABLES = {
+    "invoice": "invoice_number",
+    "invoice_cancellation": "invoice_number",
+    "payment": "payment_id",
+    "refund": "refund_id",
+    "license_code": "event_id",
+}
+TOPIC_OF = {
+    "invoice": "invoices",
+    "cancellation": "invoices",
+    "payment": "payments",
+    "refund": "payments",
+    "codes": "license-codes",
+}
 DAY0 = date(2026, 1, 1)
 
 
@@ -33,7 +43,9 @@ DAY0 = date(2026, 1, 1)
 class Load:
     """Events per topic in publish order, and what the read model must hold after them (by hand)."""
 
-    events: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {t: [] for t in sorted(set(TOPIC_OF.values()))})
+    events: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {t: [] for t in sorted(set(TOPIC_OF.values()))}
+    )
     expected: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {t: {} for t in TABLES})
     ids: set[str] = field(default_factory=set)
 
@@ -76,35 +88,79 @@ def make_load(count: int, customers: int = 200, seed: int = 1) -> Load:
             topic = rng.choice([t for t, v in load.events.items() if v])
             _add(load, topic, rng.choice(load.events[topic]))  # the same event again (same id)
         elif roll < 0.35:
-            number = rng.choice(invoices[customer]) if invoices[customer] and rng.random() < 0.1 else \
-                f"{customer}-I{len(invoices[customer]) + 1}"
+            number = (
+                rng.choice(invoices[customer])
+                if invoices[customer] and rng.random() < 0.1
+                else f"{customer}-I{len(invoices[customer]) + 1}"
+            )
             if number not in invoices[customer]:
                 invoices[customer].append(number)
             _invoice(load, rng, customer, number)
         elif roll < 0.45:
-            number = rng.choice(invoices[customer]) if invoices[customer] and rng.random() < 0.9 else \
-                f"{customer}-I{len(invoices[customer]) + 1}"
-            _document(load, "cancellation", customer, number, {
-                "invoice_number": number, "customer_code": customer,
-                "cancelled_on": _day(rng), "reason": rng.choice(["hibás", "storno", "duplikált"])})
+            number = (
+                rng.choice(invoices[customer])
+                if invoices[customer] and rng.random() < 0.9
+                else f"{customer}-I{len(invoices[customer]) + 1}"
+            )
+            _document(
+                load,
+                "cancellation",
+                customer,
+                number,
+                {
+                    "invoice_number": number,
+                    "customer_code": customer,
+                    "cancelled_on": _day(rng),
+                    "reason": rng.choice(["hibás", "storno", "duplikált"]),
+                },
+            )
         elif roll < 0.80:
             pid = f"{customer}-P{uuid.UUID(int=rng.getrandbits(128)).hex[:8]}"
-            _document(load, "payment", customer, pid, {
-                "payment_id": pid, "customer_code": customer, "received_on": _day(rng),
-                "amount": rng.randint(1, 500_000), "method": rng.choice(["bank_transfer", "cash", "card", "offset"]),
-                "reference": rng.choice(invoices[customer] or [f"{customer}-X"])})
+            _document(
+                load,
+                "payment",
+                customer,
+                pid,
+                {
+                    "payment_id": pid,
+                    "customer_code": customer,
+                    "received_on": _day(rng),
+                    "amount": rng.randint(1, 500_000),
+                    "method": rng.choice(["bank_transfer", "cash", "card", "offset"]),
+                    "reference": rng.choice(invoices[customer] or [f"{customer}-X"]),
+                },
+            )
         elif roll < 0.87:
             rid = f"{customer}-R{uuid.UUID(int=rng.getrandbits(128)).hex[:8]}"
-            _document(load, "refund", customer, rid, {"refund_id": rid, "customer_code": customer,
-                                                      "refunded_on": _day(rng), "amount": rng.randint(1, 50_000)})
+            _document(
+                load,
+                "refund",
+                customer,
+                rid,
+                {
+                    "refund_id": rid,
+                    "customer_code": customer,
+                    "refunded_on": _day(rng),
+                    "amount": rng.randint(1, 50_000),
+                },
+            )
         else:
             serial = f"{customer}-{rng.randint(1, 3)}"
             start = DAY0 + timedelta(days=rng.randint(0, 300))
-            _document(load, "codes", customer, None, {
-                "customer_code": customer, "serial_number": serial, "valid_from": start.isoformat(),
-                "valid_until": (start + timedelta(days=365)).isoformat(),
-                "rental_code": rng.choice([None, f"R-{rng.randint(1000, 9999)}"]),
-                "internet_code": f"NET-{rng.randint(100000, 999999)}"})
+            _document(
+                load,
+                "codes",
+                customer,
+                None,
+                {
+                    "customer_code": customer,
+                    "serial_number": serial,
+                    "valid_from": start.isoformat(),
+                    "valid_until": (start + timedelta(days=365)).isoformat(),
+                    "rental_code": rng.choice([None, f"R-{rng.randint(1000, 9999)}"]),
+                    "internet_code": f"NET-{rng.randint(100000, 999999)}",
+                },
+            )
     return load
 
 
@@ -116,19 +172,37 @@ def _invoice(load: Load, rng: random.Random, customer: str, number: str) -> None
     gross = rng.randint(1_000, 900_000)
     net = round(gross / 1.27)
     issued = DAY0 + timedelta(days=rng.randint(0, 330))
-    data = {"invoice_number": number, "customer_code": customer, "issued_on": issued.isoformat(),
-            "due_on": (issued + timedelta(days=15)).isoformat(), "kind": "other",
-            "description": f"Tétel {number} – díj", "net_amount": net, "vat_amount": gross - net,
-            "gross_amount": gross, "currency": "HUF"}
+    data = {
+        "invoice_number": number,
+        "customer_code": customer,
+        "issued_on": issued.isoformat(),
+        "due_on": (issued + timedelta(days=15)).isoformat(),
+        "kind": "other",
+        "description": f"Tétel {number} – díj",
+        "net_amount": net,
+        "vat_amount": gross - net,
+        "gross_amount": gross,
+        "currency": "HUF",
+    }
     if rng.random() < 0.5:
         data["serial_number"] = f"{customer}-1"
     _document(load, "invoice", customer, number, data)
 
 
-EVENT_TYPES = {"invoice": "invoice.issued", "cancellation": "invoice.cancelled", "payment": "payment.received",
-               "refund": "payment.refunded", "codes": "license.codes_issued"}
-TABLE_OF = {"invoice": "invoice", "cancellation": "invoice_cancellation", "payment": "payment", "refund": "refund",
-            "codes": "license_code"}
+EVENT_TYPES = {
+    "invoice": "invoice.issued",
+    "cancellation": "invoice.cancelled",
+    "payment": "payment.received",
+    "refund": "payment.refunded",
+    "codes": "license.codes_issued",
+}
+TABLE_OF = {
+    "invoice": "invoice",
+    "cancellation": "invoice_cancellation",
+    "payment": "payment",
+    "refund": "refund",
+    "codes": "license_code",
+}
 DEFAULTS = {"invoice": {"serial_number": None}, "cancellation": {"reason": None}, "payment": {"reference": None}}
 
 
@@ -154,7 +228,7 @@ def publish_load(bootstrap: str, prefix: str, load: Load, chunk: int = 2000) -> 
     try:
         for topic, events in load.events.items():
             for start in range(0, len(events), chunk):
-                report = publisher.publish(topic, events[start:start + chunk])
+                report = publisher.publish(topic, events[start : start + chunk])
                 assert report.refused == [], report.refused[:3]
                 sent += report.sent
     finally:
@@ -185,20 +259,30 @@ class Background(threading.Thread):
 
 # ---- the projector as a process -------------------------------------------------------------------
 
+
 def ledger_env(database_url: str, prefix: str, group: str, **extra: str) -> dict[str, str]:
     """Environment of a real ledger projector on a test database, topic prefix and consumer group."""
-    return projector_env(database_url, prefix, group, LEDGER_DATABASE_URL=database_url,
-                         PROJECTOR_POLL_TIMEOUT_MS="100", LOG_LEVEL="INFO", **extra)
+    return projector_env(
+        database_url,
+        prefix,
+        group,
+        LEDGER_DATABASE_URL=database_url,
+        PROJECTOR_POLL_TIMEOUT_MS="100",
+        LOG_LEVEL="INFO",
+        **extra,
+    )
 
 
-def start_projector(env: dict[str, str], *args: str, log: Path | None = None,
-                    module: str = "services.ledger.projector") -> subprocess.Popen:
+def start_projector(
+    env: dict[str, str], *args: str, log: Path | None = None, module: str = "services.ledger.projector"
+) -> subprocess.Popen:
     """Start a projector process; its log lines go to `log` (appended) when given."""
     return spawn(["-m", module, *args], env, log, new_session=True)
 
 
-def run_until_caught_up(env: dict[str, str], timeout: float = 300, log: Path | None = None,
-                        module: str = "services.ledger.projector") -> None:
+def run_until_caught_up(
+    env: dict[str, str], timeout: float = 300, log: Path | None = None, module: str = "services.ledger.projector"
+) -> None:
     """Run a projector with --until-caught-up and check it exits 0."""
     proc = start_projector(env, "--until-caught-up", log=log, module=module)
     try:
@@ -212,6 +296,7 @@ def run_until_caught_up(env: dict[str, str], timeout: float = 300, log: Path | N
 
 
 # ---- reading the read model ---------------------------------------------------------------------
+
 
 def progress(database_url: str) -> int:
     """Messages consumed so far (sum of stored next offsets); 0 before the projector made its tables."""
@@ -228,16 +313,20 @@ def lag(bootstrap: str, prefix: str, database_url: str, topics: list[str] | None
     topics = topics or sorted(set(TOPIC_OF.values()))
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
-        parts = [TopicPartition(f"{prefix}{t}", p) for t in topics for p in consumer.partitions_for_topic(f"{prefix}{t}")]
+        parts = [
+            TopicPartition(f"{prefix}{t}", p) for t in topics for p in consumer.partitions_for_topic(f"{prefix}{t}")
+        ]
         ends = consumer.end_offsets(parts)
     finally:
         consumer.close()
     with db.connect(database_url) as conn:
-        stored = {(r["topic"], r["partition"]): r["next_offset"]
-                  for r in conn.execute("SELECT topic, partition, next_offset FROM projector_offsets")}
+        stored = {
+            (r["topic"], r["partition"]): r["next_offset"]
+            for r in conn.execute("SELECT topic, partition, next_offset FROM projector_offsets")
+        }
     behind = dict.fromkeys(topics, 0)
     for tp, end in ends.items():
-        topic = tp.topic[len(prefix):]
+        topic = tp.topic[len(prefix) :]
         behind[topic] += end - stored.get((topic, tp.partition), 0)
     return behind
 
@@ -248,18 +337,24 @@ def snapshot(database_url: str) -> dict[str, list[dict[str, Any]]]:
     result: dict[str, list[dict[str, Any]]] = {}
     with db.connect(database_url) as conn:
         for table, key in TABLES.items():
-            query = sql.SQL("SELECT *, rank() OVER (PARTITION BY customer_code ORDER BY arrival) AS arrival_rank "
-                            "FROM {} ORDER BY {}").format(sql.Identifier(table), sql.Identifier(key))
+            query = sql.SQL(
+                "SELECT *, rank() OVER (PARTITION BY customer_code ORDER BY arrival) AS arrival_rank "
+                "FROM {} ORDER BY {}"
+            ).format(sql.Identifier(table), sql.Identifier(key))
             result[table] = [{k: v for k, v in row.items() if k != "arrival"} for row in conn.execute(query)]
         result["applied_events"] = conn.execute(
-            "SELECT event_id, event_type FROM applied_events ORDER BY event_id").fetchall()
+            "SELECT event_id, event_type FROM applied_events ORDER BY event_id"
+        ).fetchall()
         result["projection_counters"] = conn.execute(
-            "SELECT event_type, applied, rejected FROM projection_counters ORDER BY event_type").fetchall()
+            "SELECT event_type, applied, rejected FROM projection_counters ORDER BY event_type"
+        ).fetchall()
         result["rejected_events"] = conn.execute(
             'SELECT topic, partition, "offset", event_key, event_id, event_type, reason, value '
-            'FROM rejected_events ORDER BY topic, partition, "offset"').fetchall()
+            'FROM rejected_events ORDER BY topic, partition, "offset"'
+        ).fetchall()
         result["projector_offsets"] = conn.execute(
-            "SELECT topic, partition, next_offset FROM projector_offsets ORDER BY topic, partition").fetchall()
+            "SELECT topic, partition, next_offset FROM projector_offsets ORDER BY topic, partition"
+        ).fetchall()
     return result
 
 
@@ -268,8 +363,9 @@ def as_expected(load: Load, database_url: str) -> dict[str, list[dict[str, Any]]
     found: dict[str, list[dict[str, Any]]] = {}
     with db.connect(database_url) as conn:
         for table, key in TABLES.items():
-            rows = conn.execute(sql.SQL("SELECT * FROM {} ORDER BY {}").format(sql.Identifier(table),
-                                                                                 sql.Identifier(key))).fetchall()
+            rows = conn.execute(
+                sql.SQL("SELECT * FROM {} ORDER BY {}").format(sql.Identifier(table), sql.Identifier(key))
+            ).fetchall()
             found[table] = [{k: _plain(v) for k, v in r.items() if k != "arrival"} for r in rows]
     return found
 
@@ -295,8 +391,10 @@ def diff(left: dict[str, list], right: dict[str, list]) -> str:
         a, b = left.get(table, []), right.get(table, [])
         if a != b:
             first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-            lines.append(f"{table}: {len(a)} vs {len(b)} rows; first difference at {first}: "
-                         f"{_short(a[first] if first < len(a) else None)} vs {_short(b[first] if first < len(b) else None)}")
+            lines.append(
+                f"{table}: {len(a)} vs {len(b)} rows; first difference at {first}: "
+                f"{_short(a[first] if first < len(a) else None)} vs {_short(b[first] if first < len(b) else None)}"
+            )
     return "\n".join(lines)
 
 

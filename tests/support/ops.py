@@ -23,8 +23,13 @@ from tests.support.procs import rows
 from tests.support.system import System, free_port
 
 INTERNAL_TOKEN = "ops-internal-token"
-LEDGER_TABLES = {"invoice": "invoice_number", "invoice_cancellation": "invoice_number", "payment": "payment_id",
-                 "refund": "refund_id", "license_code": "event_id"}
+LEDGER_TABLES = {
+    "invoice": "invoice_number",
+    "invoice_cancellation": "invoice_number",
+    "payment": "payment_id",
+    "refund": "refund_id",
+    "license_code": "event_id",
+}
 
 
 @dataclass
@@ -66,20 +71,34 @@ class Service:
             assert time.monotonic() < deadline, f"{self.name} did not catch up: {report}"
             time.sleep(0.2)
 
-    def run_projector(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300
-                      ) -> subprocess.CompletedProcess:
+    def run_projector(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess:
         """Run the service's projector command to its end (e.g. --rebuild-shadow)."""
-        return subprocess.run([sys.executable, "-m", f"services.{self.name}.projector", *args], cwd=ROOT,
-                              env=env or self.env, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", f"services.{self.name}.projector", *args],
+            cwd=ROOT,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 def start_service(name: str, kafka_bootstrap: str, topic_prefix: str, database_url: str, log_dir: Path) -> Service:
     """API and projector of one service with their own database and consumer group."""
     metrics_port = free_port()
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix,
-           "INTERNAL_TOKEN": INTERNAL_TOKEN, "PYTHONPATH": str(ROOT), "PROJECTOR_POLL_TIMEOUT_MS": "100",
-           "CONSUMER_GROUP": f"ops-{name}-{uuid.uuid4().hex[:6]}", f"{name.upper()}_DATABASE_URL": database_url,
-           "PROJECTOR_METRICS_PORT": str(metrics_port)}
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_PREFIX": topic_prefix,
+        "INTERNAL_TOKEN": INTERNAL_TOKEN,
+        "PYTHONPATH": str(ROOT),
+        "PROJECTOR_POLL_TIMEOUT_MS": "100",
+        "CONSUMER_GROUP": f"ops-{name}-{uuid.uuid4().hex[:6]}",
+        f"{name.upper()}_DATABASE_URL": database_url,
+        "PROJECTOR_METRICS_PORT": str(metrics_port),
+    }
     log_dir.mkdir(parents=True, exist_ok=True)
     system = System(env, log_dir, {name: free_port()})
     system.start_projector(name)
@@ -109,8 +128,11 @@ def _wait_http(url: str, timeout: float = 60) -> None:
 def metrics(url: str) -> dict[tuple[str, frozenset], float]:
     """Samples of a Prometheus text page: (sample name, labels) -> value."""
     text = requests.get(url, timeout=5).text
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def sample(samples: dict[tuple[str, frozenset], float], name: str, **labels: str) -> float:
@@ -120,11 +142,15 @@ def sample(samples: dict[tuple[str, frozenset], float], name: str, **labels: str
 
 # ---- the ledger: its balance answer, a load, a snapshot of its read model, traffic during a rebuild ----
 
+
 def balance(ledger: Service, customer: str, session: requests.Session | None = None) -> requests.Response:
     """The ledger's balance answer for a customer (serial SN-1, as of 2030-01-01)."""
-    return (session or requests).get(f"{ledger.url}/internal/v1/customers/{customer}/balance",
-                                     params={"as_of": "2030-01-01", "serial_number": "SN-1"},
-                                     headers={"X-Internal-Token": INTERNAL_TOKEN}, timeout=10)
+    return (session or requests).get(
+        f"{ledger.url}/internal/v1/customers/{customer}/balance",
+        params={"as_of": "2030-01-01", "serial_number": "SN-1"},
+        headers={"X-Internal-Token": INTERNAL_TOKEN},
+        timeout=10,
+    )
 
 
 def ledger_load(customers: list[str]) -> dict[str, list[dict]]:
@@ -132,8 +158,10 @@ def ledger_load(customers: list[str]) -> dict[str, list[dict]]:
     load: dict[str, list[dict]] = {"invoices": [], "payments": [], "license-codes": []}
     for n, customer in enumerate(customers):
         number = f"SZ-{uuid.uuid4().hex[:8]}"
-        load["invoices"] += [domain.invoice(customer, number, date(2026, 1, 10), 12_700 * (n + 1)),
-                             domain.invoice(customer, f"{number}-2", date(2026, 2, 10), 5_000)]
+        load["invoices"] += [
+            domain.invoice(customer, number, date(2026, 1, 10), 12_700 * (n + 1)),
+            domain.invoice(customer, f"{number}-2", date(2026, 2, 10), 5_000),
+        ]
         load["invoices"].append(domain.cancellation(customer, f"{number}-2", date(2026, 2, 12)))
         load["payments"] += [domain.paid(customer, 10_000, date(2026, 1, 20), reference=number)]
         load["license-codes"].append(domain.codes(customer, "SN-1", date(2026, 1, 1), date(2026, 12, 31)))
@@ -148,10 +176,14 @@ def snapshot(dsn: str, schema: str) -> dict[str, list]:
         found[table] = [{k: v for k, v in r.items() if k != "arrival"} for r in data]
     found["applied_events"] = rows(dsn, f'SELECT * FROM "{schema}".applied_events ORDER BY event_id')
     found["projection_counters"] = rows(dsn, f'SELECT * FROM "{schema}".projection_counters ORDER BY event_type')
-    found["projector_offsets"] = rows(dsn, f'SELECT topic, partition, next_offset FROM "{schema}".projector_offsets '
-                                           "ORDER BY topic, partition")
-    found["rejected_events"] = rows(dsn, f'SELECT topic, partition, "offset", event_id, reason FROM '
-                                         f'"{schema}".rejected_events ORDER BY topic, partition, "offset"')
+    found["projector_offsets"] = rows(
+        dsn, f'SELECT topic, partition, next_offset FROM "{schema}".projector_offsets ORDER BY topic, partition'
+    )
+    found["rejected_events"] = rows(
+        dsn,
+        f'SELECT topic, partition, "offset", event_id, reason FROM '
+        f'"{schema}".rejected_events ORDER BY topic, partition, "offset"',
+    )
     return found
 
 

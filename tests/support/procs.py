@@ -17,12 +17,24 @@ from tests.support.infra import ROOT
 
 def projector_env(database_url: str, topic_prefix: str, group: str, **extra: str) -> dict[str, str]:
     """Environment of a test projector process."""
-    return {**os.environ, "DATABASE_URL": database_url, "TOPIC_PREFIX": topic_prefix, "CONSUMER_GROUP": group,
-            "PYTHONPATH": str(ROOT), **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TOPIC_PREFIX": topic_prefix,
+        "CONSUMER_GROUP": group,
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
 
 
-def spawn(args: list[str], env: dict[str, str], log: Path | None = None, cwd: Path = ROOT,
-          new_session: bool = False, stderr_pipe: bool = False) -> subprocess.Popen:
+def spawn(
+    args: list[str],
+    env: dict[str, str],
+    log: Path | None = None,
+    cwd: Path = ROOT,
+    new_session: bool = False,
+    stderr_pipe: bool = False,
+) -> subprocess.Popen:
     """Start a process of ours (a projector, an API, a tool): the one way tests and benchmarks start them.
 
     `args` starting with `-m` run a module with this interpreter; its output is appended to `log` when given.
@@ -31,8 +43,14 @@ def spawn(args: list[str], env: dict[str, str], log: Path | None = None, cwd: Pa
         args = [sys.executable, *args]
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     try:
-        return subprocess.Popen(args, env=env, cwd=cwd, stdout=out,
-                                stderr=subprocess.PIPE if stderr_pipe else out, start_new_session=new_session)
+        return subprocess.Popen(
+            args,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.PIPE if stderr_pipe else out,
+            start_new_session=new_session,
+        )
     finally:
         if log:
             out.close()

@@ -21,11 +21,23 @@ CONFIG_SCRIPT = ROOT / "scripts" / "prometheus_config.py"
 
 def config_for(system: System, token_file: Path, interval: str = "1s") -> str:
     """The configuration `scripts/stack.sh run` would generate, for the system's ports."""
-    args = [sys.executable, str(CONFIG_SCRIPT), "--gateway", f"127.0.0.1:{system.ports['gateway']}",
-            "--interval", interval, "--token-file", str(token_file)]
+    args = [
+        sys.executable,
+        str(CONFIG_SCRIPT),
+        "--gateway",
+        f"127.0.0.1:{system.ports['gateway']}",
+        "--interval",
+        interval,
+        "--token-file",
+        str(token_file),
+    ]
     for service in SERVICES:
-        args += ["--service", f"{service}=127.0.0.1:{system.ports[service]}",
-                 "--projector", f"{service}=127.0.0.1:{system.ports[f'{service}-projector']}"]
+        args += [
+            "--service",
+            f"{service}=127.0.0.1:{system.ports[service]}",
+            "--projector",
+            f"{service}=127.0.0.1:{system.ports[f'{service}-projector']}",
+        ]
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
@@ -40,8 +52,16 @@ def prometheus_for(system: System, workdir: Path) -> Iterator[str]:
     config.write_text(config_for(system, token))
     port = free_port()
     log = open(workdir / "prometheus.log", "ab")  # noqa: SIM115 - owned by the child process
-    proc = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=log,
+    )
     log.close()
     url = f"http://127.0.0.1:{port}"
     try:

@@ -49,16 +49,30 @@ class System:
     def _spawn(self, name: str, args: list[str]) -> None:
         self.procs[name] = spawn(args, self.env, self.log_dir / f"{name}.log")
 
-    def gunicorn(self, name: str, app: str, port: int, workers: int = 1, threads: int = 8,
-                 env: dict[str, str] | None = None) -> None:
+    def gunicorn(
+        self, name: str, app: str, port: int, workers: int = 1, threads: int = 8, env: dict[str, str] | None = None
+    ) -> None:
         """Start `app` under gunicorn as scripts/stack.sh does (shared/web/gunicorn_conf.py, a metrics directory of
         its own: `<log_dir>/metrics/<name>`), logging to `<log_dir>/<name>.log`."""
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.procs[name] = spawn(
-            [gunicorn, "-c", "python:shared.web.gunicorn_conf", "--workers", str(workers), "--threads", str(threads),
-             "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", app],
+            [
+                gunicorn,
+                "-c",
+                "python:shared.web.gunicorn_conf",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "2",
+                app,
+            ],
             {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
-            self.log_dir / f"{name}.log")
+            self.log_dir / f"{name}.log",
+        )
 
     def start_api(self, service: str, workers: int = 1) -> None:
         """Start one service's API (or the gateway) under gunicorn."""
@@ -116,18 +130,35 @@ def wait_live(url: str, timeout: float = 60, message: str | None = None) -> None
         time.sleep(0.2)
 
 
-def start_system(kafka_bootstrap: str, topic_prefix: str, make_database, log_dir: Path, run_id: str,
-                 extra_env: dict[str, str] | None = None, name: str = "e2e") -> System:
+def start_system(
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    make_database,
+    log_dir: Path,
+    run_id: str,
+    extra_env: dict[str, str] | None = None,
+    name: str = "e2e",
+) -> System:
     """Start all services and the gateway against real Kafka and PostgreSQL (`extra_env` overrides settings)."""
     ports = {process: free_port() for process in (*SERVICES, "gateway")}
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix,
-           "INTERNAL_TOKEN": INTERNAL_TOKEN, "GATEWAY_SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT),
-           "PROJECTOR_POLL_TIMEOUT_MS": "100", "CONSUMER_GROUP": "",
-           # every e2e login comes from 127.0.0.1; the per-address limit has its own gateway test
-           "LOGIN_FAILURES_PER_ADDRESS": "100000",
-           # On a loaded 2-core machine an argon2 check or a query can take more than the production 2 s: the
-           # tests must not turn load into 503s. The timeout itself is tested on its own (a hung service).
-           "SERVICE_TIMEOUT_S": "10", "SERVICE_CONNECT_TIMEOUT_S": "2", "HEALTH_TIMEOUT_S": "10", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_PREFIX": topic_prefix,
+        "INTERNAL_TOKEN": INTERNAL_TOKEN,
+        "GATEWAY_SECRET_KEY": SECRET_KEY,
+        "PYTHONPATH": str(ROOT),
+        "PROJECTOR_POLL_TIMEOUT_MS": "100",
+        "CONSUMER_GROUP": "",
+        # every e2e login comes from 127.0.0.1; the per-address limit has its own gateway test
+        "LOGIN_FAILURES_PER_ADDRESS": "100000",
+        # On a loaded 2-core machine an argon2 check or a query can take more than the production 2 s: the
+        # tests must not turn load into 503s. The timeout itself is tested on its own (a hung service).
+        "SERVICE_TIMEOUT_S": "10",
+        "SERVICE_CONNECT_TIMEOUT_S": "2",
+        "HEALTH_TIMEOUT_S": "10",
+        **(extra_env or {}),
+    }
     for service in (*SERVICES, "gateway"):
         env[f"{service.upper()}_DATABASE_URL"] = make_database(f"{name}_{service}")
     for service in (*SERVICES, "gateway"):

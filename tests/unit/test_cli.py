@@ -11,9 +11,17 @@ from shared.cli import dead_letters as deadletters
 from shared.cli.progress import Progress, duration
 from shared.events import publisher as publish
 
-COMMANDS = [(publish.main, []), (catchup.main, []), (admin.main, []), (admin.main, ["wait-kafka"]),
-            (admin.main, ["create-topics"]), (admin.main, ["create-databases"]), (deadletters.main, []),
-            (deadletters.main, ["list"]), (deadletters.main, ["republish"])]
+COMMANDS = [
+    (publish.main, []),
+    (catchup.main, []),
+    (admin.main, []),
+    (admin.main, ["wait-kafka"]),
+    (admin.main, ["create-topics"]),
+    (admin.main, ["create-databases"]),
+    (deadletters.main, []),
+    (deadletters.main, ["list"]),
+    (deadletters.main, ["republish"]),
+]
 
 
 @pytest.mark.parametrize(("main", "words"), COMMANDS)
@@ -68,15 +76,22 @@ def test_duration(seconds, text):
 def test_catchup_progress_counts_what_was_applied_since_the_most_behind():
     now = [0.0]
     out = io.StringIO()
-    watch = catchup.CatchupProgress(Progress("catching up", unit="messages applied", stream=out, every=0,
-                                             clock=lambda: now[0]))
+    watch = catchup.CatchupProgress(
+        Progress("catching up", unit="messages applied", stream=out, every=0, clock=lambda: now[0])
+    )
     now[0] = 1.0
     watch({"ledger": 1000, "quota": None})
     now[0] = 3.0
     watch({"ledger": 250, "quota": 0})
     lines = out.getvalue().splitlines()
-    assert lines[0] == "catching up: 0 messages applied, 0 messages applied/s, 0%, ? left, 1 000 behind (ledger 1000 quota not ready)"
-    assert lines[1] == "catching up: 750 messages applied, 250 messages applied/s, 75%, 1 s left, 250 behind (ledger 250 quota 0)"
+    assert (
+        lines[0]
+        == "catching up: 0 messages applied, 0 messages applied/s, 0%, ? left, 1 000 behind (ledger 1000 quota not ready)"
+    )
+    assert (
+        lines[1]
+        == "catching up: 750 messages applied, 250 messages applied/s, 75%, 1 s left, 250 behind (ledger 250 quota 0)"
+    )
 
 
 def test_replay_progress_logs_applied_of_total_rate_and_time_left(caplog):
@@ -89,6 +104,12 @@ def test_replay_progress_logs_applied_of_total_rate_and_time_left(caplog):
     now[0] = 10.0
     with caplog.at_level("INFO", logger="rebuild"):
         figures = progress(3000, {("payments", 0): 4000, ("invoices", 1): 2000})
-    assert figures == {"schema": "ledger_v2", "applied": 4000, "total": 10000, "percent": 40.0, "per_second": 400,
-                       "seconds_left": 15}
+    assert figures == {
+        "schema": "ledger_v2",
+        "applied": 4000,
+        "total": 10000,
+        "percent": 40.0,
+        "per_second": 400,
+        "seconds_left": 15,
+    }
     assert caplog.messages == ["rebuild: 4,000 of 10,000 events (40.0%), 400/s, 15 s left"]

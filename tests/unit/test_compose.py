@@ -20,8 +20,13 @@ def compose() -> dict:
 
 
 def test_the_file_is_valid_against_the_compose_specification():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_compose.py")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_compose.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

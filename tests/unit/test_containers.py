@@ -43,13 +43,25 @@ class StubEngine(BaseHTTPRequestHandler):
         elif path.endswith("/_ping"):
             self._answer(200, raw=b"OK")
         elif "/images/" in path and path.endswith("/json"):
-            self._answer(200, {"Id": "sha256:" + "1" * 64, "RepoTags": [self.created[-1]["Image"] if self.created
-                                                                          else "apache/kafka:4.1.1"]})
+            self._answer(
+                200,
+                {
+                    "Id": "sha256:" + "1" * 64,
+                    "RepoTags": [self.created[-1]["Image"] if self.created else "apache/kafka:4.1.1"],
+                },
+            )
         elif path.endswith(f"/containers/{CONTAINER_ID}/json"):
             bindings = self.created[-1]["HostConfig"]["PortBindings"]
-            self._answer(200, {"Id": CONTAINER_ID, "Name": "/stub", "State": {"Status": "running", "Running": True},
-                               "Config": {"Tty": True, "Image": self.created[-1]["Image"]},
-                               "NetworkSettings": {"Ports": bindings, "Gateway": "", "IPAddress": "172.17.0.2"}})
+            self._answer(
+                200,
+                {
+                    "Id": CONTAINER_ID,
+                    "Name": "/stub",
+                    "State": {"Status": "running", "Running": True},
+                    "Config": {"Tty": True, "Image": self.created[-1]["Image"]},
+                    "NetworkSettings": {"Ports": bindings, "Gateway": "", "IPAddress": "172.17.0.2"},
+                },
+            )
         elif path.endswith(f"/containers/{CONTAINER_ID}/logs"):
             self._answer(200, raw=b"[KafkaRaftServer nodeId=1] Kafka Server started\n")
         else:
@@ -122,4 +134,3 @@ def test_postgres_container_settings_and_url(engine):
     assert container.env == {"POSTGRES_USER": "portal", "POSTGRES_PASSWORD": "portal", "POSTGRES_DB": "postgres"}
     assert container.ports == {"5432": None}
     assert container.driver == ""  # a plain postgresql:// URL, as psycopg takes it
-

@@ -18,8 +18,9 @@ from shared.web.problems import PROBLEM_JSON
 BASELINE = json.loads((Path(__file__).parent / "data" / "openapi-v1-baseline.json").read_text())
 DOC = document()
 METHODS = {"get", "put", "post", "delete", "patch"}
-OPERATIONS = [(path, method, op) for path, item in DOC["paths"].items() for method, op in item.items()
-              if method in METHODS]
+OPERATIONS = [
+    (path, method, op) for path, item in DOC["paths"].items() for method, op in item.items() if method in METHODS
+]
 
 
 def _walk(node, found: list) -> list:  # noqa: ANN001
@@ -89,7 +90,8 @@ def test_everything_published_in_v1_is_still_there():
             assert set(old["responses"]) <= set(new["responses"]), (path, method)
             for status, response in old["responses"].items():
                 assert set(response.get("content", {})) - {"application/json"} <= set(
-                    new["responses"][status].get("content", {}) or {PROBLEM_JSON}), (path, method, status)
+                    new["responses"][status].get("content", {}) or {PROBLEM_JSON}
+                ), (path, method, status)
             old_params = {(p["name"], p["in"], p.get("required", False)) for p in old.get("parameters", [])}
             new_params = {(p["name"], p["in"], p.get("required", False)) for p in new.get("parameters", [])}
             assert old_params <= new_params, (path, method)

@@ -18,9 +18,7 @@ TIERS = [
 ]
 
 
-def annual(
-    number: str, net: int, year: SupportYear = YEAR, cancelled: bool = False
-) -> dict:
+def annual(number: str, net: int, year: SupportYear = YEAR, cancelled: bool = False) -> dict:
     """An annual support fee invoice row."""
     return {
         "invoice_number": number,
@@ -56,9 +54,7 @@ def overrun(
     }
 
 
-def work(
-    work_id: str, performed_at: datetime, minutes: int, chargeable: bool = True
-) -> dict:
+def work(work_id: str, performed_at: datetime, minutes: int, chargeable: bool = True) -> dict:
     """A work log row joined with its call's subject."""
     return {
         "work_id": work_id,
@@ -118,10 +114,7 @@ def test_several_annual_invoices_of_one_year_add_up() -> None:
 def test_cancelled_annual_invoice_does_not_count() -> None:
     invoices = [annual("A1", 150_000), annual("A2", 60_000, cancelled=True)]
     assert rules.annual_fee(invoices, YEAR) == 150_000
-    assert (
-        rules.support_year([annual("A3", 150_000, cancelled=True)], date(2026, 6, 1))
-        is None
-    )
+    assert rules.support_year([annual("A3", 150_000, cancelled=True)], date(2026, 6, 1)) is None
 
 
 def test_overlapping_years_take_the_latest_start() -> None:
@@ -140,20 +133,12 @@ def test_overlapping_years_take_the_latest_start() -> None:
     ],
 )
 def test_price_list_in_force_on_starts_on(starts_on: date, valid_from: date) -> None:
-    price_lists = [
-        {"valid_from": d, "quota_tiers": []}
-        for d in (date(2026, 3, 1), date(2025, 1, 1))
-    ]
+    price_lists = [{"valid_from": d, "quota_tiers": []} for d in (date(2026, 3, 1), date(2025, 1, 1))]
     assert rules.price_list_in_force(price_lists, starts_on)["valid_from"] == valid_from
 
 
 def test_no_price_list_before_the_first() -> None:
-    assert (
-        rules.price_list_in_force(
-            [{"valid_from": date(2026, 3, 2), "quota_tiers": []}], date(2026, 3, 1)
-        )
-        is None
-    )
+    assert rules.price_list_in_force([{"valid_from": date(2026, 3, 2), "quota_tiers": []}], date(2026, 3, 1)) is None
 
 
 def test_usage_cuts_at_year_start_and_settlement_date() -> None:
@@ -182,14 +167,9 @@ def test_usage_on_the_last_day_of_the_year() -> None:
 def test_usage_uses_the_budapest_date() -> None:
     late_utc = datetime(2026, 9, 30, 23, 30, tzinfo=UTC)  # 1 October 01:30 in Budapest
     early_utc = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)  # 1 March 00:30 in Budapest
-    lines = rules.usage(
-        [work("W1", late_utc, 10), work("W2", early_utc, 7)], YEAR, date(2026, 9, 30)
-    )
+    lines = rules.usage([work("W1", late_utc, 10), work("W2", early_utc, 7)], YEAR, date(2026, 9, 30))
     assert [line["minutes"] for line in lines] == [7]
-    assert [
-        line["minutes"]
-        for line in rules.usage([work("W1", late_utc, 10)], YEAR, date(2026, 10, 1))
-    ] == [10]
+    assert [line["minutes"] for line in rules.usage([work("W1", late_utc, 10)], YEAR, date(2026, 10, 1))] == [10]
 
 
 def test_usage_window_is_budapest_midnights() -> None:

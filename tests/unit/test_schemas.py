@@ -12,9 +12,15 @@ from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
 from tests.support.events import envelope
 from tests.support.examples import EXAMPLES
 
-WRONG_VALUE = {fields.String: 12345, fields.Integer: "12", fields.Date: "2026-02-30",
-               fields.AwareDateTime: "2026-03-01T08:00:00", fields.Boolean: "yes",
-               fields.Nested: "not an object", fields.List: "not a list"}
+WRONG_VALUE = {
+    fields.String: 12345,
+    fields.Integer: "12",
+    fields.Date: "2026-02-30",
+    fields.AwareDateTime: "2026-03-01T08:00:00",
+    fields.Boolean: "yes",
+    fields.Nested: "not an object",
+    fields.List: "not a list",
+}
 
 
 def event_of(event_type: str, data: dict) -> dict:
@@ -45,10 +51,10 @@ def test_valid_example_is_accepted_with_unknown_fields_ignored(event_type):
     assert set(event.data) == set(EXAMPLES[event_type])
 
 
-REQUIRED = [(t, name) for t, schema in sorted(DATA_SCHEMAS.items())
-            for name, field in schema.fields.items() if field.required]
-ALL_FIELDS = [(t, name) for t, schema in sorted(DATA_SCHEMAS.items()) for name in schema.fields
-              if name in EXAMPLES[t]]
+REQUIRED = [
+    (t, name) for t, schema in sorted(DATA_SCHEMAS.items()) for name, field in schema.fields.items() if field.required
+]
+ALL_FIELDS = [(t, name) for t, schema in sorted(DATA_SCHEMAS.items()) for name in schema.fields if name in EXAMPLES[t]]
 
 
 @pytest.mark.parametrize(("event_type", "field_name"), REQUIRED)
@@ -81,9 +87,10 @@ def test_each_envelope_attribute_is_required(attribute):
     assert attribute in err.value.reason
 
 
-@pytest.mark.parametrize(("kind", "missing"), [("annual_support_fee", "support_year"),
-                                               ("quota_overrun", "support_year"),
-                                               ("quota_overrun", "overrun_minutes")])
+@pytest.mark.parametrize(
+    ("kind", "missing"),
+    [("annual_support_fee", "support_year"), ("quota_overrun", "support_year"), ("quota_overrun", "overrun_minutes")],
+)
 def test_per_kind_invoice_rules(kind, missing):
     data = {**copy.deepcopy(EXAMPLES["invoice.issued"]), "kind": kind, "overrun_minutes": 30}
     del data[missing]
