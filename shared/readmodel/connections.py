@@ -8,6 +8,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 
+from shared.retry import Backoff, retry
+
 READ_MODEL_SCHEMA = "readmodel"
 
 
@@ -21,13 +23,20 @@ def connect(dsn: str, schema: str = READ_MODEL_SCHEMA, autocommit: bool = False)
 
 
 def ensure_schema(conn: psycopg.Connection[DictRow], ddl_path: Path, schema: str = READ_MODEL_SCHEMA) -> None:
-    """Create the schema and apply the service's idempotent DDL (CREATE ... IF NOT EXISTS)."""
-    try:
-        _ensure_schema(conn, ddl_path, schema)
-    except psycopg.errors.UniqueViolation:
-        # The advisory lock does not refresh this session's catalog cache: a schema another process
-        # created while we waited for the lock can still look absent. A new transaction sees it.
-        _ensure_schema(conn, ddl_path, schema)
+    """Create the schema and apply the service's idempotent DDL (CREATE ... IF NOT EXISTS).
+
+    Two races end in a rolled-back transaction that a new one gets past, so both are retried:
+    - the advisory lock does not refresh this session's catalog cache: a schema another process created while
+      we waited for the lock can still look absent (UniqueViolation);
+    - `CREATE INDEX IF NOT EXISTS` locks its table before it finds the index there, so a second instance
+      starting while the first applies a batch can deadlock with it (DeadlockDetected; PostgreSQL aborts one).
+    """
+    retry(
+        lambda: _ensure_schema(conn, ddl_path, schema),
+        what="the read model's DDL",
+        on=(psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected),
+        backoff=Backoff(first_s=0.05, max_s=1.0, deadline_s=60),
+    )
 
 
 def _ensure_schema(conn: psycopg.Connection[DictRow], ddl_path: Path, schema: str) -> None:
