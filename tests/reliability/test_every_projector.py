@@ -24,19 +24,9 @@ from tests.support.procs import send_raw, wait_for
 EVENTS, KILLS = 4_000, 3
 
 
-def publish(bootstrap: str, prefix: str, load: loads.Load, chunk: int = 500) -> int:
+def publish(bootstrap: str, prefix: str, load: loads.Load) -> int:
     """Publish a load through the validating publisher; the number acknowledged."""
-    publisher = Publisher(bootstrap, prefix)
-    sent = 0
-    try:
-        for topic, events in load.events.items():
-            for start in range(0, len(events), chunk):
-                report = publisher.publish(topic, events[start : start + chunk])
-                assert report.refused == [], report.refused[:3]
-                sent += report.sent
-    finally:
-        publisher.close()
-    return sent
+    return ledger.publish_load(bootstrap, prefix, load, chunk=500)
 
 
 def clean_rebuild(service: str, prefix: str, new_database, logs) -> dict:  # noqa: ANN001

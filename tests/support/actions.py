@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import requests
+
+from tests.support.procs import wait_for
 
 
 def new_key() -> str:
@@ -25,15 +26,8 @@ def act(
 
 
 def wait_until(predicate, timeout: float = 20, interval: float = 0.1):  # noqa: ANN001
-    """Poll until `predicate()` is truthy; its value, or an AssertionError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        time.sleep(interval)
+    """Poll until `predicate()` is truthy (procs.wait_for with the actions' shorter bounds)."""
+    return wait_for(predicate, timeout=timeout, interval=interval)
 
 
 def call_detail(gateway: str, auth: dict[str, str], call_id: str) -> requests.Response:

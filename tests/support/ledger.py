@@ -342,20 +342,25 @@ def snapshot(database_url: str) -> dict[str, list[dict[str, Any]]]:
                 "FROM {} ORDER BY {}"
             ).format(sql.Identifier(table), sql.Identifier(key))
             result[table] = [{k: v for k, v in row.items() if k != "arrival"} for row in conn.execute(query)]
-        result["applied_events"] = conn.execute(
-            "SELECT event_id, event_type FROM applied_events ORDER BY event_id"
-        ).fetchall()
-        result["projection_counters"] = conn.execute(
+        result.update(bookkeeping(conn))
+    return result
+
+
+def bookkeeping(conn: Any) -> dict[str, list[dict[str, Any]]]:
+    """The runtime's tables of a read model (applied ids, counters, rejections, offsets), each in a fixed order."""
+    return {
+        "applied_events": conn.execute("SELECT event_id, event_type FROM applied_events ORDER BY event_id").fetchall(),
+        "projection_counters": conn.execute(
             "SELECT event_type, applied, rejected FROM projection_counters ORDER BY event_type"
-        ).fetchall()
-        result["rejected_events"] = conn.execute(
+        ).fetchall(),
+        "rejected_events": conn.execute(
             'SELECT topic, partition, "offset", event_key, event_id, event_type, reason, value '
             'FROM rejected_events ORDER BY topic, partition, "offset"'
-        ).fetchall()
-        result["projector_offsets"] = conn.execute(
+        ).fetchall(),
+        "projector_offsets": conn.execute(
             "SELECT topic, partition, next_offset FROM projector_offsets ORDER BY topic, partition"
-        ).fetchall()
-    return result
+        ).fetchall(),
+    }
 
 
 def as_expected(load: Load, database_url: str) -> dict[str, list[dict[str, Any]]]:

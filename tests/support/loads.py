@@ -624,19 +624,7 @@ def snapshot(service: str, database_url: str) -> dict[str, list]:
             result[table] = sorted(
                 (_plain_row({k: v for k, v in r.items() if k not in SERIALS}) for r in rows), key=_key
             )
-        result["applied_events"] = conn.execute(
-            "SELECT event_id, event_type FROM applied_events ORDER BY event_id"
-        ).fetchall()
-        result["projection_counters"] = conn.execute(
-            "SELECT event_type, applied, rejected FROM projection_counters ORDER BY event_type"
-        ).fetchall()
-        result["rejected_events"] = conn.execute(
-            'SELECT topic, partition, "offset", event_key, event_id, event_type, reason, value '
-            'FROM rejected_events ORDER BY topic, partition, "offset"'
-        ).fetchall()
-        result["projector_offsets"] = conn.execute(
-            "SELECT topic, partition, next_offset FROM projector_offsets ORDER BY topic, partition"
-        ).fetchall()
+        result.update(ledger.bookkeeping(conn))
     return result
 
 
