@@ -13,6 +13,7 @@ import requests
 from kafka import KafkaProducer
 
 from bench.infra import Scope
+from shared import kafka_security
 from shared.events.topics import physical
 
 
@@ -74,7 +75,7 @@ def run(
     poll_interval_s: float = 0.02,
 ) -> dict:
     """Publish `rate` payments/s for `seconds`; every 1/probes_per_s s one is probed through the gateway."""
-    producer = KafkaProducer(bootstrap_servers=scope.bootstrap, acks=1, linger_ms=5)
+    producer = KafkaProducer(bootstrap_servers=scope.bootstrap, **kafka_security.client_kwargs(), acks=1, linger_ms=5)
     topic = physical("payments", scope.prefix)
     rng = random.Random(7)
     results: list[float | None] = []

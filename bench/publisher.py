@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
+from shared import kafka_security
 from shared.cli.admin import create_topics, delete_topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +60,7 @@ def write_events(path: Path, count: int, seed: int) -> int:
 
 def messages_in(bootstrap: str, topic: str) -> int:
     """Messages in a topic: the sum of its partitions' end offsets (the topic is new)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, **kafka_security.client_kwargs())
     try:
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         return sum(consumer.end_offsets(parts).values())

@@ -13,6 +13,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.dataset import SUBJECT, DataSet
 from bench.infra import ROOT, Scope, peak_rss_mb
+from shared import kafka_security
 from shared.events.topics import physical
 from tests.support.procs import spawn
 
@@ -28,6 +29,7 @@ def publish(scope: Scope, data: DataSet) -> tuple[int, float]:
     """Send every event of the data set, keyed by its subject, with large batches; (events, seconds)."""
     producer = KafkaProducer(
         bootstrap_servers=scope.bootstrap,
+        **kafka_security.client_kwargs(),
         acks=1,
         linger_ms=50,
         batch_size=1024 * 1024,
@@ -49,7 +51,7 @@ def publish(scope: Scope, data: DataSet) -> tuple[int, float]:
 
 
 def end_offsets(scope: Scope, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(bootstrap_servers=scope.bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=scope.bootstrap, **kafka_security.client_kwargs())
     try:
         parts = [
             TopicPartition(physical(t, scope.prefix), p)
@@ -67,6 +69,7 @@ def bare_consume(scope: Scope, topics: list[str], batch_size: int) -> tuple[int,
     started = time.perf_counter()
     consumer = KafkaConsumer(
         bootstrap_servers=scope.bootstrap,
+        **kafka_security.client_kwargs(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -21,6 +21,7 @@ from flask import request
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from shared import kafka_security
 from shared.events.catalog import InvalidEvent, validate_event
 from shared.events.topics import physical
 from shared.web.problems import ProblemError
@@ -111,6 +112,7 @@ class ActionPublisher:
                 bound_ms = int(self.timeout_s * 1000)
                 self._producer = KafkaProducer(
                     bootstrap_servers=self.bootstrap_servers,
+                    **kafka_security.client_kwargs(),
                     acks="all",
                     enable_idempotence=True,
                     linger_ms=0,

@@ -23,18 +23,51 @@ fetch_kafka_jars() {
   touch "$KAFKA_JARS/.complete"
 }
 
+make_tls() {  # a CA and the broker's key and certificate (127.0.0.1, localhost), PEM, in $TLS_DIR
+  [ -s "$TLS_DIR/broker.pem" ] && [ -s "$TLS_DIR/ca.pem" ] && return
+  say "Making a CA and the broker's TLS certificate in $TLS_DIR"
+  mkdir -p "$TLS_DIR"; chmod 700 "$TLS_DIR"
+  (
+    umask 077; cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key -out ca.pem \
+      -subj "/CN=customer-portal local CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 825 -extfile broker.ext \
+      -out broker.crt 2>/dev/null
+    cat broker.key broker.crt ca.pem > broker.pem
+    rm -f broker.csr broker.ext
+    chmod 644 ca.pem
+  )
+}
+
 kafka_up() {
-  local dir="$RUN_DIR/kafka" pidfile="$RUN_DIR/pids/kafka.pid"
+  local dir="$RUN_DIR/kafka" pidfile="$RUN_DIR/pids/kafka.pid" dev="" stamp
   mkdir -p "$dir" "$RUN_DIR/pids" "$RUN_DIR/logs"
   pid_alive "$pidfile" && return
-  sed -e "s#@DATA@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" \
-    "$ROOT/scripts/kafka/server.properties" > "$dir/server.properties"
+  make_tls
+  [ -n "${PORTAL_KAFKA_DEV_PLAINTEXT_PORT:-}" ] && dev=",DEV_PLAINTEXT://127.0.0.1:$PORTAL_KAFKA_DEV_PLAINTEXT_PORT"
+  (umask 077; sed -e "s#@DATA@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" \
+    -e "s#@DEV_LISTENER@#$dev#g" -e "s#@TLS@#$TLS_DIR#g" -e "s#@BROKER_PASSWORD@#$(cat "$SECRETS_DIR/kafka-broker")#g" \
+    "$ROOT/scripts/kafka/server.properties" > "$dir/server.properties")
+  # The data dir is formatted with the SCRAM credentials of the broker and the operator (the operator then
+  # upserts every other principal's through the admin API). A data dir formatted otherwise (an older plaintext
+  # broker, or other secrets) is recreated: its events are development data.
+  stamp="$(cat "$SECRETS_DIR/kafka-broker" "$SECRETS_DIR/kafka-operator" | sha256sum | cut -c1-16)"
+  if [ -f "$dir/data/meta.properties" ] && [ "$(cat "$dir/data/.secured" 2>/dev/null)" != "$stamp" ]; then
+    say "Recreating the Kafka data dir $dir/data: it was made without this stack's TLS/SASL credentials"
+    rm -rf "$dir/data" "$dir/demo-loaded"
+  fi
   if [ ! -f "$dir/data/meta.properties" ]; then
     java -cp "$KAFKA_JARS/*" -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.properties" \
       kafka.tools.StorageTool format -t "$(java -cp "$KAFKA_JARS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)" \
-      -c "$dir/server.properties" >> "$RUN_DIR/logs/kafka.log" 2>&1
+      -c "$dir/server.properties" \
+      --add-scram "SCRAM-SHA-512=[name=broker,password=$(cat "$SECRETS_DIR/kafka-broker")]" \
+      --add-scram "SCRAM-SHA-512=[name=operator,password=$(cat "$SECRETS_DIR/kafka-operator")]" \
+      >> "$RUN_DIR/logs/kafka.log" 2>&1 || die "formatting the Kafka data dir failed; see $RUN_DIR/logs/kafka.log"
+    printf %s "$stamp" > "$dir/data/.secured"
   fi
-  say "Starting Kafka on 127.0.0.1:$KAFKA_PORT (log: $RUN_DIR/logs/kafka.log)"
+  say "Starting Kafka on 127.0.0.1:$KAFKA_PORT, SASL_SSL (log: $RUN_DIR/logs/kafka.log)"
   nohup java -Xms256m -Xmx${PORTAL_KAFKA_HEAP:-768m} -XX:+UseG1GC \
     -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.properties" \
     -cp "$KAFKA_JARS/*" kafka.Kafka "$dir/server.properties" >> "$RUN_DIR/logs/kafka.log" 2>&1 < /dev/null &
@@ -48,11 +81,22 @@ pg_up() {
     mkdir -p "$PG_HOME"; [ "$(id -u)" = 0 ] && chown "$PG_OWNER" "$PG_HOME"
     as_pg_owner "'$bindir/initdb' -D '$PGDATA_DIR' -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null"
   fi
+  # Rewritten at every start (an older cluster made with `-A trust` is upgraded in place): the Unix socket,
+  # whose directory and socket only the cluster's OS owner may open, trusts the local superuser for these
+  # scripts; TCP on loopback needs a role's scram-sha-256 password.
+  as_pg_owner "cat > '$PGDATA_DIR/pg_hba.conf'" <<'HBA'
+# Written by scripts/infra.sh at every start (docs/security.md).
+local   all   all                   trust
+host    all   all   127.0.0.1/32    scram-sha-256
+host    all   all   ::1/128         scram-sha-256
+HBA
   if ! as_pg_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' status >/dev/null 2>&1"; then
     say "Starting PostgreSQL on 127.0.0.1:$PG_PORT (log: $PG_HOME/postgres.log)"
     as_pg_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' -l '$PG_HOME/postgres.log' -w -t 60 \
-      -o \"-p $PG_PORT -k '$PG_HOME' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PORTAL_PG_FSYNC:-on}\" start >/dev/null" \
+      -o \"-p $PG_PORT -k '$PG_HOME' -c unix_socket_permissions=0700 -c password_encryption=scram-sha-256 -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PORTAL_PG_FSYNC:-on}\" start >/dev/null" \
       || die "PostgreSQL did not start; see $PG_HOME/postgres.log"
+  else
+    as_pg_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' reload >/dev/null"
   fi
 }
 
@@ -67,8 +111,12 @@ up() {
   pg_up
   kafka_up
   wait_kafka
+  # the roles (passwords from $SECRETS_DIR), one database per service owned by its role, read-only roles
+  "$PY" -m shared.cli.secure postgres --socket-dir "$PG_HOME" --port "$PG_PORT" --secrets "$SECRETS_DIR" \
+    "${SERVICES[@]}" gateway
+  # the principals' SCRAM credentials and ACLs (shared/kafka_security.py), then the topics
+  "$PY" -m shared.cli.secure kafka --secrets "$SECRETS_DIR"
   "$PY" -m shared.cli.admin create-topics
-  "$PY" -m shared.cli.admin create-databases "${SERVICES[@]}" gateway
 }
 
 down() {

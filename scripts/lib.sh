@@ -32,10 +32,46 @@ else
 fi
 PGDATA_DIR="$PG_HOME/data"
 
+# Secrets: strong random values made on first start, kept in $SECRETS_DIR (0600, outside git) and reused.
+# Certificates of the local broker's TLS listener: $TLS_DIR (scripts/infra.sh makes them with openssl).
+SECRETS_DIR="${PORTAL_SECRETS_DIR:-$RUN_DIR/secrets}"
+TLS_DIR="${PORTAL_TLS_DIR:-$RUN_DIR/tls}"
+export PORTAL_SECRETS_DIR="$SECRETS_DIR"
+# Kafka principals (shared/kafka_security.py's table) and PostgreSQL roles (shared/db_roles.py), one secret each.
+KAFKA_PRINCIPALS=(broker operator billing bank helpdesk contract-admin licensing portal)
+PG_ROLES=(postgres portal_gateway)
+for s in "${SERVICES[@]}"; do
+  KAFKA_PRINCIPALS+=("projector-$s" "api-$s"); PG_ROLES+=("portal_$s" "portal_${s}_reader")
+done
+
+secret_file() {  # name -> path of its secret file, made (32 random bytes, hex) when absent
+  local file="$SECRETS_DIR/$1"
+  if [ ! -s "$file" ]; then
+    mkdir -p "$SECRETS_DIR"; chmod 700 "$SECRETS_DIR"
+    (umask 077; openssl rand -hex 32 > "$file.tmp" && mv "$file.tmp" "$file")
+  fi
+  printf %s "$file"
+}
+
+ensure_secrets() {
+  local name
+  for name in internal_token gateway_secret_key; do secret_file "$name" >/dev/null; done
+  for name in "${KAFKA_PRINCIPALS[@]}"; do secret_file "kafka-$name" >/dev/null; done
+  for name in "${PG_ROLES[@]}"; do secret_file "pg-$name" >/dev/null; done
+}
+ensure_secrets
+
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
-export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:$PG_PORT/postgres}"
-export INTERNAL_TOKEN="${INTERNAL_TOKEN:-dev-internal-token-change-me}"
-export GATEWAY_SECRET_KEY="${GATEWAY_SECRET_KEY:-dev-gateway-secret-change-me-0123456789}"
+# The scripts, the CLIs and the tests' own clients act as the operator principal and the database superuser;
+# each service process gets its own principal and role instead (scripts/stack.sh: identity_env).
+export KAFKA_SECURITY_PROTOCOL="${KAFKA_SECURITY_PROTOCOL:-SASL_SSL}"
+export KAFKA_SSL_CAFILE="${KAFKA_SSL_CAFILE:-$TLS_DIR/ca.pem}"
+export KAFKA_SASL_USERNAME="${KAFKA_SASL_USERNAME:-operator}"
+[ -n "${KAFKA_SASL_PASSWORD:-}" ] || export KAFKA_SASL_PASSWORD_FILE="${KAFKA_SASL_PASSWORD_FILE:-$SECRETS_DIR/kafka-operator}"
+PG_SERVER_URL="postgresql://127.0.0.1:$PG_PORT/postgres"  # no credentials: each process adds its role's
+export DATABASE_URL="${DATABASE_URL:-postgresql://postgres:$(cat "$SECRETS_DIR/pg-postgres")@127.0.0.1:$PG_PORT/postgres}"
+[ -n "${INTERNAL_TOKEN:-}" ] || export INTERNAL_TOKEN_FILE="${INTERNAL_TOKEN_FILE:-$SECRETS_DIR/internal_token}"
+[ -n "${GATEWAY_SECRET_KEY:-}" ] || export GATEWAY_SECRET_KEY_FILE="${GATEWAY_SECRET_KEY_FILE:-$SECRETS_DIR/gateway_secret_key}"
 export CONTRACTS_URL="${CONTRACTS_URL:-http://127.0.0.1:${SERVICE_PORT[contracts]}}"
 export LEDGER_URL="${LEDGER_URL:-http://127.0.0.1:${SERVICE_PORT[ledger]}}"
 export TICKETS_URL="${TICKETS_URL:-http://127.0.0.1:${SERVICE_PORT[tickets]}}"
@@ -46,6 +82,11 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 as_pg_owner() {
   if [ "$(id -u)" = 0 ]; then su "$PG_OWNER" -s /bin/bash -c "$*"; else bash -c "$*"; fi
+}
+
+identity_env() {  # kafka-principal pg-role: the env assignments of one service process (for `env`)
+  printf '%s\n' "KAFKA_SASL_USERNAME=$1" "KAFKA_SASL_PASSWORD_FILE=$SECRETS_DIR/kafka-$1" \
+    "DATABASE_URL=$PG_SERVER_URL" "DATABASE_USER=$2" "DATABASE_PASSWORD_FILE=$SECRETS_DIR/pg-$2"
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -34,14 +34,19 @@ start_bg() {  # name command...
 
 services_up() {
   mkdir -p "$RUN_DIR/pids" "$RUN_DIR/logs"
+  local identity
   for s in "${SERVICES[@]}"; do
-    start_bg "$s-projector" env PROJECTOR_METRICS_PORT="${PROJECTOR_METRICS_PORT[$s]}" "$PY" -m "services.$s.projector"
+    # each process its own Kafka principal and PostgreSQL role (docs/security.md), never the operator's
+    mapfile -t identity < <(identity_env "projector-$s" "portal_$s")
+    start_bg "$s-projector" env "${identity[@]}" PROJECTOR_METRICS_PORT="${PROJECTOR_METRICS_PORT[$s]}" "$PY" -m "services.$s.projector"
     # shared/web/gunicorn_conf.py: JSON log lines from gunicorn too; metrics of every worker in one scrape
-    start_bg "$s-api" env PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/$s-api" "$VENV/bin/gunicorn" \
+    mapfile -t identity < <(identity_env "api-$s" "portal_${s}_reader")
+    start_bg "$s-api" env "${identity[@]}" PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/$s-api" "$VENV/bin/gunicorn" \
       -c python:shared.web.gunicorn_conf --workers "${PORTAL_API_WORKERS:-2}" --threads 4 \
       --bind "127.0.0.1:${SERVICE_PORT[$s]}" "services.$s.app:create_app()"
   done
-  start_bg gateway env PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/gateway" "$VENV/bin/gunicorn" \
+  mapfile -t identity < <(identity_env portal portal_gateway)
+  start_bg gateway env "${identity[@]}" PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/gateway" "$VENV/bin/gunicorn" \
     -c python:shared.web.gunicorn_conf --workers "${PORTAL_GATEWAY_WORKERS:-2}" --threads 8 \
     --bind "127.0.0.1:$GATEWAY_PORT" "gateway.app:create_app()"
   for s in "${SERVICES[@]}"; do
@@ -73,7 +78,7 @@ prometheus_up() {  # Debian's prometheus, scraping every process above, with the
   for s in "${SERVICES[@]}"; do
     args+=(--service "$s=127.0.0.1:${SERVICE_PORT[$s]}" --projector "$s=127.0.0.1:${PROJECTOR_METRICS_PORT[$s]}")
   done
-  (umask 077; printf %s "$INTERNAL_TOKEN" > "$dir/internal_token")  # the gateway's /metrics is for operators
+  (umask 077; cp "${INTERNAL_TOKEN_FILE:-/dev/null}" "$dir/internal_token"; [ -z "${INTERNAL_TOKEN:-}" ] || printf %s "$INTERNAL_TOKEN" > "$dir/internal_token")  # the gateway's /metrics is for operators
   "$PY" "$ROOT/scripts/prometheus_config.py" --gateway "127.0.0.1:$GATEWAY_PORT" --token-file "$dir/internal_token" \
     "${args[@]}" > "$dir/prometheus.yml"
   promtool check config "$dir/prometheus.yml" >/dev/null || die "the generated $dir/prometheus.yml is invalid"
@@ -94,8 +99,11 @@ demo() {
   else
     say "Generating and publishing the demo data set"
     "$PY" -m demo --customers "${PORTAL_DEMO_CUSTOMERS:-25}" --out "$out" > "$RUN_DIR/logs/demo.log"
+    # each topic as the system that produces it (shared/kafka_security.py), its password from a file
+    declare -A producer=([contracts]=contract-admin [invoices]=billing [payments]=bank [support-calls]=helpdesk [license-codes]=licensing)
     for topic in contracts invoices payments support-calls license-codes; do
-      "$PY" -m shared.cli.publish --topic "$topic" "$out/$topic.jsonl"
+      "$PY" -m shared.cli.publish --topic "$topic" --principal "${producer[$topic]}" \
+        --password-file "$SECRETS_DIR/kafka-${producer[$topic]}" "$out/$topic.jsonl"
     done
     date -u +%FT%TZ > "$marker"
   fi
@@ -108,15 +116,15 @@ banner() {
 The customer portal is running.
   Gateway (public API):   http://127.0.0.1:$GATEWAY_PORT/api/v1   (OpenAPI: /api/v1/openapi.json)
   Web portal:             http://127.0.0.1:$GATEWAY_PORT/
-  System health:          http://127.0.0.1:$GATEWAY_PORT/health   (details: curl -H "X-Internal-Token: \$INTERNAL_TOKEN")
+  System health:          http://127.0.0.1:$GATEWAY_PORT/health   (details: curl -H "X-Internal-Token: \$(cat $SECRETS_DIR/internal_token)")
   Prometheus:             http://127.0.0.1:$PROMETHEUS_PORT/alerts   targets: /targets
 MSG
   for s in "${SERVICES[@]}"; do
     printf '  %-22s  http://127.0.0.1:%s/health/ready   metrics: /metrics   projector metrics: :%s/metrics\n' \
       "$s service:" "${SERVICE_PORT[$s]}" "${PROJECTOR_METRICS_PORT[$s]}"
   done
-  printf '  Kafka: %s   PostgreSQL: %s\n  Logs: %s/logs   Stop: make stop\n\nDemo logins:\n' \
-    "$KAFKA_BOOTSTRAP_SERVERS" "$DATABASE_URL" "$RUN_DIR"
+  printf '  Kafka: %s (SASL_SSL, CA %s)   PostgreSQL: %s\n  Secrets: %s   Logs: %s/logs   Stop: make stop\n\nDemo logins:\n' \
+    "$KAFKA_BOOTSTRAP_SERVERS" "$KAFKA_SSL_CAFILE" "$PG_SERVER_URL" "$SECRETS_DIR" "$RUN_DIR"
   "$PY" "$ROOT/scripts/print_logins.py" "$RUN_DIR/demo/logins.json"
 }
 
@@ -127,8 +135,9 @@ case "${1:-}" in
   services) services_up; prometheus_up ;;
   test) shift; "$ROOT/scripts/prereqs.sh" test; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
   bench) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
-  env) for v in KAFKA_BOOTSTRAP_SERVERS DATABASE_URL INTERNAL_TOKEN GATEWAY_SECRET_KEY CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
-         printf 'export %s=%q\n' "$v" "${!v}"; done ;;
+  env) for v in KAFKA_BOOTSTRAP_SERVERS KAFKA_SECURITY_PROTOCOL KAFKA_SSL_CAFILE KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD_FILE \
+           DATABASE_URL INTERNAL_TOKEN_FILE GATEWAY_SECRET_KEY_FILE CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
+         [ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"; done; true ;;
   lint) "$ROOT/scripts/prereqs.sh" test; venv; cd "$ROOT"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .

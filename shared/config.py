@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 SERVICE_PORTS = {"contracts": 8081, "ledger": 8082, "tickets": 8083, "quota": 8084}  # local defaults
 REQUIRED: Any = object()  # the default of a setting that has none
@@ -34,6 +35,7 @@ class Setting:
     default: Any
     readers: str
     meaning: str
+    secret: bool = False  # may come from `<NAME>_FILE`; known defaults and short values refuse to start
 
 
 def _table() -> list[Setting]:
@@ -48,7 +50,46 @@ def _table() -> list[Setting]:
             "all",
             "one process's database (e.g. `LEDGER_DATABASE_URL`); default: `DATABASE_URL` with `portal_<service>`",
         ),
-        s("INTERNAL_TOKEN", str, REQUIRED, "services, gateway", "shared token of gateway → service calls"),
+        s(
+            "INTERNAL_TOKEN",
+            str,
+            REQUIRED,
+            "services, gateway",
+            "shared token of gateway → service calls (or `INTERNAL_TOKEN_FILE`)",
+            secret=True,
+        ),
+        s(
+            "DATABASE_USER",
+            str,
+            "",
+            "all",
+            "PostgreSQL role of this process, replacing the URL's user (scripts/stack.sh: one per process)",
+        ),
+        s(
+            "DATABASE_PASSWORD",
+            str,
+            "",
+            "all",
+            "password of `DATABASE_USER` (or `DATABASE_PASSWORD_FILE`), replacing the URL's",
+            secret=True,
+        ),
+        s(
+            "KAFKA_SECURITY_PROTOCOL",
+            str,
+            "PLAINTEXT",
+            "all",
+            "`SASL_SSL` (scripts/stack.sh's default: TLS + SCRAM-SHA-512) or `PLAINTEXT` (a broker without security)",
+        ),
+        s("KAFKA_SASL_USERNAME", str, "", "all", "this process's Kafka principal (SCRAM-SHA-512 user)"),
+        s(
+            "KAFKA_SASL_PASSWORD",
+            str,
+            "",
+            "all",
+            "password of the Kafka principal (or `KAFKA_SASL_PASSWORD_FILE`)",
+            secret=True,
+        ),
+        s("KAFKA_SSL_CAFILE", str, "", "all", "PEM file of the CA that signed the brokers' certificates"),
         s("TOPIC_PREFIX", str, "", "all", "prefix of every topic name (tests and benchmarks keep runs apart)"),
         s("READ_MODEL_SCHEMA", str, "readmodel", "services, CLIs", "name of the read models' live schema"),
         s("CONSUMER_GROUP", str, "", "projectors", "consumer group; default `<prefix><service>`"),
@@ -63,7 +104,14 @@ def _table() -> list[Setting]:
             "gateway, CLIs",
             "a service's internal API (`CONTRACTS_URL` 8081, `LEDGER_URL` 8082, `TICKETS_URL` 8083, `QUOTA_URL` 8084)",
         ),
-        s("GATEWAY_SECRET_KEY", str, REQUIRED, "gateway", "key signing the session tokens (at least 32 bytes)"),
+        s(
+            "GATEWAY_SECRET_KEY",
+            str,
+            REQUIRED,
+            "gateway",
+            "key signing the session tokens, at least 32 bytes (or `GATEWAY_SECRET_KEY_FILE`)",
+            secret=True,
+        ),
         s("TOKEN_TTL_MINUTES", int, 30, "gateway", "lifetime of a session token"),
         s("SERVICE_TIMEOUT_S", float, 2.0, "gateway", "read timeout of a call to a service"),
         s("SERVICE_CONNECT_TIMEOUT_S", float, 0.5, "gateway", "connect timeout of a call to a service"),
@@ -149,11 +197,50 @@ def _declared(name: str) -> Setting:
     raise KeyError(f"{name} is not a declared setting (shared/config.py)")
 
 
+# Secrets: at least this long, and never one of the values that were ever written down as examples.
+MIN_SECRET_LENGTH = 16
+KNOWN_DEFAULTS = frozenset(
+    {
+        "change-me",
+        "changeme",
+        "dev-internal-token-change-me",
+        "dev-gateway-secret-change-me-0123456789",
+        "password",
+        "postgres",
+        "portal",
+        "secret",
+    }
+)
+
+
+def _secret(name: str) -> str | None:
+    """A secret's value from `<NAME>` or the file named by `<NAME>_FILE` (Docker secrets); never both."""
+    raw, path = os.environ.get(name) or None, os.environ.get(f"{name}_FILE") or None
+    if raw is not None and path is not None:
+        raise MissingSetting(f"both {name} and {name}_FILE are set; set only one")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                raw = handle.read().rstrip("\r\n")
+        except OSError as exc:
+            raise MissingSetting(f"{name}_FILE={path} cannot be read: {exc.strerror}") from None
+    if raw is None:
+        return None
+    if raw.lower() in KNOWN_DEFAULTS or "change-me" in raw.lower() or "changeme" in raw.lower():
+        raise MissingSetting(f"{name} is a known default value; generate one (e.g. openssl rand -hex 32)")
+    if len(raw) < MIN_SECRET_LENGTH:
+        raise MissingSetting(f"{name} is shorter than {MIN_SECRET_LENGTH} characters; generate a longer one")
+    return raw
+
+
 def get(name: str, default: Any = None) -> Any:
-    """The value of a declared setting, converted to its type; `default` overrides the table's."""
+    """The value of a declared setting, converted to its type; `default` overrides the table's.
+
+    A secret (`Setting.secret`) may come from the file named by `<NAME>_FILE` instead, and is refused when it is
+    a known default or shorter than MIN_SECRET_LENGTH."""
     setting = _declared(name)
     fallback = setting.default if default is None else default
-    raw = os.environ.get(name)
+    raw = _secret(name) if setting.secret else os.environ.get(name)
     if raw is None or raw == "":
         if fallback is REQUIRED:
             raise MissingSetting(f"environment variable {name} is required but not set ({setting.meaning})")
@@ -176,8 +263,21 @@ def required(name: str) -> str:
 
 
 def service_database_url(service: str) -> str:
-    """One process's database: `<SERVICE>_DATABASE_URL`, else DATABASE_URL with the database `portal_<service>`."""
-    return get(f"{service.upper()}_DATABASE_URL") or with_database(get("DATABASE_URL"), f"portal_{service}")
+    """One process's database: `<SERVICE>_DATABASE_URL`, else DATABASE_URL with the database `portal_<service>`;
+    signed in as `DATABASE_USER` with `DATABASE_PASSWORD` when they are set (each process its own role)."""
+    url = get(f"{service.upper()}_DATABASE_URL") or with_database(get("DATABASE_URL"), f"portal_{service}")
+    return with_credentials(url, get("DATABASE_USER"), get("DATABASE_PASSWORD"))
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """The same URL signed in as `user` (and `password`); unchanged when `user` is empty."""
+    if not user:
+        return url
+    scheme, _, rest = url.partition("://")
+    server = rest.split("/", 1)[0]
+    host = server.rpartition("@")[2]
+    login = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return f"{scheme}://{login}@{host}" + rest[len(server) :]
 
 
 def service_url(service: str) -> str:

@@ -16,7 +16,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from psycopg import sql
 
-from shared import config
+from shared import config, kafka_security
 from shared.events.topics import TOPICS, dead_letter, physical
 from shared.projection.dead_letters import MAX_MESSAGE_BYTES
 from shared.retry import Backoff, retry
@@ -29,7 +29,11 @@ def admin_client(bootstrap: str, timeout_s: float = 60.0) -> KafkaAdminClient:
     """An admin client, waiting until the broker answers."""
 
     def connect() -> KafkaAdminClient:
-        client = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        client = KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            request_timeout_ms=5000,
+            **kafka_security.client_kwargs(),
+        )
         client.list_topics()
         return client
 
@@ -42,9 +46,12 @@ def admin_client(bootstrap: str, timeout_s: float = 60.0) -> KafkaAdminClient:
 
 
 def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
-    """Create the catalog topics and their dead-letter topics if absent; returns those created."""
+    """Create the catalog topics and their dead-letter topics if absent, with the principals' ACLs on them when
+    the broker authenticates (shared/kafka_security.py); returns those created."""
     client = admin_client(bootstrap)
     try:
+        if kafka_security.client_kwargs():
+            kafka_security.grant(client, prefix)
         existing = set(client.list_topics())
         wanted = [NewTopic(physical(t, prefix), partitions, 1, topic_configs=TOPIC_CONFIG) for t in TOPICS]
         wanted += [NewTopic(physical(dead_letter(t), prefix), partitions, 1, topic_configs=DLQ_CONFIG) for t in TOPICS]
@@ -68,6 +75,8 @@ def delete_topics(bootstrap: str, prefix: str) -> None:
         names = [n for n in client.list_topics() if n.startswith(prefix)]
         if names:
             client.delete_topics(names)
+        if kafka_security.client_kwargs():
+            client.delete_acls(kafka_security.acls(prefix))
     finally:
         client.close()
 

@@ -1,6 +1,7 @@
 """Publisher for internal systems: validate every event, then send it keyed by its subject.
 
     portal-publish --topic invoices events.jsonl [--progress]     # or python -m shared.cli.publish; '-' reads stdin
+    portal-publish --topic invoices --principal billing --password-file /run/secrets/kafka-billing events.jsonl
 
 A refused line is reported on stderr with its reason as soon as it is read, and not sent; the valid
 lines are streamed to Kafka with the idempotent producer and acks=all (memory stays bounded whatever
@@ -25,7 +26,7 @@ from typing import IO, Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from shared import config
+from shared import config, kafka_security
 from shared.cli.progress import Progress
 from shared.events.catalog import InvalidEvent, decode, validate_event
 from shared.events.topics import TOPICS, physical
@@ -100,6 +101,7 @@ class Publisher:
         self.window_bytes = window_bytes
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers,
+            **kafka_security.client_kwargs(),
             acks="all",
             enable_idempotence=True,
             linger_ms=10,
@@ -196,6 +198,12 @@ def _parser() -> argparse.ArgumentParser:
         help="show count, rate and time left on stderr even when it is not a terminal",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress, even on a terminal")
+    parser.add_argument(
+        "--principal", help="the Kafka principal to publish as (default KAFKA_SASL_USERNAME), e.g. billing"
+    )
+    parser.add_argument(
+        "--password-file", help="file holding the principal's password (default KAFKA_SASL_PASSWORD[_FILE])"
+    )
     return parser
 
 
@@ -203,6 +211,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point (exit status in the module's doc)."""
     args = _parser().parse_args(argv)  # a usage error exits 2
+    if args.principal:  # the credentials of one producing system, from a file (never on the command line)
+        os.environ["KAFKA_SASL_USERNAME"] = args.principal
+    if args.password_file:
+        os.environ.pop("KAFKA_SASL_PASSWORD", None)
+        os.environ["KAFKA_SASL_PASSWORD_FILE"] = args.password_file
     try:
         handle: IO[bytes] = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:

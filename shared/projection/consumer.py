@@ -10,6 +10,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
+from shared import kafka_security
 from shared.events.topics import logical, physical
 from shared.projection.settings import ProjectorSettings
 from shared.retry import Backoff, GiveUp, retry
@@ -39,6 +40,7 @@ def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
     consumer = _until_kafka_answers(
         lambda: KafkaConsumer(
             bootstrap_servers=s.bootstrap_servers,
+            **kafka_security.client_kwargs(),
             group_id=s.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kafka import KafkaProducer
 
+from shared import kafka_security
 from shared.events.topics import dead_letter, physical
 from shared.projection.bookkeeping import Rejection
 
@@ -22,6 +23,7 @@ class DeadLetterPublisher:
         if self._producer is None:
             self._producer = KafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
+                **kafka_security.client_kwargs(),
                 acks="all",
                 enable_idempotence=True,
                 max_request_size=MAX_MESSAGE_BYTES,

@@ -16,6 +16,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from shared import kafka_security
 from shared.events.topics import logical, physical
 
 Position = tuple[str, int]  # (catalog topic, partition)
@@ -63,6 +64,7 @@ class EndOffsets:
         if self._consumer is None:
             self._consumer = KafkaConsumer(
                 bootstrap_servers=self.bootstrap,
+                **kafka_security.client_kwargs(),
                 request_timeout_ms=3000,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",

@@ -118,3 +118,6 @@ def _ensure_tables(app: Flask, ddl: Path) -> None:
             db.ensure_schema(conn, bookkeeping.RUNTIME_DDL, live)
     except psycopg.OperationalError as exc:
         log.warning("database not reachable at start; tables not ensured: %s", exc)
+    except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedTable):
+        # a read-only role (docs/security.md): the projector, owner of the database, creates the read model
+        log.info("read-only database role: the projector creates the read model")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import requests
 
+from shared import kafka_security
 from shared.timeutil import today_budapest
 from tests.e2e.conftest import login
 from tests.support import domain
@@ -109,7 +110,12 @@ def test_the_clear_password_is_never_published(gateway, publish, system, kafka_b
     auth = login(gateway, code, f"{code}-1")
     secret = "titkos-jelszó-987654"
     assert act(gateway, "PUT", "/portal-password", auth, {"new_password": secret}).status_code == 202
-    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap,
+        **kafka_security.client_kwargs(),
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
+    )
     try:
         topic = f"{topic_prefix}contracts"
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]

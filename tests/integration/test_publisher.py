@@ -8,12 +8,18 @@ import sys
 
 from kafka import KafkaConsumer, TopicPartition
 
+from shared import kafka_security
 from tests.support import events
 from tests.support.infra import ROOT
 
 
 def _messages_of(bootstrap: str, topic: str, key: bytes) -> list[dict]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        **kafka_security.client_kwargs(),
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
+    )
     parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)

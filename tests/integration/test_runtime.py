@@ -10,6 +10,7 @@ import uuid
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from shared import kafka_security
 from shared.events.publisher import Publisher
 from tests.support import events
 from tests.support.procs import projector_env, rows, run_counting, send_raw, start_counting, wait_for
@@ -98,6 +99,7 @@ def _dead_letters(bootstrap: str, topic: str, keys: set[bytes]) -> list[dict[str
     """Headers of the dead letters with the given keys."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
+        **kafka_security.client_kwargs(),
         enable_auto_commit=False,
         consumer_timeout_ms=3000,
         auto_offset_reset="earliest",

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from kafka import KafkaConsumer, TopicPartition
 
+from shared import kafka_security
 from shared.timeutil import today_budapest
 from tests.support import domain, faults
 from tests.support.actions import act, new_key, visible_call
@@ -17,7 +18,7 @@ SIGNED = today_budapest() - timedelta(days=100)
 
 
 def end_offsets(bootstrap: str, prefix: str, topics: tuple[str, ...] = ("support-calls", "contracts")) -> dict:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, **kafka_security.client_kwargs(), enable_auto_commit=False)
     try:
         parts = [
             TopicPartition(f"{prefix}{t}", p) for t in topics for p in consumer.partitions_for_topic(f"{prefix}{t}")

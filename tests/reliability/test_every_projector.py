@@ -16,6 +16,7 @@ import uuid
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from shared import kafka_security
 from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from tests.support import ledger, loads
@@ -185,7 +186,12 @@ def test_poison_republished_events_and_a_replayed_range_change_nothing(
 
 def copy_range(bootstrap: str, topic: str, partition: int, count: int) -> int:
     """Send the first `count` messages of a partition (or all it has) to the topic again, byte for byte."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=5000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        **kafka_security.client_kwargs(),
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+    )
     tp = TopicPartition(topic, partition)
     consumer.assign([tp])
     end = consumer.end_offsets([tp])[tp]

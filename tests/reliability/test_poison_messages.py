@@ -9,6 +9,7 @@ import uuid
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from shared import kafka_security
 from tests.support import ledger
 from tests.support.events import envelope, payment
 
@@ -79,7 +80,12 @@ def test_poison_is_dead_lettered_with_its_reason_and_nothing_stalls(
     rng = random.Random(55)
     load = ledger.make_load(6_000, customers=60, seed=55)
     customers = sorted({e["subject"] for events in load.events.values() for e in events})
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=kafka_bootstrap,
+        **kafka_security.client_kwargs(),
+        acks="all",
+        max_request_size=4 * 1024 * 1024,
+    )
     injected: dict[tuple[str, int, int], tuple[str, bytes | None]] = {}
     try:
         # Every poison message lands between good events of the same key (so the same partition).
@@ -133,6 +139,7 @@ def dead_letters(bootstrap: str, prefix: str, topics: list[str]) -> dict[tuple[s
     """Every message of the topics' .dlq: (source topic, partition, offset) -> (headers, value)."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
+        **kafka_security.client_kwargs(),
         enable_auto_commit=False,
         consumer_timeout_ms=4000,
         fetch_max_bytes=16 * 1024 * 1024,

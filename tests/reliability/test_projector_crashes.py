@@ -17,6 +17,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from services.ledger.projection import PROJECTION
+from shared import kafka_security
 from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from tests.reliability.conftest import SOAK
@@ -129,7 +130,12 @@ def test_republished_events_and_a_replayed_range_change_nothing(
 
 def copy_range(bootstrap: str, topic: str, partition: int, start: int, stop: int) -> list[tuple[bytes, bytes]]:
     """Read offsets [start, stop) of one partition and send the same keys and values to the topic again."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=5000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        **kafka_security.client_kwargs(),
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+    )
     tp = TopicPartition(topic, partition)
     consumer.assign([tp])
     consumer.seek(tp, start)

@@ -93,7 +93,18 @@ def from_local_stack() -> tuple[str, str]:
     subprocess.run([str(ROOT / "scripts" / "infra.sh"), "up"], check=True, stdout=subprocess.DEVNULL)
     port_kafka = os.environ.get("PORTAL_KAFKA_PORT", "9092")
     port_pg = os.environ.get("PORTAL_PG_PORT", "54329")
-    return f"127.0.0.1:{port_kafka}", f"postgresql://postgres@127.0.0.1:{port_pg}/postgres"
+    # the operator principal and the superuser, with the secrets scripts/lib.sh made (docs/security.md)
+    secrets = Path(os.environ.get("PORTAL_SECRETS_DIR", ROOT / ".run" / "secrets"))
+    os.environ.setdefault("PORTAL_SECRETS_DIR", str(secrets))
+    os.environ.setdefault("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    os.environ.setdefault(
+        "KAFKA_SSL_CAFILE", str(Path(os.environ.get("PORTAL_TLS_DIR", ROOT / ".run" / "tls")) / "ca.pem")
+    )
+    os.environ.setdefault("KAFKA_SASL_USERNAME", "operator")
+    if not os.environ.get("KAFKA_SASL_PASSWORD"):
+        os.environ.setdefault("KAFKA_SASL_PASSWORD_FILE", str(secrets / "kafka-operator"))
+    password = (secrets / "pg-postgres").read_text(encoding="utf-8").strip()
+    return f"127.0.0.1:{port_kafka}", f"postgresql://postgres:{password}@127.0.0.1:{port_pg}/postgres"
 
 
 def resolve() -> tuple[str, str, list]:

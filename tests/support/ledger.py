@@ -16,6 +16,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from psycopg import sql
 
+from shared import kafka_security
 from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from tests.support.events import envelope
@@ -311,7 +312,7 @@ def progress(database_url: str) -> int:
 def lag(bootstrap: str, prefix: str, database_url: str, topics: list[str] | None = None) -> dict[str, int]:
     """Messages not yet applied per topic: end offsets on the broker minus the offsets stored with the read model."""
     topics = topics or sorted(set(TOPIC_OF.values()))
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, **kafka_security.client_kwargs(), enable_auto_commit=False)
     try:
         parts = [
             TopicPartition(f"{prefix}{t}", p) for t in topics for p in consumer.partitions_for_topic(f"{prefix}{t}")

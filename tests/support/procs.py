@@ -11,6 +11,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
+from shared import kafka_security
 from shared.readmodel import connections as db
 from tests.support.infra import ROOT
 
@@ -99,7 +100,9 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.2):  # noqa: AN
 
 def send_raw(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes | None]]) -> None:
     """Send raw (key, value) messages, bypassing the publisher's validation."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, **kafka_security.client_kwargs(), acks="all", max_request_size=4 * 1024 * 1024
+    )
     try:
         for key, value in messages:
             producer.send(topic, key=key, value=value)

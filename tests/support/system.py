@@ -13,11 +13,12 @@ from pathlib import Path
 import requests
 
 from shared.cli.catchup import wait_caught_up
+from tests.support import security
 from tests.support.infra import ROOT
 from tests.support.procs import spawn, terminate
 
 SERVICES = ("contracts", "ledger", "tickets", "quota")
-INTERNAL_TOKEN = "e2e-internal-token"
+INTERNAL_TOKEN = "e2e-internal-token"  # test values: long enough and no known default (shared/config.py)
 SECRET_KEY = "e2e-gateway-secret-0123456789abcdef0123"
 # The one gunicorn configuration of every API and the gateway (also used by scripts/stack.sh and Docker).
 GUNICORN_CONF = "python:shared.web.gunicorn_conf"  # the one gunicorn configuration, as scripts/stack.sh uses it
@@ -70,7 +71,12 @@ class System:
                 "2",
                 app,
             ],
-            {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
+            {
+                **self.env,
+                **security.app_identity(app),
+                "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name),
+                **(env or {}),
+            },
             self.log_dir / f"{name}.log",
         )
 
@@ -89,7 +95,7 @@ class System:
     def start_projector(self, service: str) -> None:
         """Start one service's projector, its metrics on a port of its own (`ports['<service>-projector']`)."""
         name = f"{service}-projector"
-        env = self.env
+        env = {**self.env, **security.projector_identity(service)}
         if "PROJECTOR_METRICS_PORT" not in env:  # a caller's choice (a port, or "" for none) is kept
             self.ports.setdefault(name, free_port())
             env = {**env, "PROJECTOR_METRICS_PORT": str(self.ports[name])}
@@ -161,6 +167,8 @@ def start_system(
     }
     for service in (*SERVICES, "gateway"):
         env[f"{service.upper()}_DATABASE_URL"] = make_database(f"{name}_{service}")
+        # owned by the service's role, readable by its API's (docs/security.md)
+        security.hand_over(os.environ["DATABASE_URL"], env[f"{service.upper()}_DATABASE_URL"], service)
     for service in (*SERVICES, "gateway"):
         env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
     log_dir.mkdir(parents=True, exist_ok=True)
