@@ -1,5 +1,5 @@
 # The commands people type. Everything runs on this machine: real Kafka, real PostgreSQL.
-.PHONY: run stop reset test unit lint fuzz reliability-report bench status lock
+.PHONY: run stop reset test unit lint fuzz reliability-report bench bench-security status lock
 
 run:            ## set up and run the whole system with demo data
 	scripts/stack.sh run
@@ -30,6 +30,9 @@ status:
 
 bench:          ## benchmarks (print figures, write docs/performance.md)
 	scripts/stack.sh bench
+
+bench-security: ## what TLS + SASL cost the publisher and a projector vs plaintext (writes docs/security.md)
+	scripts/stack.sh bench-security
 
 lock:           ## re-resolve constraints.txt after a pyproject.toml change (`scripts/lock.sh --upgrade`: newest versions)
 	scripts/lock.sh

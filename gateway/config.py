@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import config
+from shared import config, kafka_security
 from shared.config import MissingSetting
 
 SERVICES = ("contracts", "ledger", "tickets", "quota")
@@ -38,7 +38,8 @@ DEFAULTS: dict[str, Any] = {
 
 
 def settings_from_env() -> dict[str, Any]:
-    """Every gateway setting, read from the environment."""
+    """Every gateway setting, read from the environment (the Kafka security ones checked here too)."""
+    kafka_security.client_kwargs()
     settings: dict[str, Any] = {
         "INTERNAL_TOKEN": config.required("INTERNAL_TOKEN"),
         "GATEWAY_SECRET_KEY": config.required("GATEWAY_SECRET_KEY"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real Apache Kafka (KRaft, one node) and a project-local PostgreSQL, without Docker.
-#   scripts/infra.sh setup | up | down | status
+#   scripts/infra.sh setup | up | down | restart-kafka | status
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 check_prerequisites() {  # the system packages (the list is in scripts/prereqs.sh)
@@ -119,6 +119,17 @@ up() {
   "$PY" -m shared.cli.admin create-topics
 }
 
+kafka_down() {
+  local pidfile="$RUN_DIR/pids/kafka.pid"
+  if pid_alive "$pidfile"; then
+    say "Stopping Kafka"
+    kill "$(cat "$pidfile")"
+    for _ in $(seq 1 100); do pid_alive "$pidfile" || break; sleep 0.2; done
+    pid_alive "$pidfile" && kill -9 "$(cat "$pidfile")"
+  fi
+  rm -f "$pidfile"
+}
+
 down() {
   local pidfile="$RUN_DIR/pids/kafka.pid" bindir
   if pid_alive "$pidfile"; then
@@ -145,7 +156,9 @@ status() {
 case "${1:-}" in
   setup) check_prerequisites; fetch_kafka_jars ;;
   up) up ;;
+  # the broker again with this environment's listeners (bench.security adds the dev-only plaintext one)
+  restart-kafka) fetch_kafka_jars; kafka_down; kafka_up; wait_kafka ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 setup|up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|up|down|restart-kafka|status" >&2; exit 2 ;;
 esac

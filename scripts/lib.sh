@@ -48,7 +48,7 @@ secret_file() {  # name -> path of its secret file, made (32 random bytes, hex) 
   local file="$SECRETS_DIR/$1"
   if [ ! -s "$file" ]; then
     mkdir -p "$SECRETS_DIR"; chmod 700 "$SECRETS_DIR"
-    (umask 077; openssl rand -hex 32 > "$file.tmp" && mv "$file.tmp" "$file")
+    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$file.tmp" && mv "$file.tmp" "$file")
   fi
   printf %s "$file"
 }

@@ -134,6 +134,7 @@ case "${1:-}" in
   reset) services_down; "$ROOT/scripts/infra.sh" down; say "Deleting $RUN_DIR and $PG_HOME"; rm -rf "$RUN_DIR" "$PG_HOME" ;;
   services) services_up; prometheus_up ;;
   test) shift; "$ROOT/scripts/prereqs.sh" test; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
+  bench-security) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench.security "$@" ;;
   bench) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
   env) for v in KAFKA_BOOTSTRAP_SERVERS KAFKA_SECURITY_PROTOCOL KAFKA_SSL_CAFILE KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD_FILE \
            DATABASE_URL INTERNAL_TOKEN_FILE GATEWAY_SECRET_KEY_FILE CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
@@ -149,5 +150,5 @@ case "${1:-}" in
         scripts/lint_openapi.sh ;;
   status) "$ROOT/scripts/infra.sh" status
           for s in "${SERVICES[@]}" gateway prometheus; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
-  *) echo "usage: $0 run|stop|reset|services|test|lint|status|env|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 run|stop|reset|services|test|lint|status|env|bench|bench-security" >&2; exit 2 ;;
 esac

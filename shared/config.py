@@ -217,19 +217,23 @@ def _secret(name: str) -> str | None:
     """A secret's value from `<NAME>` or the file named by `<NAME>_FILE` (Docker secrets); never both."""
     raw, path = os.environ.get(name) or None, os.environ.get(f"{name}_FILE") or None
     if raw is not None and path is not None:
-        raise MissingSetting(f"both {name} and {name}_FILE are set; set only one")
+        raise MissingSetting(f"environment variables {name} and {name}_FILE are both set; set only one")
     if path is not None:
         try:
             with open(path, encoding="utf-8") as handle:
                 raw = handle.read().rstrip("\r\n")
         except OSError as exc:
-            raise MissingSetting(f"{name}_FILE={path} cannot be read: {exc.strerror}") from None
+            raise MissingSetting(f"environment variable {name}_FILE={path} cannot be read: {exc.strerror}") from None
     if raw is None:
         return None
     if raw.lower() in KNOWN_DEFAULTS or "change-me" in raw.lower() or "changeme" in raw.lower():
-        raise MissingSetting(f"{name} is a known default value; generate one (e.g. openssl rand -hex 32)")
-    if len(raw) < MIN_SECRET_LENGTH:
-        raise MissingSetting(f"{name} is shorter than {MIN_SECRET_LENGTH} characters; generate a longer one")
+        raise MissingSetting(
+            f"environment variable {name} is a known default value; generate one (openssl rand -hex 32)"
+        )
+    if len(raw.encode()) < MIN_SECRET_LENGTH:
+        raise MissingSetting(
+            f"environment variable {name} is shorter than {MIN_SECRET_LENGTH} bytes; generate a longer one"
+        )
     return raw
 
 

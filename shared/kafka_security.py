@@ -45,18 +45,24 @@ class Principal:
 def _principals() -> list[Principal]:
     p = Principal
     t = "tests/security/test_least_privilege.py::"
+    producers = t + "test_each_producer_writes_only_its_topic"
+    system = "tests/e2e, tests/reliability (tests/support/system.py starts each process as its principal)"
     table = [
-        p(OPERATOR, "operators: portal-admin, publish and dead-letter CLIs, topic and ACL creation (super user)"),
-        p("billing", "billing system", writes=("invoices",)),
+        p(
+            OPERATOR,
+            "operators: portal-admin, publish and dead-letter CLIs, topic and ACL creation (super user)",
+            proof=("every test's own Kafka client (tests/support/infra.py)",),
+        ),
+        p("billing", "billing system", writes=("invoices",), proof=(producers,)),
         p(
             "bank",
             "bank reconciliation",
             writes=("payments",),
-            proof=(t + "test_a_producer_without_credentials_is_refused",),
+            proof=(producers, t + "test_a_producer_without_credentials_is_refused"),
         ),
-        p("helpdesk", "helpdesk system", writes=("support-calls",)),
-        p("contract-admin", "contract administration", writes=("contracts",)),
-        p("licensing", "licensing system", writes=("license-codes",)),
+        p("helpdesk", "helpdesk system", writes=("support-calls",), proof=(producers,)),
+        p("contract-admin", "contract administration", writes=("contracts",), proof=(producers,)),
+        p("licensing", "licensing system", writes=("license-codes",), proof=(producers,)),
         p(
             "portal",
             "the gateway: customer actions (support calls, password events)",
@@ -65,11 +71,14 @@ def _principals() -> list[Principal]:
                 t + "test_the_portal_may_publish_its_events",
                 t + "test_the_portal_may_not_publish_a_payment",
                 t + "test_the_portal_may_not_read_topics",
+                system,
             ),
         ),
     ]
     for service, topics in SERVICE_TOPICS.items():
-        proof = (t + "test_the_tickets_projector_may_not_read_payments",) if service == "tickets" else ()
+        proof: tuple[str, ...] = (system,)
+        if service == "tickets":
+            proof = (t + "test_the_tickets_projector_may_not_read_payments", system)
         table.append(
             p(
                 f"projector-{service}",
@@ -81,7 +90,14 @@ def _principals() -> list[Principal]:
             )
         )
         # the lag in /health/ready: end offsets, and the timestamp of the first record not applied yet (no group)
-        table.append(p(f"api-{service}", f"{service} API: its topics' end offsets and times for the lag", reads=topics))
+        table.append(
+            p(
+                f"api-{service}",
+                f"{service} API: its topics' end offsets and times for the lag",
+                reads=topics,
+                proof=(system,),
+            )
+        )
     return table
 
 

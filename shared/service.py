@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from shared import config
+from shared import config, kafka_security
 from shared.projection.protocol import Projection
 from shared.projection.runner import Projector, ProjectorSettings
 from shared.readmodel import connections as db
@@ -20,7 +20,9 @@ from shared.web.observability import configure_logging
 
 
 def settings_from_env(service: str, need_token: bool = True) -> dict[str, Any]:
-    """The settings every service reads from its environment."""
+    """The settings every service reads from its environment (the Kafka security ones checked here too, so a
+    bad or default secret stops the process at start with one line)."""
+    kafka_security.client_kwargs()
     return {
         "DATABASE_URL": config.service_database_url(service),
         "KAFKA_BOOTSTRAP_SERVERS": config.get("KAFKA_BOOTSTRAP_SERVERS"),

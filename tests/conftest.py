@@ -31,6 +31,10 @@ _CONTAINERS: list = []
 
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve real Kafka and PostgreSQL once, before test modules read the environment."""
+    # The tests give the processes they start their own tokens: the local stack's token files (scripts/lib.sh)
+    # would make each such process refuse to start (a secret may not come from both places).
+    for variable in ("INTERNAL_TOKEN_FILE", "GATEWAY_SECRET_KEY_FILE"):
+        os.environ.pop(variable, None)
     only_unit = config.args and all("tests/unit" in str(a) for a in config.args)
     if only_unit or (os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("DATABASE_URL")):
         return

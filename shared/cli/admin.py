@@ -135,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         created = create_topics(bootstrap, args.partitions, config.get("TOPIC_PREFIX"))
         print(f"topics created: {', '.join(created) or 'none (all present)'}")
     else:
-        created = create_databases(config.required("DATABASE_URL"), args.names)
+        server = config.with_credentials(
+            config.required("DATABASE_URL"), config.get("DATABASE_USER"), config.get("DATABASE_PASSWORD")
+        )
+        created = create_databases(server, args.names)
         print(f"databases created: {', '.join(created) or 'none (all present)'}")
     return 0
 

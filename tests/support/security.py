@@ -58,13 +58,19 @@ def api_identity(service: str) -> dict[str, str]:
     return identity(f"api-{service}", db_roles.reader_role(service))
 
 
-def app_identity(app: str) -> dict[str, str]:
-    """The identity of a gunicorn app: `gateway.app:...` or `services.<name>.app:...` (others keep the tests')."""
+def app_service(app: str) -> str | None:
+    """The service of a gunicorn app: `gateway.app:...` or `services.<name>.app:...` (None for others)."""
     if app.startswith("gateway."):
-        return api_identity("gateway")
+        return "gateway"
     if app.startswith("services."):
-        return api_identity(app.split(".")[1])
-    return {}
+        return app.split(".")[1]
+    return None
+
+
+def app_identity(app: str) -> dict[str, str]:
+    """The identity of a gunicorn app's process (others keep the tests')."""
+    service = app_service(app)
+    return api_identity(service) if service else {}
 
 
 def hand_over(server_url: str, database_url: str, service: str) -> None:

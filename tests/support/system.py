@@ -39,6 +39,7 @@ class System:
     log_dir: Path
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    handed_over: set[str] = field(default_factory=set)  # databases given to their service's roles
 
     @property
     def gateway(self) -> str:
@@ -71,14 +72,24 @@ class System:
                 "2",
                 app,
             ],
-            {
-                **self.env,
-                **security.app_identity(app),
-                "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name),
-                **(env or {}),
-            },
+            self._with_identity(
+                security.app_service(app),
+                {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
+                security.app_identity(app),
+            ),
             self.log_dir / f"{name}.log",
         )
+
+    def _with_identity(self, service: str | None, env: dict[str, str], identity: dict[str, str]) -> dict[str, str]:
+        """`env` plus the process's own principal and role (tests/support/security.py); the database it will use
+        is handed to the service's roles first (once)."""
+        if not identity or service is None:
+            return env
+        url = env.get(f"{service.upper()}_DATABASE_URL")
+        if url and url not in self.handed_over:
+            security.hand_over(os.environ["DATABASE_URL"], url, service)
+            self.handed_over.add(url)
+        return {**env, **identity}
 
     def start_api(self, service: str, workers: int = 1) -> None:
         """Start one service's API (or the gateway) under gunicorn."""
@@ -95,7 +106,7 @@ class System:
     def start_projector(self, service: str) -> None:
         """Start one service's projector, its metrics on a port of its own (`ports['<service>-projector']`)."""
         name = f"{service}-projector"
-        env = {**self.env, **security.projector_identity(service)}
+        env = self._with_identity(service, self.env, security.projector_identity(service))
         if "PROJECTOR_METRICS_PORT" not in env:  # a caller's choice (a port, or "" for none) is kept
             self.ports.setdefault(name, free_port())
             env = {**env, "PROJECTOR_METRICS_PORT": str(self.ports[name])}
@@ -167,15 +178,17 @@ def start_system(
     }
     for service in (*SERVICES, "gateway"):
         env[f"{service.upper()}_DATABASE_URL"] = make_database(f"{name}_{service}")
-        # owned by the service's role, readable by its API's (docs/security.md)
-        security.hand_over(os.environ["DATABASE_URL"], env[f"{service.upper()}_DATABASE_URL"], service)
     for service in (*SERVICES, "gateway"):
         env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
     log_dir.mkdir(parents=True, exist_ok=True)
     system = System(env, log_dir, ports)
-    for service in SERVICES:
-        system.start_projector(service)
-        system.start_api(service)
-    system.start_api("gateway")
-    system.wait_ready()
+    try:
+        for service in SERVICES:
+            system.start_projector(service)
+            system.start_api(service)
+        system.start_api("gateway")
+        system.wait_ready()
+    except BaseException:
+        system.shutdown()  # no process outlives a failed start
+        raise
     return system
