@@ -173,7 +173,7 @@ def table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.security", description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=20_000, help="events per publish run (default 20,000)")
+    parser.add_argument("--events", type=int, default=10_000, help="events per publish run (default 10,000)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "security.md")
     parser.add_argument("--no-docs", action="store_true", help="print only")

@@ -15,7 +15,7 @@ all    openjdk-17-jre-headless  java_17 17                                      
 all    maven                    has mvn                                            resolves the broker jars from Maven Central
 all    postgresql               postgres_server -                                  the PostgreSQL cluster (server binaries)
 all    curl                     has curl                                           the scripts wait for HTTP health checks
-all    openssl                  has openssl                                        the CA and the Kafka broker's TLS certificate
+all    openssl                  has openssl                                        the CA and the TLS certificate of the Kafka broker
 all    make                     has make                                           the make targets
 all    python3-venv             python_venv 3.11                                   the virtualenv .venv (Python 3.11+)
 all    fonts-dejavu-core        exists /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf   fonts of the PDF statements
