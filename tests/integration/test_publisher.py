@@ -9,7 +9,7 @@ import sys
 from kafka import KafkaConsumer, TopicPartition
 
 from shared import kafka_security
-from tests.support import events
+from tests.support import events, security
 from tests.support.infra import ROOT
 
 
@@ -44,9 +44,15 @@ def test_file_with_bad_lines_sends_the_good_ones_and_reports_the_bad(tmp_path, k
     ]
     path = tmp_path / "payments.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
+    kafka_env, as_bank = security.publisher_env_and_args("bank")  # its password from a file
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_PREFIX": topic_prefix,
+        "PATH": "/usr/bin:/bin",
+        **kafka_env,
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", str(path)],
+        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", *as_bank, str(path)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -65,9 +71,15 @@ def test_file_with_bad_lines_sends_the_good_ones_and_reports_the_bad(tmp_path, k
 def test_stdin_and_all_valid_exit_zero(kafka_bootstrap, topic_prefix):
     customer = events.customer_code()
     body = json.dumps(events.payment(customer, 700)) + "\n"
-    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
+    kafka_env, as_bank = security.publisher_env_and_args("bank")  # its password from a file
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_PREFIX": topic_prefix,
+        "PATH": "/usr/bin:/bin",
+        **kafka_env,
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", "-"],
+        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", *as_bank, "-"],
         input=body,
         cwd=ROOT,
         env=env,
@@ -88,9 +100,15 @@ def test_a_too_large_event_is_refused_with_its_reason_and_the_lines_around_it_ar
     good = [events.payment(customer, 100), events.payment(customer, 200)]
     path = tmp_path / "payments.jsonl"
     path.write_text("\n".join([json.dumps(good[0]), json.dumps(big), json.dumps(good[1])]) + "\n", encoding="utf-8")
-    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix, "PATH": "/usr/bin:/bin"}
+    kafka_env, as_bank = security.publisher_env_and_args("bank")  # its password from a file
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_PREFIX": topic_prefix,
+        "PATH": "/usr/bin:/bin",
+        **kafka_env,
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", "--progress", str(path)],
+        [sys.executable, "-m", "shared.events.publisher", "--topic", "payments", *as_bank, "--progress", str(path)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -14,7 +14,6 @@ import psycopg
 from psycopg.rows import dict_row
 
 from services.quota.projection import PROJECTION
-from shared import kafka_security
 from shared.events.publisher import Publisher
 from shared.projection.runner import Projector, ProjectorSettings
 from tests.support import domain
@@ -67,7 +66,6 @@ def test_quota_skips_types_it_does_not_use_and_does_not_stall(kafka_bootstrap, t
         service="quota",
         database_url=dsn,
         bootstrap_servers=kafka_bootstrap,
-        **kafka_security.client_kwargs(),
         topics=list(PROJECTION.topics),
         ddl=PROJECTION.ddl,
         group_id=f"{topic_prefix}unused-{uuid.uuid4().hex[:6]}",

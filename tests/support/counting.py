@@ -13,7 +13,6 @@ from pathlib import Path
 
 import psycopg
 
-from shared import kafka_security
 from shared.events.envelope import Event
 from shared.projection.protocol import Projection
 from shared.projection.runner import Projector, ProjectorSettings
@@ -55,7 +54,6 @@ def settings(until_caught_up: bool) -> ProjectorSettings:
         service="counting",
         database_url=os.environ["DATABASE_URL"],
         bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
-        **kafka_security.client_kwargs(),
         topics=list(PROJECTION.topics),
         ddl=DDL,
         group_id=os.environ["CONSUMER_GROUP"],

@@ -17,7 +17,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.events.publisher import Publisher
-from tests.support import domain, events
+from tests.support import domain, events, security
 from tests.support.infra import ROOT
 from tests.support.procs import rows
 from tests.support.system import System, free_port
@@ -78,7 +78,7 @@ class Service:
         return subprocess.run(
             [sys.executable, "-m", f"services.{self.name}.projector", *args],
             cwd=ROOT,
-            env=env or self.env,
+            env=env or {**self.env, **security.projector_identity(self.name)},  # as the projector's own role
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -95,7 +95,8 @@ def start_service(name: str, kafka_bootstrap: str, topic_prefix: str, database_u
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "PYTHONPATH": str(ROOT),
         "PROJECTOR_POLL_TIMEOUT_MS": "100",
-        "CONSUMER_GROUP": f"ops-{name}-{uuid.uuid4().hex[:6]}",
+        # under `<prefix><service>`: the consumer groups the service's principal may use (docs/security.md)
+        "CONSUMER_GROUP": f"{topic_prefix}{name}.ops-{uuid.uuid4().hex[:6]}",
         f"{name.upper()}_DATABASE_URL": database_url,
         "PROJECTOR_METRICS_PORT": str(metrics_port),
     }

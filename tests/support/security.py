@@ -46,6 +46,15 @@ def identity(principal: str, role: str) -> dict[str, str]:
     }
 
 
+def publisher_env_and_args(principal: str) -> tuple[dict[str, str], list[str]]:
+    """The publisher CLI's Kafka settings and arguments as a producing system: the protocol and CA from the
+    environment, the principal and its password file as arguments (({}, []) when not enabled)."""
+    if not enabled():
+        return {}, []
+    env = {name: os.environ[name] for name in ("KAFKA_SECURITY_PROTOCOL", "KAFKA_SSL_CAFILE") if name in os.environ}
+    return env, ["--principal", principal, "--password-file", str(secrets_dir() / f"kafka-{principal}")]
+
+
 def projector_identity(service: str) -> dict[str, str]:
     """A service's projector: its principal, the owner role of its database."""
     return identity(f"projector-{service}", db_roles.owner_role(service))
