@@ -6,6 +6,7 @@
 #   scripts/stack.sh reset   stop and delete all data (Kafka log, PostgreSQL cluster)
 #   scripts/stack.sh test    venv + Kafka + PostgreSQL, then the whole pytest suite
 #   scripts/stack.sh status
+#   scripts/stack.sh cluster up|down|status   the three-broker Kafka cluster (scripts/cluster.sh), with the venv
 #   eval "$(scripts/stack.sh env)"   the local stack's settings, for the CLIs (publish, deadletters, ...)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -126,6 +127,7 @@ case "${1:-}" in
   reset) services_down; "$ROOT/scripts/infra.sh" down; say "Deleting $RUN_DIR and $PG_HOME"; rm -rf "$RUN_DIR" "$PG_HOME" ;;
   services) services_up; prometheus_up ;;
   test) shift; "$ROOT/scripts/prereqs.sh" test; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
+  cluster) shift; "$ROOT/scripts/prereqs.sh" test; venv; exec "$ROOT/scripts/cluster.sh" "$@" ;;
   bench) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
   env) for v in KAFKA_BOOTSTRAP_SERVERS DATABASE_URL INTERNAL_TOKEN GATEWAY_SECRET_KEY CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
          printf 'export %s=%q\n' "$v" "${!v}"; done ;;
@@ -140,5 +142,5 @@ case "${1:-}" in
         scripts/lint_openapi.sh ;;
   status) "$ROOT/scripts/infra.sh" status
           for s in "${SERVICES[@]}" gateway prometheus; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
-  *) echo "usage: $0 run|stop|reset|services|test|lint|status|env|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 run|stop|reset|services|test|lint|status|env|bench|cluster" >&2; exit 2 ;;
 esac

@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         parts = partitions(client)
         under = [p for p in parts if p.under_replicated]
         print(f"live brokers: {live_brokers(client)}; active controller: {controller(client)}")
-        print(f"partitions: {len(parts)}; under-replicated: {len(under)}; leaderless: {sum(p.leader < 0 for p in parts)}")
+        print(
+            f"partitions: {len(parts)}; under-replicated: {len(under)}; leaderless: {sum(p.leader < 0 for p in parts)}"
+        )
         for p in under[:20]:
             print(f"  {p.topic}-{p.partition}: leader {p.leader}, replicas {list(p.replicas)}, in sync {list(p.isr)}")
     finally:

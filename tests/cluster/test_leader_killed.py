@@ -50,7 +50,9 @@ class Projection:
         return [f"{self.prefix}{t}" for t in loads.TOPICS[self.service]]
 
     def start(self, logs: Path) -> None:
-        self.proc = ledger.start_projector(self.env, log=logs / f"{self.service}.log", module=loads.module(self.service))
+        self.proc = ledger.start_projector(
+            self.env, log=logs / f"{self.service}.log", module=loads.module(self.service)
+        )
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -86,7 +88,11 @@ def projections(whole: Cluster, new_database) -> Iterator[list[Projection]]:
 def interleaved(projections: list[Projection]) -> list[tuple[Projection, str, list[dict]]]:
     """Chunks of every service's every topic, taken in turn (each topic's events stay in their order)."""
     queues = [
-        [(p, topic, events[i : i + CHUNK]) for topic, events in p.load.events.items() for i in range(0, len(events), CHUNK)]
+        [
+            (p, topic, events[i : i + CHUNK])
+            for topic, events in p.load.events.items()
+            for i in range(0, len(events), CHUNK)
+        ]
         for p in projections
     ]
     for queue in queues:  # within a service too: one chunk of each topic in turn
