@@ -1,5 +1,6 @@
-"""The three-broker cluster of scripts/cluster.sh, started for these scenarios (and stopped after them if they
-started it). Its ports: PORTAL_CLUSTER_BASE_PORT (29092) and the five after it, all on 127.0.0.1."""
+"""The three-broker cluster of scripts/cluster.sh, started for these scenarios and stopped after the last of them
+if they started it (package scope: its three brokers do not run beside the rest of the suite). Its ports:
+PORTAL_CLUSTER_BASE_PORT (29092) and the five after it, all on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.support.faults import run_dir
 REMOTE_STACK = os.environ.get("PORTAL_REMOTE_STACK") == "1"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster() -> Iterator[Cluster]:
     """The local three-broker cluster, whole (every node live, every partition fully in sync)."""
     if REMOTE_STACK:

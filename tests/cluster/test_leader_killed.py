@@ -204,7 +204,6 @@ def test_the_leader_of_the_busiest_partitions_killed_during_publish_and_consume(
         written = cluster.messages_per_partition(topics)
         for p in projections:
             assert sum(n for (t, _), n in written.items() if t.startswith(p.prefix)) == p.load.count, p.service
-        assert cluster.live() == sorted({1, 2, 3} - {dead})
         for p in projections:
             assert p.proc is not None
             terminate(p.proc)
