@@ -34,11 +34,13 @@ from tests.support.system import System, start_system
 pytestmark = pytest.mark.slow
 QUERIES = ("balance", "invoices", "support-calls", "quota", "contract-annex", "expected-fee")
 EVENTS = 2_400
+PACE_S = 0.05
 
 
 class Asking(threading.Thread):
-    """Asks the gateway every query in turn until stopped; every answer's status is kept with the phase it
-    was given in (which broker was down)."""
+    """Asks the gateway every query in turn until stopped, one every PACE_S at most (a steady client, not a load
+    test: on a small machine an unpaced loop would starve the brokers it is meant to watch); every answer's status
+    is kept with the phase it was given in (which broker was down)."""
 
     def __init__(self, gateway: str, auth: dict[str, str]) -> None:
         super().__init__(daemon=True)
@@ -60,6 +62,7 @@ class Asking(threading.Thread):
                 except requests.RequestException as exc:
                     status = type(exc).__name__
                 self.answers.append((phase, path, status))
+                self.stopping.wait(PACE_S)
         session.close()
 
     def count(self, phase: str) -> int:
