@@ -101,7 +101,7 @@ def wait_healthy(bootstrap: str, brokers: int, timeout_s: float, topics: list[st
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(
-        prog="portal-cluster", description="State of the Kafka cluster at KAFKA_BOOTSTRAP_SERVERS."
+        prog="python -m shared.cli.cluster", description="State of the Kafka cluster at KAFKA_BOOTSTRAP_SERVERS."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("status", help="live brokers, the controller and the under-replicated partitions")
