@@ -13,12 +13,16 @@ DIR="$RUN_DIR/cluster"
 broker_port() { echo $((BASE_PORT + $1 - 1)); }
 controller_port() { echo $((BASE_PORT + 2 + $1)); }
 pidfile() { echo "$DIR/pids/node-$1.pid"; }
+node_alive() {  # the pid file's process runs and is this node's broker (a pid can be reused by another process)
+  local file; file="$(pidfile "$1")"
+  pid_alive "$file" && [[ "$(tr '\0' ' ' < "/proc/$(cat "$file")/cmdline" 2>/dev/null)" == *"/cluster/node-$1/server.properties"* ]]
+}
 BOOTSTRAP="$(for n in "${NODES[@]}"; do printf '127.0.0.1:%s,' "$(broker_port "$n")"; done)"
 BOOTSTRAP="${BOOTSTRAP%,}"
 
 node_start() {
   local n="$1" dir="$DIR/node-$1" voters=""
-  pid_alive "$(pidfile "$n")" && return
+  node_alive "$n" && return
   mkdir -p "$dir" "$DIR/pids" "$DIR/logs"
   for m in "${NODES[@]}"; do voters+="$m@127.0.0.1:$(controller_port "$m"),"; done
   sed -e "s#@DATA@#$dir/data#" -e "s#@NODE@#$n#" -e "s#@VOTERS@#${voters%,}#" \
@@ -38,10 +42,10 @@ node_start() {
 
 node_stop() {  # n signal
   local n="$1" signal="$2" file; file="$(pidfile "$1")"
-  pid_alive "$file" || { rm -f "$file"; return; }
+  node_alive "$n" || { rm -f "$file"; return; }
   kill "-$signal" "$(cat "$file")"
-  for _ in $(seq 1 300); do pid_alive "$file" || break; sleep 0.2; done
-  pid_alive "$file" && kill -9 "$(cat "$file")"
+  for _ in $(seq 1 300); do node_alive "$n" || break; sleep 0.2; done
+  node_alive "$n" && kill -9 "$(cat "$file")"
   rm -f "$file"
 }
 
@@ -60,13 +64,13 @@ up() {
 
 case "${1:-}" in
   up) up ;;
-  down) for n in "${NODES[@]}"; do pid_alive "$(pidfile "$n")" && say "Stopping Kafka node $n"; node_stop "$n" TERM; done ;;
+  down) for n in "${NODES[@]}"; do node_alive "$n" && say "Stopping Kafka node $n"; node_stop "$n" TERM; done ;;
   start) node_start "${2:?node 1..3}" ;;
   stop) node_stop "${2:?node 1..3}" TERM ;;
   kill) node_stop "${2:?node 1..3}" KILL ;;
   bootstrap) echo "$BOOTSTRAP" ;;
   status) for n in "${NODES[@]}"; do
-            pid_alive "$(pidfile "$n")" && echo "node $n: up (127.0.0.1:$(broker_port "$n"), pid $(cat "$(pidfile "$n")"))" || echo "node $n: down"
+            node_alive "$n" && echo "node $n: up (127.0.0.1:$(broker_port "$n"), pid $(cat "$(pidfile "$n")"))" || echo "node $n: down"
           done
           KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" "$PY" -m shared.cli.cluster status || true ;;
   *) echo "usage: $0 up|down|status|bootstrap|start N|stop N|kill N" >&2; exit 2 ;;

@@ -26,6 +26,7 @@ def cluster() -> Iterator[Cluster]:
     cluster = Cluster(_script("bootstrap").strip())
     started_here = not cluster.running()
     cluster.up()
+    cluster.delete_test_topics()
     yield cluster
     if started_here:
         cluster.down()

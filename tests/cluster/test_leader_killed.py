@@ -144,7 +144,10 @@ class Publishing(threading.Thread):
 
 
 def leaders_moved(cluster: Cluster, topics: list[str], dead: int) -> bool:
-    """True once every partition of `topics` has a leader again, none of them the dead broker."""
+    """True once every partition of `topics` has a leader again, none of them the dead broker. The two other
+    nodes must stay up meanwhile (a second node lost is a fault this test did not make: it says so)."""
+    survivors = [n for n in (1, 2, 3) if n != dead]
+    assert cluster.running() == survivors, f"nodes running: {cluster.running()}, expected {survivors}"
     try:
         return all(p.leader not in (dead, -1) for p in cluster.partitions(topics))
     except KafkaError:

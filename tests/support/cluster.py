@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -23,6 +24,7 @@ from tests.support.infra import ROOT
 
 SCRIPT = ROOT / "scripts" / "cluster.sh"
 NODES = (1, 2, 3)
+TEST_TOPIC = re.compile(r"^[ks][0-9a-f]{8}\.")  # the prefixes tests/cluster gives its topics
 
 
 def figures_path() -> Path:
@@ -66,12 +68,14 @@ class Cluster:
     bootstrap: str
 
     def pid(self, node: int) -> int | None:
+        """The node's process id, if it runs (checked by its command line: a pid file can outlive its process and
+        the pid be reused by another)."""
         try:
             pid = int((run_dir() / "cluster" / "pids" / f"node-{node}.pid").read_text().strip())
-            os.kill(pid, 0)
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return None
-        return pid
+        return pid if f"/cluster/node-{node}/server.properties".encode() in cmdline else None
 
     def running(self) -> list[int]:
         return [n for n in NODES if self.pid(n) is not None]
@@ -82,6 +86,17 @@ class Cluster:
 
     def down(self) -> None:
         _script("down")
+
+    def delete_test_topics(self) -> list[str]:
+        """Delete the topics earlier test runs left behind (a run that was interrupted does not clean up)."""
+        client = admin_client(self.bootstrap, 60)
+        try:
+            stale = [t for t in client.list_topics() if TEST_TOPIC.match(t)]
+            if stale:
+                client.delete_topics(stale)
+            return stale
+        finally:
+            client.close()
 
     def kill(self, node: int) -> None:
         """SIGKILL one node and wait until it is gone."""
