@@ -6,6 +6,7 @@
 #   scripts/stack.sh reset   stop and delete all data (Kafka log, PostgreSQL cluster)
 #   scripts/stack.sh test    venv + Kafka + PostgreSQL, then the whole pytest suite
 #   scripts/stack.sh status
+#   scripts/stack.sh cluster up|down|status   the three-broker Kafka cluster (scripts/cluster.sh), with the venv
 #   eval "$(scripts/stack.sh env)"   the local stack's settings, for the CLIs (publish, deadletters, ...)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -135,6 +136,7 @@ case "${1:-}" in
   services) services_up; prometheus_up ;;
   test) shift; "$ROOT/scripts/prereqs.sh" test; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$VENV/bin/pytest" "$@" ;;
   bench-security) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench.security "$@" ;;
+  cluster) shift; "$ROOT/scripts/prereqs.sh" test; venv; exec "$ROOT/scripts/cluster.sh" "$@" ;;
   bench) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
   env) for v in KAFKA_BOOTSTRAP_SERVERS KAFKA_SECURITY_PROTOCOL KAFKA_SSL_CAFILE KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD_FILE \
            DATABASE_URL INTERNAL_TOKEN_FILE GATEWAY_SECRET_KEY_FILE CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
@@ -150,5 +152,5 @@ case "${1:-}" in
         scripts/lint_openapi.sh ;;
   status) "$ROOT/scripts/infra.sh" status
           for s in "${SERVICES[@]}" gateway prometheus; do pid_alive "$RUN_DIR/pids/$s-api.pid" || pid_alive "$RUN_DIR/pids/$s.pid" && echo "$s: up" || echo "$s: down"; done ;;
-  *) echo "usage: $0 run|stop|reset|services|test|lint|status|env|bench|bench-security" >&2; exit 2 ;;
+  *) echo "usage: $0 run|stop|reset|services|test|lint|status|env|bench|bench-security|cluster" >&2; exit 2 ;;
 esac

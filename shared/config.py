@@ -98,6 +98,14 @@ def _table() -> list[Setting]:
         s("PROJECTOR_METRICS_PORT", int, 0, "projectors", "port of the projector's /metrics (0: none)"),
         s("TOPIC_PARTITIONS", int, 3, "CLIs", "partitions of topics created by `portal-admin create-topics`"),
         s(
+            "TOPIC_REPLICATION_FACTOR",
+            int,
+            1,
+            "CLIs",
+            "copies of every partition of topics created by `portal-admin create-topics` (3 on the three-broker "
+            "cluster, with `min.insync.replicas=2`)",
+        ),
+        s(
             "<SERVICE>_URL",
             str,
             "http://127.0.0.1:808N",

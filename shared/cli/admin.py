@@ -1,7 +1,7 @@
 """Kafka and PostgreSQL set-up: topics (idempotent), databases per service, readiness waits.
 
 python -m shared.cli.admin wait-kafka [--timeout 60]
-python -m shared.cli.admin create-topics [--partitions 3]
+python -m shared.cli.admin create-topics [--partitions 3] [--replication-factor 1]
 python -m shared.cli.admin create-databases ledger tickets quota contracts gateway
 """
 
@@ -45,16 +45,20 @@ def admin_client(bootstrap: str, timeout_s: float = 60.0) -> KafkaAdminClient:
         raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s: {exc}") from exc
 
 
-def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
+def create_topics(bootstrap: str, partitions: int, prefix: str = "", replication: int | None = None) -> list[str]:
     """Create the catalog topics and their dead-letter topics if absent, with the principals' ACLs on them when
-    the broker authenticates (shared/kafka_security.py); returns those created."""
+    the broker authenticates (shared/kafka_security.py); returns those created.
+    `replication`: copies of every partition (default TOPIC_REPLICATION_FACTOR: 1, a three-broker cluster 3)."""
+    replicas = config.get("TOPIC_REPLICATION_FACTOR") if replication is None else replication
     client = admin_client(bootstrap)
     try:
         if kafka_security.client_kwargs():
             kafka_security.grant(client, prefix)
         existing = set(client.list_topics())
-        wanted = [NewTopic(physical(t, prefix), partitions, 1, topic_configs=TOPIC_CONFIG) for t in TOPICS]
-        wanted += [NewTopic(physical(dead_letter(t), prefix), partitions, 1, topic_configs=DLQ_CONFIG) for t in TOPICS]
+        wanted = [NewTopic(physical(t, prefix), partitions, replicas, topic_configs=TOPIC_CONFIG) for t in TOPICS]
+        wanted += [
+            NewTopic(physical(dead_letter(t), prefix), partitions, replicas, topic_configs=DLQ_CONFIG) for t in TOPICS
+        ]
         missing = [t for t in wanted if t.name not in existing]
         for topic in missing:
             try:
@@ -120,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         default=config.get("TOPIC_PARTITIONS"),
         help="partitions of a new topic (default TOPIC_PARTITIONS or 3)",
     )
+    topics.add_argument(
+        "--replication-factor",
+        type=int,
+        default=config.get("TOPIC_REPLICATION_FACTOR"),
+        help="copies of every partition (default TOPIC_REPLICATION_FACTOR or 1; 3 on a three-broker cluster)",
+    )
     dbs = sub.add_parser(
         "create-databases",
         help="create the named databases that are missing",
@@ -132,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         admin_client(bootstrap, args.timeout).close()
         print(f"Kafka answers at {bootstrap}")
     elif args.command == "create-topics":
-        created = create_topics(bootstrap, args.partitions, config.get("TOPIC_PREFIX"))
+        created = create_topics(bootstrap, args.partitions, config.get("TOPIC_PREFIX"), args.replication_factor)
         print(f"topics created: {', '.join(created) or 'none (all present)'}")
     else:
         server = config.with_credentials(

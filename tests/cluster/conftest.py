@@ -1,0 +1,58 @@
+"""The three-broker cluster of scripts/cluster.sh, started for these scenarios and stopped after the last of them
+if they started it (package scope: its three brokers do not run beside the rest of the suite). Its ports:
+PORTAL_CLUSTER_BASE_PORT (29092) and the five after it, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cluster import Cluster, _script
+from tests.support.faults import run_dir
+
+REMOTE_STACK = os.environ.get("PORTAL_REMOTE_STACK") == "1"
+
+
+@pytest.fixture(scope="package")
+def cluster() -> Iterator[Cluster]:
+    """The local three-broker cluster, whole (every node live, every partition fully in sync)."""
+    if REMOTE_STACK:
+        pytest.skip("PORTAL_REMOTE_STACK=1: the cluster scenarios start three local brokers (scripts/cluster.sh)")
+    cluster = Cluster(_script("bootstrap").strip())
+    started_here = not cluster.running()
+    cluster.up()
+    cluster.delete_test_topics()
+    yield cluster
+    if started_here:
+        cluster.down()
+
+
+@pytest.fixture
+def whole(cluster: Cluster) -> Cluster:
+    """The cluster with all three nodes up and every partition in sync before the scenario starts (an earlier
+    scenario that failed may have left a node down)."""
+    for node in (1, 2, 3):
+        if cluster.pid(node) is None:
+            cluster.start(node)
+    cluster.wait_whole()
+    return cluster
+
+
+@pytest.fixture
+def new_database(make_database):
+    """new_database(name) -> URL of a fresh, empty database (dropped at the end of the run)."""
+    return lambda name: make_database(f"{name}_{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture
+def logs(request: pytest.FixtureRequest) -> Path:
+    """.run/test-logs/<test>/ for the processes of one scenario (emptied first, kept afterwards)."""
+    folder = run_dir() / "test-logs" / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
