@@ -271,6 +271,70 @@ def test_a_burst_of_parallel_guesses_gets_only_five_checks(
     assert len(stubs["contracts"].calls("check")) == 5
 
 
+def test_a_login_that_finds_every_check_slot_taken_gets_a_quick_429(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    client = make_client(LOGIN_CHECKS_AT_ONCE=2, LOGIN_QUEUE_WAIT_S=0.0)
+    slots = client.application.extensions["gateway"].login_slots
+    slots.acquire()
+    slots.acquire()  # both checks of this process are busy (held here instead of by slow verifications)
+    try:
+        response = login(client, customer)
+    finally:
+        slots.release()
+        slots.release()
+    assert response.status_code == 429
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "1"
+    assert response.get_json()["detail"].startswith("Too many logins are being checked")
+    assert stubs["contracts"].calls("check") == []  # nothing checked, nothing counted
+    assert [login(client, customer, password="wrong").status_code for _ in range(5)] == [401] * 5
+    assert login(client, customer).status_code == 429  # the sixth failure-limit answer, not the busy one
+    assert slots.taken == 0
+
+
+def test_32_concurrent_logins_get_201_or_429_never_5xx(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    client = make_client(LOGIN_CHECKS_AT_ONCE=2, LOGIN_QUEUE_WAIT_S=0.05, SERVICE_TIMEOUT_S=60.0)
+    slots = client.application.extensions["gateway"].login_slots
+    verifying, answered = threading.Event(), stubs["contracts"].answers["check"]
+
+    def slow_check() -> Any:
+        verifying.wait(60)  # the checks in flight last until the test lets them finish
+        return answered()
+
+    stubs["contracts"].answers["check"] = slow_check
+    statuses: list[int] = []
+
+    def log_in() -> None:
+        own = client.application.test_client()
+        own.environ_base.update(client.environ_base)
+        response = login(own, customer)
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert response.headers["Retry-After"] == "1"
+
+    first = [threading.Thread(target=log_in) for _ in range(2)]
+    for thread in first:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while slots.taken < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling for the condition, bounded
+    assert slots.taken == 2
+    rest = [threading.Thread(target=log_in) for _ in range(30)]
+    for thread in rest:
+        thread.start()
+    for thread in rest:
+        thread.join()
+    assert sorted(statuses) == [429] * 30  # answered while the two checks still run
+    verifying.set()
+    for thread in first:
+        thread.join()
+    assert sorted(statuses) == [201] * 2 + [429] * 30
+    assert len(stubs["contracts"].calls("check")) == 2
+
+
 def test_success_neither_counts_nor_clears(client: FlaskClient, customer: dict[str, str]) -> None:
     assert [login(client, customer).status_code for _ in range(6)] == [201] * 6
     assert [login(client, customer, password="wrong").status_code for _ in range(5)] == [401] * 5
