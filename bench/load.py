@@ -186,8 +186,9 @@ def run(
         results[name]["customers"] = len(tokens[name])
         results[name]["not_200_in_screening"] = screened[name]
     results["login"] = measured(
-        groups, lambda: wrk(
+        groups,
+        lambda: wrk(
             gateway, "POST", "/api/v1/sessions", login_bodies(logins), seconds, connections, count_statuses=True
-        )
+        ),
     )
     return results

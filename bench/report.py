@@ -117,53 +117,61 @@ def _cell(value: Any, fmt: str | None) -> str:
 
 
 def summary(result: Result) -> Result:
-    """The figures the targets and the history compare, from a `bench` run or a `bench-summary` file."""
+    """The figures the targets and the history compare, as ranges over the services and the issue's five
+    queries, from a `bench` run or a `bench-summary` file (which stores this shape)."""
     if result["kind"] == "bench-summary":
         return result["summary"]
     large, small = result["results"]["large"], result["results"]["small"]
     queries, live = large["queries"], large["queries"]["health/live"]["rps"]
-    named = {n: q for n, q in queries.items() if n not in NOT_QUERIES}
-    growth = {n: q["p50"] / small["queries"][n]["p50"] for n, q in named.items() if small["queries"][n]["p50"]}
-    login = queries.get("login", {})
-    statuses = {int(k): v for k, v in (login.get("statuses") or {}).items()}
-    memory = {f"{s}-projector (rebuild)": p["peak_rss_mb"] for s, p in large["projection"].items()}
-    memory.update(large.get("memory", {}))
+    named = [q for n, q in queries.items() if n in TARGET_QUERIES]
+    growth = [q["p50"] / small["queries"][n]["p50"] for n, q in queries.items() if n in TARGET_QUERIES]
+    cpu = [sum(q["cpu_us"].values()) / 1000 for q in named if q.get("cpu_us")]
+    statuses = {int(k): v for k, v in (queries.get("login", {}).get("statuses") or {}).items()}
+    memory = [p["peak_rss_mb"] for p in large["projection"].values()] + list(large.get("memory", {}).values())
+
+    def span(values: list[float]) -> list[float] | None:
+        return [min(values), max(values)] if values else None
+
     return {
         "events": large["data"]["events"],
         "customers": large["data"]["customers"],
-        "projection": {s: {"rate": p["rate"], "ratio": p["ratio"]} for s, p in large["projection"].items()},
+        "rates": {s: p["rate"] for s, p in large["projection"].items()},
+        "ratio": span([p["ratio"] for p in large["projection"].values()]),
         "freshness_p99_s": (large.get("freshness") or {}).get("p99"),
-        "queries": {
-            n: {
-                "rps": q["rps"],
-                "p99": q["p99"],
-                "errors": q["errors"],
-                "live_ratio": q["rps"] / live,
-                "cpu_us": sum((q.get("cpu_us") or {}).values()) or None,
-            }
-            for n, q in named.items()
-        },
-        "growth_max": max(growth.values()) if growth else None,
+        "rps": span([q["rps"] for q in named]),
+        "p99": span([q["p99"] for q in named]),
+        "live_ratio": span([q["rps"] / live for q in named]),
+        "cpu_ms": span(cpu),
+        "errors": sum(q["errors"] for q in named),
+        "growth_max": max(growth) if growth else None,
         "login": {
-            "answers": sum(statuses.values()) if statuses else login.get("requests"),
-            "ok": sum(v for k, v in statuses.items() if k < 300) if statuses else None,
-            "busy": statuses.get(429) if statuses else None,
-            "server_errors": sum(v for k, v in statuses.items() if k >= 500) if statuses else None,
-            "p50_ms": login.get("p50"),
-        },
-        "memory_max_mb": max(memory.values()),
+            "answers": sum(statuses.values()),
+            "ok": sum(v for k, v in statuses.items() if k < 300),
+            "busy": statuses.get(429, 0),
+            "server_errors": sum(v for k, v in statuses.items() if k >= 500),
+        }
+        if statuses
+        else {},
+        "memory_max_mb": max(memory),
         "projector_peak_mb": max(p["peak_rss_mb"] for p in large["projection"].values()),
     }
 
 
-def _target_queries(s: Result) -> list[Result]:
-    return [q for n, q in s["queries"].items() if n in TARGET_QUERIES]
+def _range(values: list[float] | None, fmt: str = "{:,.0f}") -> str:
+    """'a–b' (one value when both round alike; '-' when not measured)."""
+    return "-" if not values else _span(list(values), fmt)
 
 
-def _login_text(login: Result) -> str:
-    if login.get("server_errors") is None:
-        return "-" if login.get("answers") is None else f"{login['answers']:,} answered"
-    return f"{login['ok']:,} 2xx, {login['busy'] or 0:,} 429, **{login['server_errors']:,} 5xx** of {login['answers']:,}"
+def _logins(login: Result) -> str:
+    if login.get("answers_503") is not None:
+        return f"{login['answers_503']} of {login['answers']:,} answered 503"
+    if not login:
+        return "-"
+    return f"{login['ok']:,} 2xx, {login['busy']:,} 429, {login['server_errors']:,} 5xx, of {login['answers']:,}"
+
+
+def _queries(s: Result) -> str:
+    return f"{_range(s['rps'])} requests/s, p99 {_range(s['p99'])} ms"
 
 
 # --- the generated sections ---------------------------------------------------------------------
@@ -176,52 +184,26 @@ def targets_section(results: list[Result]) -> list[str]:
     if baseline is None or latest is None:
         return ["(no baseline or no bench run committed yet)"]
     now, got = summary(baseline), summary(latest)
-
-    def ratios(s: Result) -> list[float]:
-        return [p["ratio"] for p in s["projection"].values()]
-
-    def rps(s: Result) -> list[float]:
-        return [q["rps"] for q in _target_queries(s)]
-
-    def p99(s: Result) -> list[float]:
-        return [q["p99"] for q in _target_queries(s)]
-
-    def live(s: Result) -> list[float]:
-        return [q["live_ratio"] for q in _target_queries(s)]
-
-    def cpu(s: Result) -> list[float]:
-        return [q["cpu_us"] / 1000 for q in _target_queries(s) if q["cpu_us"]]
-
-    def queries(s: Result) -> str:
-        return f"{_span(rps(s))} requests/s, p99 {_span(p99(s))} ms"
-
-    def login(s: Result) -> str:
-        answered = s["login"]
-        if answered.get("server_errors") is None and answered.get("answers_503") is not None:
-            return f"{answered['answers_503']} of {answered['answers']:,} answered 503"
-        return _login_text(answered)
-
-    login_met = got["login"].get("server_errors") == 0
     rows = [
-        ("each projector's rebuild ÷ a bare consumer of the same topics", _span(ratios(now), "{:.2f}"), "≥ 0.5",
-         _span(ratios(got), "{:.2f}"), min(ratios(got)) >= 0.5),
-        ("each query, 32 clients", queries(now), "≥ 1,500 requests/s, p99 ≤ 50 ms", queries(got),
-         min(rps(got)) >= 1500 and max(p99(got)) <= 50),
-        ("each query's requests/s ÷ gateway `/health/live`", _span(live(now), "{:.2f}"), "≥ 0.25",
-         _span(live(got), "{:.2f}"), min(live(got)) >= 0.25),
-        ("CPU per query, all processes", f"{_span(cpu(now), '{:.1f}')} ms", "≤ 1.2 ms",
-         f"{_span(cpu(got), '{:.2f}')} ms", bool(cpu(got)) and max(cpu(got)) <= 1.2),
-        ("logins, 32 concurrent clients", login(now), "no 5xx; a login that cannot be served soon gets a quick 429 "
-         "with `Retry-After`", login(got), login_met),
+        ("each projector's rebuild ÷ a bare consumer of the same topics", _range(now["ratio"], "{:.2f}"), "≥ 0.5",
+         _range(got["ratio"], "{:.2f}"), got["ratio"][0] >= 0.5),
+        ("each query, 32 clients", _queries(now), "≥ 1,500 requests/s, p99 ≤ 50 ms", _queries(got),
+         got["rps"][0] >= 1500 and got["p99"][1] <= 50),
+        ("each query's requests/s ÷ gateway `/health/live`", _range(now["live_ratio"], "{:.2f}"), "≥ 0.25",
+         _range(got["live_ratio"], "{:.2f}"), got["live_ratio"][0] >= 0.25),
+        ("CPU per query, all processes", f"{_range(now['cpu_ms'], '{:.1f}')} ms", "≤ 1.2 ms",
+         f"{_range(got['cpu_ms'], '{:.2f}')} ms", bool(got["cpu_ms"]) and got["cpu_ms"][1] <= 1.2),
+        ("logins, 32 concurrent clients", _logins(now["login"]), "no 5xx; a login that cannot be served soon gets "
+         "a quick 429 with `Retry-After`", _logins(got["login"]), got["login"].get("server_errors") == 0),
         ("memory per process", f"≤ {now['memory_max_mb']:.0f} MB", "still ≤ 300 MB",
          f"≤ {got['memory_max_mb']:.0f} MB", got["memory_max_mb"] <= 300),
     ]  # fmt: skip
     lines = [
-        f"Now: {baseline['label']} ({baseline['when'][:10]}). Measured: the run of {latest['when']} "
-        f"(`{latest['file']}`, {got['events']:,} events / {got['customers']:,} customers, code {latest['code']}, "
-        f"1-min load average {latest['load_average']['before'][0]:.1f} before, "
+        f"Now: {baseline['label']}. Measured: `bench/results/{latest['file']}` ({latest['when']}, "
+        f"{got['events']:,} events / {got['customers']:,} customers, code {latest['code']}, "
+        f"1-min load average {latest['load_average']['before'][0]:.1f} before and "
         f"{latest['load_average']['after'][0]:.1f} after; machine shared: {latest['machine'].get('shared', '?')}). "
-        f"Queries: the five of the issue ({', '.join(TARGET_QUERIES)}).",
+        f"Queries: the issue's five ({', '.join(TARGET_QUERIES)}).",
         "",
         "| what | now | target | measured | met |",
         "|---|---|---|---|---|",
@@ -235,34 +217,25 @@ def history_section(results: list[Result]) -> list[str]:
     lines = [
         "| when | run | code | events | projectors ev/s (contracts / ledger / tickets / quota) | ÷ bare | "
         "freshness p99 ms | queries req/s | queries p99 ms | CPU ms per query | p50 growth (max) | logins | "
-        "peak MB | load before / after |",
+        "projector peak MB | load before / after |",
         "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
-    for result in results:
-        if result["kind"] not in ("bench", "bench-summary"):
-            continue
+    runs = [r for r in results if r["kind"] in ("bench", "bench-summary")]
+    for result in runs:
         s = summary(result)
-        rates = " / ".join(f"{s['projection'][n]['rate']:,.0f}" for n in ("contracts", "ledger", "tickets", "quota"))
-        queries = _target_queries(s)
-        login = s["login"]
-        logins = (
-            f"{login['answers_503']} of {login['answers']:,} answered 503"
-            if login.get("answers_503") is not None
-            else _login_text(login)
-        )
+        rates = " / ".join(f"{s['rates'][n]:,.0f}" for n in ("contracts", "ledger", "tickets", "quota"))
         load = result.get("load_average")
+        loads = "-" if not load else f"{load['before'][0]:.1f} / {load['after'][0]:.1f}"
         fresh = s["freshness_p99_s"]
+        freshness = "-" if fresh is None else f"{fresh * 1000:.0f}"
+        growth = "-" if s["growth_max"] is None else f"{s['growth_max']:.2f}"
         lines.append(
             f"| {result['when'][:10]} | {result.get('label') or result['name']} | {result.get('code', '-')} | "
-            f"{s['events']:,} | {rates} | {_span([p['ratio'] for p in s['projection'].values()], '{:.2f}')} | "
-            f"{'-' if fresh is None else f'{fresh * 1000:.0f}'} | {_span([q['rps'] for q in queries])} | "
-            f"{_span([q['p99'] for q in queries])} | "
-            f"{_span([q['cpu_us'] / 1000 for q in queries if q.get('cpu_us')], '{:.1f}')} | "
-            f"{'-' if s['growth_max'] is None else format(s['growth_max'], '.2f')} | {logins} | "
-            f"{s['projector_peak_mb']:.0f} | "
-            f"{'-' if not load else f'{load['before'][0]:.1f} / {load['after'][0]:.1f}'} |"
+            f"{s['events']:,} | {rates} | {_range(s['ratio'], '{:.2f}')} | {freshness} | {_range(s['rps'])} | "
+            f"{_range(s['p99'])} | {_range(s['cpu_ms'], '{:.1f}')} | {growth} | {_logins(s['login'])} | "
+            f"{s['projector_peak_mb']:.0f} | {loads} |"
         )
-    notes = [r["note"] for r in results if r["kind"] in ("bench", "bench-summary") and r.get("note")]
+    notes = [r["note"] for r in runs if r.get("note")]
     return lines + ([""] + [f"- {note}" for note in notes] if notes else [])
 
 
@@ -274,7 +247,9 @@ def table_section(result: Result) -> list[str]:
     if result.get("intro"):
         lines += [result["intro"], ""]
     lines += ["| " + " | ".join(result["columns"]) + " |", "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(_cell(v, f) for v, f in zip(row, formats, strict=True)) + " |" for row in result["rows"]]
+    lines += [
+        "| " + " | ".join(_cell(v, f) for v, f in zip(row, formats, strict=True)) + " |" for row in result["rows"]
+    ]
     if result.get("note"):
         lines += ["", result["note"]]
     return lines

@@ -81,7 +81,7 @@ def _table() -> list[Setting]:
         s(
             "LOGIN_QUEUE_WAIT_S",
             float,
-            0.5,
+            0.1,
             "gateway",
             "longest wait of a login for a free check; then a quick 429 with `Retry-After`",
         ),
