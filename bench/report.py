@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -43,7 +44,10 @@ Result = dict[str, Any]
 
 
 def code_version() -> str:
-    """The commit the figures were measured with (`-dirty` when the tree had changes)."""
+    """The commit the figures were measured with (`-dirty` when the tree had changes; `BENCH_CODE` when the run
+    is made from an exported copy of the tree, e.g. `git archive HEAD`, so that edits meanwhile do not mix in)."""
+    if os.environ.get("BENCH_CODE"):
+        return os.environ["BENCH_CODE"]
     try:
         commit = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
