@@ -119,6 +119,7 @@ def make_client(stubs: dict[str, Stub]) -> Iterator[Callable[..., FlaskClient]]:
             "GATEWAY_SECRET_KEY": SECRET,
             "DATABASE_URL": GATEWAY_DSN,
             "SERVICE_TIMEOUT_S": 1.0,
+            "LOGIN_QUEUE_WAIT_S": 30.0,  # parallel logins queue for a check slot, except where a test says otherwise
             **{f"{n.upper()}_URL": s.url for n, s in stubs.items()},
             **settings,
         }
