@@ -137,9 +137,15 @@ class BenchSystem(System):
 
 
 def start_system(
-    scope: Scope, log_dir: Path, poll_timeout_ms: int, api_workers: tuple[int, int], gateway_workers: tuple[int, int]
+    scope: Scope,
+    log_dir: Path,
+    poll_timeout_ms: int,
+    api_workers: tuple[int, int],
+    gateway_workers: tuple[int, int],
+    source: Path = ROOT,
 ) -> BenchSystem:
-    """Projectors (continuing from the rebuilt read models), APIs and the gateway on free ports."""
+    """Projectors (continuing from the rebuilt read models), APIs and the gateway on free ports; the APIs and the
+    gateway run the code of `source` (another tree for `bench.compare_queries`)."""
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     env = {
         **os.environ,
@@ -147,7 +153,8 @@ def start_system(
         "TOPIC_PREFIX": scope.prefix,
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "GATEWAY_SECRET_KEY": SECRET_KEY,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(source),
+        "GUNICORN_CMD_ARGS": f"--chdir {source}",  # gunicorn puts its directory first on sys.path
         "PROJECTOR_POLL_TIMEOUT_MS": str(poll_timeout_ms),
         "CONSUMER_GROUP": "",
         "LOGIN_FAILURES_PER_ADDRESS": "100000000",

@@ -173,6 +173,7 @@ def run(
     seconds: int,
     connections: int = 32,
     groups: Callable[[], dict[str, list[int]]] | None = None,
+    login: bool = True,
 ) -> dict[str, dict]:
     """Every query, login and /health/live, one after the other; per name the wrk figures (with the CPU per
     request of each process group of `groups`, when given)."""
@@ -185,6 +186,8 @@ def run(
         results[name] = measured(groups, lambda p=path, n=name: wrk(gateway, "GET", p, tokens[n], seconds, connections))
         results[name]["customers"] = len(tokens[name])
         results[name]["not_200_in_screening"] = screened[name]
+    if not login:
+        return results
     results["login"] = measured(
         groups,
         lambda: wrk(
