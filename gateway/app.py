@@ -103,7 +103,9 @@ def build_gateway(app: Flask) -> Gateway:
     publisher = ActionPublisher(
         settings["KAFKA_BOOTSTRAP_SERVERS"], settings["TOPIC_PREFIX"], settings["PUBLISH_TIMEOUT_S"]
     )
-    password_changes = PasswordChanges(clients["contracts"], settings["PASSWORD_STATE_CACHE_S"])
+    password_changes = PasswordChanges(
+        clients["contracts"], settings["PASSWORD_STATE_CACHE_S"], settings["TOKEN_TTL_MINUTES"] * 60
+    )
     login_slots = LoginSlots(settings["LOGIN_CHECKS_AT_ONCE"], settings["LOGIN_QUEUE_WAIT_S"])
     return Gateway(clients, limiter, pool, metrics, action_limiter, publisher, password_changes, login_slots)
 

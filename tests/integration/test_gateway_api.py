@@ -455,6 +455,40 @@ def test_support_calls_csv_is_streamed_through(
     response.close()
 
 
+def test_a_password_change_ends_older_sessions_with_one_call_per_refresh(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    client = make_client(PASSWORD_STATE_CACHE_S=0.0)  # every query refreshes: the test needs no waiting
+    answer_everything(stubs)
+    headers = bearer(client, customer)
+    changes: list[dict[str, str]] = [{"customer_code": "someone-else", "changed_at": "2099-01-01T00:00:00+00:00"}]
+    stubs["contracts"].answers["portal-password-changes"] = lambda: {"changes": changes}
+    assert client.get("/api/v1/quota", headers=headers).status_code == 200
+    later = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
+    changes.append({"customer_code": customer["customer_code"], "changed_at": later})
+    ended = client.get("/api/v1/quota", headers=headers)
+    assert ended.status_code == 401
+    assert "password changed" in ended.get_json()["detail"]
+    polls = stubs["contracts"].calls("portal-password-changes")
+    assert len(polls) == 2 and all(p["path"] == "internal/v1/portal-password-changes" for p in polls)
+    since = datetime.fromisoformat(polls[0]["args"]["since"])
+    assert timedelta(minutes=30) < datetime.now(UTC) - since < timedelta(minutes=40)  # the token lifetime back
+    assert stubs["contracts"].calls("portal-password") == []  # no call per customer
+    stubs["contracts"].answers["portal-password-changes"] = problem(500, "Internal Server Error")
+    assert client.get("/api/v1/quota", headers=headers).status_code == 401  # the last snapshot stays in use
+
+
+def test_password_changes_are_polled_once_a_while_not_per_query(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    client = make_client(PASSWORD_STATE_CACHE_S=3600.0)
+    answer_everything(stubs)
+    stubs["contracts"].answers["portal-password-changes"] = lambda: {"changes": []}
+    headers = bearer(client, customer)
+    assert [client.get("/api/v1/quota", headers=headers).status_code for _ in range(5)] == [200] * 5
+    assert len(stubs["contracts"].calls("portal-password-changes")) == 1
+
+
 def test_queries_without_a_valid_token_are_401(
     client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
 ) -> None:
