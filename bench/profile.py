@@ -48,6 +48,8 @@ def summarise(raw: str, top: int) -> tuple[int, Counter[str], Counter[str]]:
         leaf = stack.split(";")[-1]
         match = FRAME.match(leaf)
         function, file = (match["function"], match["file"]) if match else (leaf, "")
+        if leaf.startswith("process ") and not match:  # --subprocesses' root frame alone: no Python frame
+            function, file = "(no Python frame: native code)", "<native>"
         n = int(count)
         total += n
         areas[area(file)] += n

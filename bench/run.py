@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         f"--freshness-seconds {args.freshness_seconds} --repeat {args.repeat}",
         "machine": info,
         "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
+        "cpu_scope": "own",  # the postgres and kafka CPU groups are this run's servers only
         "results": results,
     }
     path = report.save(args.results, args.name, saved)

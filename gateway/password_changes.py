@@ -2,8 +2,9 @@
 
 The contracts read model keeps when the portal password last changed (set or removed). Each gateway process
 keeps a snapshot of the changes of the last token lifetime (older ones can only end tokens that have expired
-anyway), refreshed at most every `ttl_s` seconds (default 1 s) with one internal call for all customers: a
-query costs a dictionary lookup, not a call per customer (docs/performance.md, change 13). When the contracts
+anyway), refreshed when older than `ttl_s` seconds (default 1 s) with one internal call for all customers, while
+the other threads go on with the snapshot they have: a query costs a dictionary lookup, not a call per
+customer (docs/performance.md, change 13), and a change is seen within `ttl_s` plus one call's time. When the contracts
 service cannot answer, the last snapshot stays in use (logged) and is asked for again after the same while:
 an outage of one service must not take every query down.
 
@@ -59,10 +60,16 @@ class PasswordChanges:
     def changed_at(self, customer_code: str) -> float | None:
         """The latest change in the last token lifetime as a POSIX timestamp (None: none known)."""
         if time.monotonic() - self._fetched >= self.ttl_s:
-            with self._lock:  # one thread refreshes; the others wait for its snapshot
-                if time.monotonic() - self._fetched >= self.ttl_s:
-                    self._refresh()
-                    self._fetched = time.monotonic()
+            # One thread refreshes. The others go on with the snapshot they have (older than `ttl_s` by at most
+            # the call's time): waiting for it would stall every query of the process each time contracts is
+            # slow to answer. Before the first snapshot, all wait.
+            if self._lock.acquire(blocking=self._fetched == float("-inf")):
+                try:
+                    if time.monotonic() - self._fetched >= self.ttl_s:
+                        self._refresh()
+                        self._fetched = time.monotonic()
+                finally:
+                    self._lock.release()
         return self._changes.get(customer_code)
 
     def ended(self, customer_code: str, issued_at: float) -> bool:
