@@ -130,6 +130,7 @@ def summary(result: Result) -> Result:
     named = [q for n, q in queries.items() if n in TARGET_QUERIES]
     growth = [q["p50"] / small["queries"][n]["p50"] for n, q in queries.items() if n in TARGET_QUERIES]
     cpu = [sum(q["cpu_us"].values()) / 1000 for q in named if q.get("cpu_us")]
+    python_cpu = [(q["cpu_us"]["gateway"] + q["cpu_us"]["services"]) / 1000 for q in named if q.get("cpu_us")]
     statuses = {int(k): v for k, v in (queries.get("login", {}).get("statuses") or {}).items()}
     memory = [p["peak_rss_mb"] for p in large["projection"].values()] + list(large.get("memory", {}).values())
 
@@ -146,6 +147,9 @@ def summary(result: Result) -> Result:
         "p99": span([q["p99"] for q in named]),
         "live_ratio": span([q["rps"] / live for q in named]),
         "cpu_ms": span(cpu),
+        "python_cpu_ms": span(python_cpu),
+        # Runs before the CPU groups were scoped counted every PostgreSQL and Kafka process on the machine.
+        "cpu_all_servers": result.get("cpu_scope") != "own",
         "errors": sum(q["errors"] for q in named),
         "growth_max": max(growth) if growth else None,
         "login": {
@@ -174,6 +178,16 @@ def _logins(login: Result) -> str:
     return f"{login['ok']:,} 2xx, {login['busy']:,} 429, {login['server_errors']:,} 5xx, of {login['answers']:,}"
 
 
+def _cpu(s: Result) -> str:
+    text = f"{_range(s['cpu_ms'], '{:.2f}')} ms"
+    if s.get("cpu_all_servers") and s.get("python_cpu_ms"):
+        text += (
+            f" (counting every PostgreSQL and Kafka process of the shared machine; gateway + services alone "
+            f"{_range(s['python_cpu_ms'], '{:.2f}')} ms)"
+        )
+    return text
+
+
 def _queries(s: Result) -> str:
     return f"{_range(s['rps'])} requests/s, p99 {_range(s['p99'])} ms"
 
@@ -195,8 +209,8 @@ def targets_section(results: list[Result]) -> list[str]:
          got["rps"][0] >= 1500 and got["p99"][1] <= 50),
         ("each query's requests/s ÷ gateway `/health/live`", _range(now["live_ratio"], "{:.2f}"), "≥ 0.25",
          _range(got["live_ratio"], "{:.2f}"), got["live_ratio"][0] >= 0.25),
-        ("CPU per query, all processes", f"{_range(now['cpu_ms'], '{:.1f}')} ms", "≤ 1.2 ms",
-         f"{_range(got['cpu_ms'], '{:.2f}')} ms", bool(got["cpu_ms"]) and got["cpu_ms"][1] <= 1.2),
+        ("CPU per query, all processes", f"{_range(now['cpu_ms'], '{:.1f}')} ms", "≤ 1.2 ms", _cpu(got),
+         bool(got["cpu_ms"]) and got["cpu_ms"][1] <= 1.2),
         ("logins, 32 concurrent clients", _logins(now["login"]), "no 5xx; a login that cannot be served soon gets "
          "a quick 429 with `Retry-After`", _logins(got["login"]), got["login"].get("server_errors") == 0),
         ("memory per process", f"≤ {now['memory_max_mb']:.0f} MB", "still ≤ 300 MB",
