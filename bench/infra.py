@@ -180,7 +180,6 @@ def start_system(
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "GATEWAY_SECRET_KEY": SECRET_KEY,
         "PYTHONPATH": str(source),
-        "GUNICORN_CMD_ARGS": f"--chdir {source}",  # gunicorn puts its directory first on sys.path
         "PROJECTOR_POLL_TIMEOUT_MS": str(poll_timeout_ms),
         "CONSUMER_GROUP": "",
         "LOGIN_FAILURES_PER_ADDRESS": "100000000",
@@ -192,6 +191,7 @@ def start_system(
     log_dir.mkdir(parents=True, exist_ok=True)
     system = BenchSystem(env, log_dir, ports)
     system.workers = {**dict.fromkeys(SERVICES, api_workers), "gateway": gateway_workers}
+    system.source = source
     system.server_ports = (
         urlsplit(scope.server_url).port or 5432,
         int(scope.bootstrap.split(",")[0].rsplit(":", 1)[1]),

@@ -38,6 +38,9 @@ class System:
     log_dir: Path
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Another source tree for the APIs (bench.compare_queries): gunicorn puts its working directory first on
+    # sys.path, so the directory decides whose code it serves, whatever PYTHONPATH says.
+    source: Path | None = None
 
     @property
     def gateway(self) -> str:
@@ -72,6 +75,7 @@ class System:
             ],
             {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
             self.log_dir / f"{name}.log",
+            **({"cwd": self.source} if self.source else {}),
         )
 
     def start_api(self, service: str, workers: int = 1) -> None:
