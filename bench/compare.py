@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import time
 from pathlib import Path
 
+from bench import report
 from bench.dataset import cached
 from bench.infra import ROOT, Scope
 from bench.throughput import SERVICE_TOPICS, bare_consume, publish, rebuild_retrying
@@ -24,11 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--services", nargs="*", default=list(SERVICE_TOPICS))
+    parser.add_argument("--name", help="also write the table as bench/results/<date>-<name>.json (id <name>)")
+    parser.add_argument("--what", default="", help="the change, for the table's introduction")
+    parser.add_argument("--results", type=Path, default=report.RESULTS)
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
     data = cached(ROOT / ".run" / "bench-cache", args.events, args.customers, 42, today_budapest())
     scope = Scope(bootstrap, server)
+    load_before, rows = os.getloadavg(), []
     try:
         scope.make_topics()
         publish(scope, data)
@@ -44,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                 for label, source in (("before", args.before), ("after", ROOT)):
                     rates[label].append(rebuild_retrying(scope, service, f"{label}{attempt}", source).rate)
             before, after = statistics.median(rates["before"]), statistics.median(rates["after"])
+            rows.append([service, events, before, after, after / before, statistics.median(bare)])
             print(
                 f"| {service} | {events:,} | {before:,.0f} | {after:,.0f} | {after / before:.2f} | "
                 f"{statistics.median(bare):,.0f} |",
@@ -51,6 +58,21 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         scope.close()
+    if args.name:
+        result = {
+            "kind": "table",
+            "id": args.name,
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "code": report.code_version(),
+            "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
+            "intro": f"{args.what} `python -m bench.compare`: {data.events:,} events, rebuilds of the two trees "
+            f"alternately, median of {args.repeat}; 1-min load average {load_before[0]:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} after.",
+            "columns": ["service", "events", "before ev/s", "after ev/s", "after/before", "bare ev/s"],
+            "formats": [None, "{:,}", "{:,.0f}", "{:,.0f}", "{:.2f}", "{:,.0f}"],
+            "rows": rows,
+        }
+        print(f"results in {report.save(args.results, args.name, result)}")
     return 0
 
 

@@ -10,6 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
@@ -94,6 +95,30 @@ def pids_running(needle: str) -> list[int]:
     return found
 
 
+def pids_listening(port: int) -> list[int]:
+    """The process listening on a local TCP port, and its children (PostgreSQL's postmaster and backends; the
+    Kafka broker): only this run's servers, not those of other users of the machine."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                return [int(entry.name), *children(int(entry.name))]
+        except OSError:
+            continue
+    return []
+
+
 def children(pid: int) -> list[int]:
     """Direct children of a process (gunicorn workers of their master)."""
     try:
@@ -106,6 +131,7 @@ class BenchSystem(System):
     """The e2e System, with gunicorn workers and threads as scripts/stack.sh runs them."""
 
     workers: dict[str, tuple[int, int]] = {}
+    server_ports: tuple[int, int] = (5432, 9092)  # this run's PostgreSQL and Kafka
 
     def start_api(self, service: str, workers: int = 1) -> None:
         app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
@@ -121,8 +147,8 @@ class BenchSystem(System):
                 p for name, group in pids.items() if name.endswith("-api") and name != "gateway-api" for p in group
             ],
             "projectors": [p for name, group in pids.items() if name.endswith("-projector") for p in group],
-            "postgres": pids_running("postgres"),
-            "kafka": pids_running("kafka.Kafka"),
+            "postgres": pids_listening(self.server_ports[0]),
+            "kafka": pids_listening(self.server_ports[1]),
         }
 
     def peak_memory(self) -> dict[str, float]:
@@ -137,9 +163,15 @@ class BenchSystem(System):
 
 
 def start_system(
-    scope: Scope, log_dir: Path, poll_timeout_ms: int, api_workers: tuple[int, int], gateway_workers: tuple[int, int]
+    scope: Scope,
+    log_dir: Path,
+    poll_timeout_ms: int,
+    api_workers: tuple[int, int],
+    gateway_workers: tuple[int, int],
+    source: Path = ROOT,
 ) -> BenchSystem:
-    """Projectors (continuing from the rebuilt read models), APIs and the gateway on free ports."""
+    """Projectors (continuing from the rebuilt read models), APIs and the gateway on free ports; the APIs and the
+    gateway run the code of `source` (another tree for `bench.compare_queries`)."""
     ports = {name: free_port() for name in (*SERVICES, "gateway")}
     env = {
         **os.environ,
@@ -147,7 +179,7 @@ def start_system(
         "TOPIC_PREFIX": scope.prefix,
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "GATEWAY_SECRET_KEY": SECRET_KEY,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(source),
         "PROJECTOR_POLL_TIMEOUT_MS": str(poll_timeout_ms),
         "CONSUMER_GROUP": "",
         "LOGIN_FAILURES_PER_ADDRESS": "100000000",
@@ -159,6 +191,11 @@ def start_system(
     log_dir.mkdir(parents=True, exist_ok=True)
     system = BenchSystem(env, log_dir, ports)
     system.workers = {**dict.fromkeys(SERVICES, api_workers), "gateway": gateway_workers}
+    system.source = source
+    system.server_ports = (
+        urlsplit(scope.server_url).port or 5432,
+        int(scope.bootstrap.split(",")[0].rsplit(":", 1)[1]),
+    )
     for service in SERVICES:
         system.start_projector(service)
         system.start_api(service)

@@ -33,11 +33,27 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'WRKJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
-    '"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\n',
+    '"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"statuses":{%s}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout, statuses()))
 end
 """
+# Counting each answer's status costs wrk a Lua call per response: only where the statuses matter (login).
+COUNT_STATUSES = r"""
+threads = {}
+counts = {}
+function setup(thread) table.insert(threads, thread) end
+function response(status, headers, body) counts[status] = (counts[status] or 0) + 1 end
+function statuses()
+  local total, parts = {}, {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("counts")) do total[status] = (total[status] or 0) + n end
+  end
+  for status, n in pairs(total) do parts[#parts + 1] = string.format('"%d":%d', status, n) end
+  return table.concat(parts, ",")
+end
+"""
+NO_STATUSES = 'function statuses() return "" end\n'
 
 
 def queries(today: date) -> dict[str, str]:
@@ -74,12 +90,20 @@ def screen(gateway: str, tokens: list[str], paths: dict[str, str]) -> tuple[dict
 
 
 def wrk(
-    base: str, method: str, path: str, items: list[str], seconds: int, connections: int = 32, threads: int = 2
+    base: str,
+    method: str,
+    path: str,
+    items: list[str],
+    seconds: int,
+    connections: int = 32,
+    threads: int = 2,
+    count_statuses: bool = False,
 ) -> dict:
-    """One wrk run; requests/s, p50/p99 in ms and error counts (non-2xx included)."""
+    """One wrk run; requests/s, p50/p99 in ms and error counts (non-2xx included); with `count_statuses`, how
+    many answers had each status."""
     with tempfile.TemporaryDirectory() as tmp:
         script, data = Path(tmp) / "bench.lua", Path(tmp) / "items.txt"
-        script.write_text(LUA)
+        script.write_text(LUA + (COUNT_STATUSES if count_statuses else NO_STATUSES))
         data.write_text("\n".join(items) + "\n")
         out = subprocess.run(
             [
@@ -117,6 +141,7 @@ def wrk(
         "errors": errors,
         "requests": raw["requests"],
         "status_errors": raw["status"],
+        **({"statuses": {k: raw["statuses"][k] for k in sorted(raw["statuses"])}} if count_statuses else {}),
     }
 
 
@@ -148,6 +173,7 @@ def run(
     seconds: int,
     connections: int = 32,
     groups: Callable[[], dict[str, list[int]]] | None = None,
+    login: bool = True,
 ) -> dict[str, dict]:
     """Every query, login and /health/live, one after the other; per name the wrk figures (with the CPU per
     request of each process group of `groups`, when given)."""
@@ -160,7 +186,12 @@ def run(
         results[name] = measured(groups, lambda p=path, n=name: wrk(gateway, "GET", p, tokens[n], seconds, connections))
         results[name]["customers"] = len(tokens[name])
         results[name]["not_200_in_screening"] = screened[name]
+    if not login:
+        return results
     results["login"] = measured(
-        groups, lambda: wrk(gateway, "POST", "/api/v1/sessions", login_bodies(logins), seconds, connections)
+        groups,
+        lambda: wrk(
+            gateway, "POST", "/api/v1/sessions", login_bodies(logins), seconds, connections, count_statuses=True
+        ),
     )
     return results

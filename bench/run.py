@@ -7,7 +7,6 @@ BENCH_RATE, BENCH_REPEAT); `--quick` is 50k events / 5k customers / 10 s. Nothin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -38,7 +37,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--growth-factor", type=int, default=10, help="the small run has 1/N events and customers")
     parser.add_argument("--shared", default=env("BENCH_SHARED", "yes"), help="was the machine shared? (yes/no)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument(
+        "--name", default=env("BENCH_NAME"), help="results file bench/results/<date>-<name>.json (default full/quick)"
+    )
+    parser.add_argument("--results", type=Path, default=report.RESULTS, help="folder of the committed results")
     args = parser.parse_args(argv)
+    args.name = args.name or ("quick" if args.quick else "full")
     for name, value in (QUICK if args.quick else FULL).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -79,7 +83,8 @@ def one_size(
     data: DataSet, args: argparse.Namespace, bootstrap: str, server: str, logins: list[dict], with_freshness: bool
 ) -> dict:
     """Load, rebuild, then run the system: freshness (optional), query load with `logins`, plans, memory."""
-    scope, system, result = Scope(bootstrap, server), None, {"data": data}
+    scope, system = Scope(bootstrap, server), None
+    result: dict = {"data": {"events": data.events, "customers": data.customers, "active": data.active}}
     today = today_budapest()
     try:
         scope.make_topics()
@@ -145,10 +150,21 @@ def main(argv: list[str] | None = None) -> int:
     info = machine(server, bootstrap, load_before)
     info["shared"] = args.shared
     info["duration"] = f"{(time.monotonic() - started) / 60:.1f} min"
-    saved = ROOT / ".run" / "bench-logs" / f"results-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    saved.write_text(json.dumps({"results": results, "machine": info}, default=str, indent=1))
-    text = report.render(results, args, info)
+    saved = {
+        "kind": "bench",
+        "name": args.name,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "code": report.code_version(),
+        "command": f"python -m bench --events {args.events} --customers {args.customers} --seconds {args.seconds} "
+        f"--freshness-seconds {args.freshness_seconds} --repeat {args.repeat}",
+        "machine": info,
+        "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
+        "cpu_scope": "own",  # the postgres and kafka CPU groups are this run's servers only
+        "results": results,
+    }
+    path = report.save(args.results, args.name, saved)
     print(report.table(results))
-    report.write(args.out, text)
+    print(f"results in {path}")
+    report.write_doc(args.out, args.results)
     print(f"written to {args.out}")
     return 0

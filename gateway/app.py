@@ -18,6 +18,7 @@ from gateway.action_limit import ActionLimiter
 from gateway.actions import ActionPublisher
 from gateway.clients import ServiceClient, build_clients
 from gateway.config import check, complete, settings_from_env
+from gateway.login_slots import LoginSlots
 from gateway.openapi import build_api
 from gateway.password_changes import PasswordChanges
 from gateway.ratelimit import LoginLimiter, make_pool
@@ -43,6 +44,7 @@ class Gateway:
     action_limiter: ActionLimiter
     publisher: ActionPublisher
     password_changes: PasswordChanges
+    login_slots: LoginSlots
 
     def close(self) -> None:
         """Release the database pool, the producer and the HTTP connections."""
@@ -94,14 +96,18 @@ def build_gateway(app: Flask) -> Gateway:
     metrics = {
         "failures": Counter("login_failures", "Failed credential checks", registry=registry),
         "rate_limited": Counter("login_rate_limited", "Login attempts refused by a limit", registry=registry),
+        "busy": Counter("login_busy", "Logins refused with 429 because every check slot was taken", registry=registry),
     }
     clients = build_clients(dict(settings))
     action_limiter = ActionLimiter(pool, settings["ACTIONS_PER_HOUR"], settings["ACTION_WINDOW_MINUTES"])
     publisher = ActionPublisher(
         settings["KAFKA_BOOTSTRAP_SERVERS"], settings["TOPIC_PREFIX"], settings["PUBLISH_TIMEOUT_S"]
     )
-    password_changes = PasswordChanges(clients["contracts"], settings["PASSWORD_STATE_CACHE_S"])
-    return Gateway(clients, limiter, pool, metrics, action_limiter, publisher, password_changes)
+    password_changes = PasswordChanges(
+        clients["contracts"], settings["PASSWORD_STATE_CACHE_S"], settings["TOKEN_TTL_MINUTES"] * 60
+    )
+    login_slots = LoginSlots(settings["LOGIN_CHECKS_AT_ONCE"], settings["LOGIN_QUEUE_WAIT_S"])
+    return Gateway(clients, limiter, pool, metrics, action_limiter, publisher, password_changes, login_slots)
 
 
 def register_http_guards(app: Flask) -> None:

@@ -20,6 +20,8 @@ OWN = (
     "LOGIN_FAILURES_PER_CODE",
     "LOGIN_FAILURES_PER_ADDRESS",
     "LOGIN_WINDOW_MINUTES",
+    "LOGIN_CHECKS_AT_ONCE",
+    "LOGIN_QUEUE_WAIT_S",
     "MAX_BODY_BYTES",
     "LAG_DEGRADED_MESSAGES",
     "TRUST_PROXY",
@@ -63,4 +65,6 @@ def check(settings: dict[str, Any]) -> dict[str, Any]:
     """Refuse settings the gateway cannot run safely with."""
     if len(settings["GATEWAY_SECRET_KEY"].encode()) < MIN_SECRET_BYTES:
         raise MissingSetting(f"GATEWAY_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long")
+    if settings["LOGIN_CHECKS_AT_ONCE"] < 1:
+        raise MissingSetting("LOGIN_CHECKS_AT_ONCE must be at least 1")
     return settings

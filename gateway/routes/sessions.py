@@ -9,6 +9,7 @@ from flask import current_app, request
 
 from gateway.auth import issue_token
 from gateway.clients import ServiceUnavailable
+from gateway.login_slots import LoginsBusy
 from gateway.openapi import Blueprint, problem_responses
 from gateway.ratelimit import RateLimited
 from gateway.schemas.args import LoginRequest
@@ -57,16 +58,34 @@ def check_credentials(credentials: dict[str, Any]) -> tuple[bool, str | None]:
     429,
     503,
     s401="Invalid credentials (whatever part was wrong).",
-    s429="Too many failed attempts; wait the seconds in Retry-After.",
+    s429="Too many failed attempts, or too many logins being checked at once; wait the seconds in Retry-After.",
 )
 def create_session(credentials: dict[str, Any]) -> dict[str, Any]:
     """Log in with customer code, serial number and (if the customer has one) password.
 
     Answers a bearer token for the other operations, bound to the customer and that serial number, and when
     it expires. Wrong credentials are a 401 whatever part was wrong; after too many failures for a customer
-    code or from an address, a 429 with `Retry-After`.
+    code or from an address, a 429 with `Retry-After`; also a quick 429 with `Retry-After` when more logins
+    arrive than can be checked soon (argon2id is CPU-bound).
     """
     gateway = current_app.extensions["gateway"]
+    try:
+        gateway.login_slots.acquire()  # a quick 429 when the checks running already fill the machine
+    except LoginsBusy:
+        gateway.metrics["busy"].inc()
+        raise
+    try:
+        valid, customer_name = _limited_check(gateway, credentials)
+    finally:
+        gateway.login_slots.release()
+    if not valid:
+        gateway.metrics["failures"].inc()
+        raise invalid_credentials()
+    return session_body(credentials["customer_code"], credentials["serial_number"], customer_name)
+
+
+def _limited_check(gateway: Any, credentials: dict[str, Any]) -> tuple[bool, str | None]:
+    """The brute-force limits, then the check; a failed check stays counted as a failure."""
     try:
         reservation = gateway.limiter.reserve(credentials["customer_code"], request.remote_addr or "unknown")
     except RateLimited:
@@ -77,11 +96,9 @@ def create_session(credentials: dict[str, Any]) -> dict[str, Any]:
     except Exception:
         gateway.limiter.withdraw(reservation)  # not checked, so not a failure
         raise
-    if not valid:
-        gateway.metrics["failures"].inc()
-        raise invalid_credentials()
-    gateway.limiter.withdraw(reservation)
-    return session_body(credentials["customer_code"], credentials["serial_number"], customer_name)
+    if valid:
+        gateway.limiter.withdraw(reservation)
+    return valid, customer_name
 
 
 def session_body(customer_code: str, serial_number: str, customer_name: str | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -138,6 +138,16 @@ def portal_password(conn: psycopg.Connection[DictRow], customer_code: str) -> di
         "has_password": bool(row["has_password"]),
         "password_changed_at": changed_at.isoformat() if changed_at else None,
     }
+
+
+def password_changes_since(conn: psycopg.Connection[DictRow], since: datetime) -> list[dict[str, Any]]:
+    """Each customer whose portal password changed (set or removed) after `since`, with the latest change."""
+    rows = conn.execute(
+        "SELECT customer_code, max(changed_at) AS changed_at FROM portal_password_changes"
+        " WHERE changed_at > %(since)s GROUP BY customer_code ORDER BY customer_code",
+        {"since": since},
+    ).fetchall()
+    return [{"customer_code": r["customer_code"], "changed_at": r["changed_at"].isoformat()} for r in rows]
 
 
 def _password_verifies(password_hash: str, password: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import flask
@@ -69,6 +69,21 @@ def portal_password(customer_code: str) -> dict[str, Any]:
     require_customer_code(customer_code)
     with db_connection() as conn:
         return queries.portal_password(conn, customer_code)
+
+
+@blueprint.get("/portal-password-changes")
+def portal_password_changes() -> dict[str, Any]:
+    """Every customer whose portal password changed after `since` (RFC 3339 with offset), with the latest change:
+    the gateway polls it to end older sessions without a call per query."""
+    raw = flask.request.args.get("since", "")
+    try:
+        since = datetime.fromisoformat(raw)
+    except ValueError:
+        since = None
+    if since is None or since.tzinfo is None:
+        raise ProblemError(400, "Invalid request", errors={"since": ["A timestamp with an offset is required."]})
+    with db_connection() as conn:
+        return {"changes": queries.password_changes_since(conn, since)}
 
 
 @blueprint.get("/customers/<path:customer_code>/contract-annex")

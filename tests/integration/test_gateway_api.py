@@ -119,6 +119,7 @@ def make_client(stubs: dict[str, Stub]) -> Iterator[Callable[..., FlaskClient]]:
             "GATEWAY_SECRET_KEY": SECRET,
             "DATABASE_URL": GATEWAY_DSN,
             "SERVICE_TIMEOUT_S": 1.0,
+            "LOGIN_QUEUE_WAIT_S": 30.0,  # parallel logins queue for a check slot, except where a test says otherwise
             **{f"{n.upper()}_URL": s.url for n, s in stubs.items()},
             **settings,
         }
@@ -271,6 +272,70 @@ def test_a_burst_of_parallel_guesses_gets_only_five_checks(
     assert len(stubs["contracts"].calls("check")) == 5
 
 
+def test_a_login_that_finds_every_check_slot_taken_gets_a_quick_429(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    client = make_client(LOGIN_CHECKS_AT_ONCE=2, LOGIN_QUEUE_WAIT_S=0.0)
+    slots = client.application.extensions["gateway"].login_slots
+    slots.acquire()
+    slots.acquire()  # both checks of this process are busy (held here instead of by slow verifications)
+    try:
+        response = login(client, customer)
+    finally:
+        slots.release()
+        slots.release()
+    assert response.status_code == 429
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "1"
+    assert response.get_json()["detail"].startswith("Too many logins are being checked")
+    assert stubs["contracts"].calls("check") == []  # nothing checked, nothing counted
+    assert [login(client, customer, password="wrong").status_code for _ in range(5)] == [401] * 5
+    assert login(client, customer).status_code == 429  # the sixth failure-limit answer, not the busy one
+    assert slots.taken == 0
+
+
+def test_32_concurrent_logins_get_201_or_429_never_5xx(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    client = make_client(LOGIN_CHECKS_AT_ONCE=2, LOGIN_QUEUE_WAIT_S=0.05, SERVICE_TIMEOUT_S=60.0)
+    slots = client.application.extensions["gateway"].login_slots
+    verifying, answered = threading.Event(), stubs["contracts"].answers["check"]
+
+    def slow_check() -> Any:
+        verifying.wait(60)  # the checks in flight last until the test lets them finish
+        return answered()
+
+    stubs["contracts"].answers["check"] = slow_check
+    statuses: list[int] = []
+
+    def log_in() -> None:
+        own = client.application.test_client()
+        own.environ_base.update(client.environ_base)
+        response = login(own, customer)
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert response.headers["Retry-After"] == "1"
+
+    first = [threading.Thread(target=log_in) for _ in range(2)]
+    for thread in first:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while slots.taken < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling for the condition, bounded
+    assert slots.taken == 2
+    rest = [threading.Thread(target=log_in) for _ in range(30)]
+    for thread in rest:
+        thread.start()
+    for thread in rest:
+        thread.join()
+    assert sorted(statuses) == [429] * 30  # answered while the two checks still run
+    verifying.set()
+    for thread in first:
+        thread.join()
+    assert sorted(statuses) == [201] * 2 + [429] * 30
+    assert len(stubs["contracts"].calls("check")) == 2
+
+
 def test_success_neither_counts_nor_clears(client: FlaskClient, customer: dict[str, str]) -> None:
     assert [login(client, customer).status_code for _ in range(6)] == [201] * 6
     assert [login(client, customer, password="wrong").status_code for _ in range(5)] == [401] * 5
@@ -388,6 +453,40 @@ def test_support_calls_csv_is_streamed_through(
     assert response.get_data(as_text=True) == CSV_BODY
     assert stubs["tickets"].calls("support-calls")[-1]["args"]["format"] == "csv"
     response.close()
+
+
+def test_a_password_change_ends_older_sessions_with_one_call_per_refresh(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    client = make_client(PASSWORD_STATE_CACHE_S=0.0)  # every query refreshes: the test needs no waiting
+    answer_everything(stubs)
+    headers = bearer(client, customer)
+    changes: list[dict[str, str]] = [{"customer_code": "someone-else", "changed_at": "2099-01-01T00:00:00+00:00"}]
+    stubs["contracts"].answers["portal-password-changes"] = lambda: {"changes": changes}
+    assert client.get("/api/v1/quota", headers=headers).status_code == 200
+    later = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
+    changes.append({"customer_code": customer["customer_code"], "changed_at": later})
+    ended = client.get("/api/v1/quota", headers=headers)
+    assert ended.status_code == 401
+    assert "password changed" in ended.get_json()["detail"]
+    polls = stubs["contracts"].calls("portal-password-changes")
+    assert len(polls) == 2 and all(p["path"] == "internal/v1/portal-password-changes" for p in polls)
+    since = datetime.fromisoformat(polls[0]["args"]["since"])
+    assert timedelta(minutes=30) < datetime.now(UTC) - since < timedelta(minutes=40)  # the token lifetime back
+    assert stubs["contracts"].calls("portal-password") == []  # no call per customer
+    stubs["contracts"].answers["portal-password-changes"] = problem(500, "Internal Server Error")
+    assert client.get("/api/v1/quota", headers=headers).status_code == 401  # the last snapshot stays in use
+
+
+def test_password_changes_are_polled_once_a_while_not_per_query(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    client = make_client(PASSWORD_STATE_CACHE_S=3600.0)
+    answer_everything(stubs)
+    stubs["contracts"].answers["portal-password-changes"] = lambda: {"changes": []}
+    headers = bearer(client, customer)
+    assert [client.get("/api/v1/quota", headers=headers).status_code for _ in range(5)] == [200] * 5
+    assert len(stubs["contracts"].calls("portal-password-changes")) == 1
 
 
 def test_queries_without_a_valid_token_are_401(

@@ -1,0 +1,111 @@
+"""`python -m bench.compare_queries --before DIR --name NAME`: the queries of another source tree against this one.
+
+Both trees' APIs and gateway serve the same read models (rebuilt once with this tree), started one after the
+other, alternately, `--repeat` times: so the machine's load hits both alike. Per query: the median requests/s
+and CPU per request (all process groups, as `python -m bench` measures them) of each tree, and the ratios.
+Writes a `table` result (bench/results/<date>-<name>.json; docs/performance.md shows it where it names
+`table:<name>`). DIR is e.g. `mkdir /tmp/before && git archive main | tar -x -C /tmp/before`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from bench import load, report
+from bench.dataset import cached
+from bench.infra import ROOT, Scope, start_system
+from bench.throughput import SERVICE_TOPICS, publish, rebuild_retrying
+from shared.timeutil import today_budapest
+
+QUERIES = ("balance", "support-calls", "quota", "contract-annex", "expected-fee")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare_queries", description=__doc__.split("\n")[0])
+    parser.add_argument("--before", type=Path, required=True)
+    parser.add_argument("--name", required=True, help="result id, e.g. compare-orjson")
+    parser.add_argument("--what", default="", help="the change, for the table's introduction")
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--results", type=Path, default=report.RESULTS)
+    args = parser.parse_args(argv)
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
+    today = today_budapest()
+    data = cached(ROOT / ".run" / "bench-cache", args.events, args.customers, 42, today)
+    logins = random.Random(42).sample(data.logins(), min(300, len(data.logins())))
+    load_before = os.getloadavg()
+    scope = Scope(bootstrap, server)
+    figures: dict[str, dict[str, list[dict]]] = {"before": {}, "after": {}}
+    try:
+        scope.make_topics()
+        publish(scope, data)
+        for service in SERVICE_TOPICS:
+            rebuild_retrying(scope, service, "compare")
+        for attempt in range(args.repeat):
+            for label, source in (("before", args.before.resolve()), ("after", ROOT)):
+                system = start_system(
+                    scope,
+                    ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{label}{attempt}",
+                    poll_timeout_ms=200,
+                    api_workers=(2, 4),
+                    gateway_workers=(2, 8),
+                    source=source,
+                )
+                try:
+                    runs = load.run(system.gateway, logins, today, args.seconds, groups=system.cpu_groups, login=False)
+                finally:
+                    system.shutdown()
+                for name, run in runs.items():
+                    figures[label].setdefault(name, []).append(run)
+                print(
+                    f"  {label} #{attempt + 1}: "
+                    + ", ".join(f"{n} {r['rps']:.0f}/s" for n, r in runs.items() if n in QUERIES),
+                    flush=True,
+                )
+    finally:
+        scope.close()
+
+    def med(label: str, name: str, key: str) -> float:
+        runs = figures[label][name]
+        if key == "cpu":
+            return statistics.median(sum(r["cpu_us"].values()) for r in runs)
+        return statistics.median(r[key] for r in runs)
+
+    rows = []
+    for name in ("health/live", *QUERIES):
+        rps = med("before", name, "rps"), med("after", name, "rps")
+        cpu = med("before", name, "cpu"), med("after", name, "cpu")
+        p99 = med("before", name, "p99"), med("after", name, "p99")
+        rows.append([name, rps[0], rps[1], rps[1] / rps[0], p99[0], p99[1], cpu[0], cpu[1], cpu[1] / cpu[0]])
+    result = {
+        "kind": "table",
+        "id": args.name,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "code": report.code_version(),
+        "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
+        "intro": f"{args.what} `python -m bench.compare_queries`: {data.events:,} events / {data.customers:,} "
+        f"customers, {args.seconds} s of wrk (32 connections) per query, the two trees alternately, median of "
+        f"{args.repeat}; CPU µs per request of all processes. 1-min load average {load_before[0]:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after.",
+        "columns": ["query", "before req/s", "after req/s", "after/before", "before p99 ms", "after p99 ms"]
+        + ["before CPU µs", "after CPU µs", "after/before CPU"],
+        "formats": [None, "{:,.0f}", "{:,.0f}", "{:.2f}", "{:.1f}", "{:.1f}", "{:,.0f}", "{:,.0f}", "{:.2f}"],
+        "rows": rows,
+    }
+    path = report.save(args.results, args.name, result)
+    print("\n".join(report.table_section(result)))
+    print(f"results in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
