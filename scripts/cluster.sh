@@ -64,7 +64,9 @@ up() {
 
 case "${1:-}" in
   up) up ;;
-  down) for n in "${NODES[@]}"; do node_alive "$n" && say "Stopping Kafka node $n"; node_stop "$n" TERM; done ;;
+  down) # all at once: stopped one by one, the last node would wait for a controller quorum that is gone
+        for n in "${NODES[@]}"; do node_alive "$n" && say "Stopping Kafka node $n"; node_stop "$n" TERM & done
+        wait ;;
   start) node_start "${2:?node 1..3}" ;;
   stop) node_stop "${2:?node 1..3}" TERM ;;
   kill) node_stop "${2:?node 1..3}" KILL ;;
