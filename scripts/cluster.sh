@@ -25,13 +25,18 @@ node_start() {
   node_alive "$n" && return
   mkdir -p "$dir" "$DIR/pids" "$DIR/logs"
   for m in "${NODES[@]}"; do voters+="$m@127.0.0.1:$(controller_port "$m"),"; done
-  sed -e "s#@DATA@#$dir/data#" -e "s#@NODE@#$n#" -e "s#@VOTERS@#${voters%,}#" \
+  make_tls
+  (umask 077; sed -e "s#@DATA@#$dir/data#" -e "s#@NODE@#$n#" -e "s#@VOTERS@#${voters%,}#" \
     -e "s#@PORT@#$(broker_port "$n")#g" -e "s#@CPORT@#$(controller_port "$n")#g" \
-    "$ROOT/scripts/kafka/cluster.properties" > "$dir/server.properties"
+    -e "s#@TLS@#$TLS_DIR#g" -e "s#@BROKER_PASSWORD@#$(cat "$SECRETS_DIR/kafka-broker")#g" \
+    "$ROOT/scripts/kafka/cluster.properties" > "$dir/server.properties")
   if [ ! -f "$dir/data/meta.properties" ]; then  # every node formatted with the one cluster id
     [ -f "$DIR/cluster-id" ] || java -cp "$KAFKA_JARS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1 > "$DIR/cluster-id"
     java -cp "$KAFKA_JARS/*" -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.properties" \
-      kafka.tools.StorageTool format -t "$(cat "$DIR/cluster-id")" -c "$dir/server.properties" >> "$DIR/logs/node-$n.log" 2>&1
+      kafka.tools.StorageTool format -t "$(cat "$DIR/cluster-id")" -c "$dir/server.properties" \
+      --add-scram "SCRAM-SHA-512=[name=broker,password=$(cat "$SECRETS_DIR/kafka-broker")]" \
+      --add-scram "SCRAM-SHA-512=[name=operator,password=$(cat "$SECRETS_DIR/kafka-operator")]" \
+      >> "$DIR/logs/node-$n.log" 2>&1 || die "formatting node $n failed; see $DIR/logs/node-$n.log"
   fi
   say "Starting Kafka node $n on 127.0.0.1:$(broker_port "$n") (controller :$(controller_port "$n"); log: $DIR/logs/node-$n.log)"
   nohup java -Xms256m -Xmx${PORTAL_KAFKA_HEAP:-512m} -XX:+UseG1GC \
@@ -54,10 +59,24 @@ wait_cluster() {  # every node registered and every partition's ISR full
     --timeout "${PORTAL_KAFKA_TIMEOUT:-180}" || die "the cluster did not come up; see $DIR/logs/"
 }
 
+secured() {  # this stack's secrets: the stamp the nodes' data dirs were formatted with
+  cat "$SECRETS_DIR/kafka-broker" "$SECRETS_DIR/kafka-operator" | sha256sum | cut -c1-16
+}
+
 up() {
   "$ROOT/scripts/infra.sh" setup
+  # Data dirs formatted without this stack's SCRAM credentials (an older plaintext cluster, other secrets) are
+  # recreated: the cluster holds test and development data only.
+  if [ -d "$DIR" ] && [ "$(cat "$DIR/.secured" 2>/dev/null)" != "$(secured)" ]; then
+    for n in "${NODES[@]}"; do node_stop "$n" KILL; done
+    say "Recreating the cluster's data dirs in $DIR: they were made without this stack's TLS/SASL credentials"
+    rm -rf "$DIR/node-1" "$DIR/node-2" "$DIR/node-3" "$DIR/cluster-id"
+  fi
+  mkdir -p "$DIR"; secured > "$DIR/.secured"
   for n in "${NODES[@]}"; do node_start "$n"; done
   wait_cluster
+  # the principals' SCRAM credentials and ACLs (shared/kafka_security.py), then the topics
+  KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" "$PY" -m shared.cli.secure kafka --secrets "$SECRETS_DIR" >/dev/null
   KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" TOPIC_REPLICATION_FACTOR=3 "$PY" -m shared.cli.admin create-topics
   say "Kafka cluster up: KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP"
 }

@@ -23,24 +23,6 @@ fetch_kafka_jars() {
   touch "$KAFKA_JARS/.complete"
 }
 
-make_tls() {  # a CA and the broker's key and certificate (127.0.0.1, localhost), PEM, in $TLS_DIR
-  [ -s "$TLS_DIR/broker.pem" ] && [ -s "$TLS_DIR/ca.pem" ] && return
-  say "Making a CA and the broker's TLS certificate in $TLS_DIR"
-  mkdir -p "$TLS_DIR"; chmod 700 "$TLS_DIR"
-  (
-    umask 077; cd "$TLS_DIR"
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key -out ca.pem \
-      -subj "/CN=customer-portal local CA" 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=localhost" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > broker.ext
-    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 825 -extfile broker.ext \
-      -out broker.crt 2>/dev/null
-    cat broker.key broker.crt ca.pem > broker.pem
-    rm -f broker.csr broker.ext
-    chmod 644 ca.pem
-  )
-}
-
 kafka_up() {
   local dir="$RUN_DIR/kafka" pidfile="$RUN_DIR/pids/kafka.pid" dev="" stamp
   mkdir -p "$dir" "$RUN_DIR/pids" "$RUN_DIR/logs"

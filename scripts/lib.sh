@@ -89,6 +89,24 @@ identity_env() {  # kafka-principal pg-role: the env assignments of one service 
     "DATABASE_URL=$PG_SERVER_URL" "DATABASE_USER=$2" "DATABASE_PASSWORD_FILE=$SECRETS_DIR/pg-$2"
 }
 
+make_tls() {  # a CA and the broker's key and certificate (127.0.0.1, localhost), PEM, in $TLS_DIR
+  [ -s "$TLS_DIR/broker.pem" ] && [ -s "$TLS_DIR/ca.pem" ] && return
+  say "Making a CA and the broker's TLS certificate in $TLS_DIR"
+  mkdir -p "$TLS_DIR"; chmod 700 "$TLS_DIR"
+  (
+    umask 077; cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key -out ca.pem \
+      -subj "/CN=customer-portal local CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=localhost" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 825 -extfile broker.ext \
+      -out broker.crt 2>/dev/null
+    cat broker.key broker.crt ca.pem > broker.pem
+    rm -f broker.csr broker.ext
+    chmod 644 ca.pem
+  )
+}
+
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 wait_http() {  # url seconds
