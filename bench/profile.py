@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id", required=True, help="result id: the page shows it where it names table:<id>")
     parser.add_argument("--what", required=True, help="what was profiled, for the table's introduction")
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--gil", action="store_true", help="only samples of threads holding the GIL (Python CPU)")
     parser.add_argument("--results", type=Path, default=report.RESULTS)
     args = parser.parse_args(argv)
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -71,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(tmp) / "profile.txt"
         subprocess.run(
             [spy, "record", "--pid", str(args.pid), "--subprocesses", "--duration", str(args.seconds), "--rate", "200"]
-            + ["--format", "raw", "--output", str(out), "--nonblocking"],
+            + ["--format", "raw", "--output", str(out), "--nonblocking"]
+            + (["--gil"] if args.gil else []),
             check=True,
             capture_output=True,
         )
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         "id": args.id,
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "code": report.code_version(),
-        "intro": f"py-spy, {args.seconds} s at 200 samples/s, {total:,} samples: {args.what}.",
+        "intro": f"py-spy{' --gil (threads holding the GIL only)' if args.gil else ''}, {args.seconds} s at 200 "
+        f"samples/s, {total:,} samples: {args.what}.",
         "columns": ["", "library or function", "% of samples"],
         "formats": [None, None, "{:.1f}"],
         "align": ["---", "---", "---:"],

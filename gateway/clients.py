@@ -88,10 +88,17 @@ class ServiceClient:
         self.prefix = urllib3.util.parse_url(self.base_url).path or ""
 
     def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None, stream: bool = False
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        stream: bool = False,
+        timeout: tuple[float, float] | None = None,
     ) -> Answer:
         """The service's answer below 500; ServiceUnavailable for anything that is the service's fault."""
-        answer = self.send(method, path, params=params, json=json, stream=stream)
+        answer = self.send(method, path, params=params, json=json, stream=stream, timeout=timeout)
         if answer.status_code >= 500 or answer.status_code in (401, 403):
             # 401/403 mean the gateway's own internal token is wrong: not the caller's business.
             log.error("service answered %s", answer.status_code, extra={"service": self.name, "path": path})

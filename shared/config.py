@@ -135,6 +135,13 @@ def _table() -> list[Setting]:
             "credential checks (argon2id, CPU-bound) one gateway process runs at once; more logins wait",
         ),
         s(
+            "LOGIN_CHECK_TIMEOUT_S",
+            float,
+            10.0,
+            "gateway",
+            "read timeout of the credentials check (argon2id on a busy machine; the check slots bound the waiting)",
+        ),
+        s(
             "LOGIN_QUEUE_WAIT_S",
             float,
             0.1,

@@ -34,8 +34,14 @@ def invalid_credentials() -> ProblemError:
 def check_credentials(credentials: dict[str, Any]) -> tuple[bool, str | None]:
     """Whether the credentials may log in today, and the customer's name if so."""
     contracts = current_app.extensions["gateway"].clients["contracts"]
+    settings = current_app.config
     answer = contracts.request(
-        "POST", "/internal/v1/credentials/check", json={**credentials, "today": today_budapest().isoformat()}
+        "POST",
+        "/internal/v1/credentials/check",
+        json={**credentials, "today": today_budapest().isoformat()},
+        # Its own read timeout: the check slots bound how many logins wait, so a slow verification on a busy
+        # machine may take longer than a query without tying up the gateway's threads.
+        timeout=(settings["SERVICE_CONNECT_TIMEOUT_S"], settings["LOGIN_CHECK_TIMEOUT_S"]),
     )
     try:
         verdict = answer.json() if answer.status_code == 200 else None

@@ -587,6 +587,16 @@ def test_slow_failing_or_refusing_services_are_503(
     assert client.get("/api/v1/expected-fee", headers=headers).status_code == 503
 
 
+def test_the_credentials_check_has_its_own_read_timeout(
+    make_client: Callable[..., FlaskClient], customer: dict[str, str], stubs: dict[str, Stub]
+) -> None:
+    stubs["contracts"].delay_s = 1.0  # a verification on a busy machine: longer than a query may take
+    patient = make_client(SERVICE_TIMEOUT_S=0.2, LOGIN_CHECK_TIMEOUT_S=30.0)
+    assert login(patient, customer).status_code == 201
+    hasty = make_client(SERVICE_TIMEOUT_S=30.0, LOGIN_CHECK_TIMEOUT_S=0.2)
+    assert login(hasty, customer).status_code == 503
+
+
 def test_login_with_contracts_down_is_503_and_not_a_failure(
     client: FlaskClient, customer: dict[str, str], stubs: dict[str, Stub]
 ) -> None:

@@ -40,7 +40,7 @@ def test_summaries_of_a_run_give_ranges_over_the_issues_five_queries(tmp_path: P
         "projection": {s: dict(projection) for s in ("contracts", "ledger", "tickets", "quota")},
         "memory": {"gateway-api": 120.0},
     }
-    run = {"kind": "bench", "results": {"large": large, "small": json.loads(json.dumps(large))}}
+    run = {"kind": "bench", "cpu_scope": "own", "results": {"large": large, "small": json.loads(json.dumps(large))}}
     got = report.summary(run)
     assert got["rps"] == [50.0, 100.0]
     assert got["p99"] == [20.0, 40.0]
@@ -48,3 +48,5 @@ def test_summaries_of_a_run_give_ranges_over_the_issues_five_queries(tmp_path: P
     assert got["cpu_ms"] == [1.2, 1.2]
     assert got["login"] == {"answers": 41, "ok": 10, "busy": 30, "server_errors": 1}
     assert got["memory_max_mb"] == 120.0
+    unscoped = report.summary({**run, "cpu_scope": None})  # counted other users' servers: no total
+    assert unscoped["cpu_ms"] is None and unscoped["python_cpu_ms"] == [1.2, 1.2]
