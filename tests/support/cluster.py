@@ -136,7 +136,9 @@ class Cluster:
 
     def messages_per_partition(self, topics: list[str]) -> dict[tuple[str, int], int]:
         """End offsets (messages written, as the partitions hold no deletes) of every partition of `topics`."""
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, **kafka_security.client_kwargs())
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, **kafka_security.client_kwargs()
+        )
         try:
             parts = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
             return {(tp.topic, tp.partition): end for tp, end in consumer.end_offsets(parts).items()}
