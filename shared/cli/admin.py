@@ -34,7 +34,11 @@ def admin_client(bootstrap: str, timeout_s: float = 60.0) -> KafkaAdminClient:
             request_timeout_ms=5000,
             **kafka_security.client_kwargs(),
         )
-        client.list_topics()
+        try:
+            client.list_topics()
+        except BaseException:
+            client.close()  # its IO thread would otherwise retry (and draw random numbers) for the process's life
+            raise
         return client
 
     try:
