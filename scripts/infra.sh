@@ -113,14 +113,8 @@ kafka_down() {
 }
 
 down() {
-  local pidfile="$RUN_DIR/pids/kafka.pid" bindir
-  if pid_alive "$pidfile"; then
-    say "Stopping Kafka"
-    kill "$(cat "$pidfile")"
-    for _ in $(seq 1 100); do pid_alive "$pidfile" || break; sleep 0.2; done
-    pid_alive "$pidfile" && kill -9 "$(cat "$pidfile")"
-  fi
-  rm -f "$pidfile"
+  local bindir
+  kafka_down
   bindir="$(pg_bindir || true)"
   if [ -n "$bindir" ] && [ -f "$PGDATA_DIR/PG_VERSION" ] && as_pg_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' status >/dev/null 2>&1"; then
     say "Stopping PostgreSQL"

@@ -96,6 +96,13 @@ def _table() -> list[Setting]:
         s("PROJECTOR_BATCH_SIZE", int, 1000, "projectors", "most records applied in one transaction"),
         s("PROJECTOR_POLL_TIMEOUT_MS", int, 200, "projectors", "longest wait of one poll"),
         s("PROJECTOR_METRICS_PORT", int, 0, "projectors", "port of the projector's /metrics (0: none)"),
+        s(
+            "PROJECTOR_STALL_S",
+            float,
+            30.0,
+            "projectors",
+            "no offset stored for this long while the read model is behind: the consumer is made again",
+        ),
         s("TOPIC_PARTITIONS", int, 3, "CLIs", "partitions of topics created by `portal-admin create-topics`"),
         s(
             "TOPIC_REPLICATION_FACTOR",

@@ -59,6 +59,7 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
     with config.exit_on_bad_settings():
         s = settings_from_env(projection.service, need_token=False)
         metrics_port = config.get("PROJECTOR_METRICS_PORT") or None
+        stall_s = config.get("PROJECTOR_STALL_S")
     settings = ProjectorSettings(
         service=projection.service,
         database_url=s["DATABASE_URL"],
@@ -72,6 +73,7 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
         poll_timeout_ms=s["POLL_TIMEOUT_MS"],
         stop_when_caught_up=args.until_caught_up,
         metrics_port=metrics_port,
+        stall_s=stall_s,
         projection_version=projection.version,
     )
     if args.rebuild_shadow:

@@ -18,24 +18,31 @@ from shared.retry import Backoff, GiveUp, retry
 log = logging.getLogger("projector")
 
 
-class Seeker(Protocol):
-    def seek_to_stored(self, assigned: list[TopicPartition]) -> None: ...
+class Assignee(Protocol):
+    def partitions_assigned(self, assigned: set[TopicPartition]) -> None: ...
+    def partitions_revoked(self, revoked: set[TopicPartition]) -> None: ...
 
 
-class SeekToStored(ConsumerRebalanceListener):
-    """On every assignment, continue from the offsets stored with the read model."""
+class NoteAssignments(ConsumerRebalanceListener):
+    """Tells the projector which partitions it got or lost; the projector seeks after poll() returns.
 
-    def __init__(self, projector: Seeker) -> None:
+    kafka-python 3 calls a listener on its IO thread: while it runs, no heartbeat goes out and every
+    thread waiting on the client waits too. Seeking to the stored offsets needs the database, which
+    may be away for minutes, so the listener only takes note.
+    """
+
+    def __init__(self, projector: Assignee) -> None:
         self.projector = projector
 
     def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        log.info("partitions revoked: %s", revoked)
+        log.info("partitions revoked: %s", sorted((tp.topic, tp.partition) for tp in revoked))
+        self.projector.partitions_revoked(set(revoked))
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self.projector.seek_to_stored(assigned)
+        self.projector.partitions_assigned(set(assigned))
 
 
-def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
+def make_consumer(s: ProjectorSettings, projector: Assignee) -> KafkaConsumer:
     """A group member without Kafka-side commits: the offsets live with the read model."""
     consumer = _until_kafka_answers(
         lambda: KafkaConsumer(
@@ -56,7 +63,7 @@ def make_consumer(s: ProjectorSettings, projector: Seeker) -> KafkaConsumer:
         projector,
     )
     names = [physical(t, s.topic_prefix) for t in s.topics]
-    consumer.subscribe(names, listener=SeekToStored(projector))
+    consumer.subscribe(names, listener=NoteAssignments(projector))
     # After subscribing, so the group coordinator's metadata snapshot is complete before the first
     # join: a snapshot that changes after the leader's assignment makes kafka-python rejoin, and a
     # rejoin whose SyncGroup answer comes after poll()'s timeout is never completed (no partitions, ever).
@@ -104,7 +111,9 @@ def all_partitions(consumer: KafkaConsumer, s: ProjectorSettings) -> list[TopicP
     ]
 
 
-def end_reached(consumer: KafkaConsumer, s: ProjectorSettings, stored: dict[tuple[str, int], int]) -> bool:
+def end_reached(
+    consumer: KafkaConsumer, s: ProjectorSettings, stored: dict[tuple[str, int], int], timeout_ms: int | None = None
+) -> bool:
     """True when the stored offsets reach the end offset of every partition (asks the broker)."""
-    ends = consumer.end_offsets(all_partitions(consumer, s))
+    ends = consumer.end_offsets(all_partitions(consumer, s), timeout_ms=timeout_ms)
     return all(stored.get((logical(tp.topic, s.topic_prefix), tp.partition), 0) >= end for tp, end in ends.items())

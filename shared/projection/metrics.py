@@ -8,7 +8,7 @@ from collections import Counter as Tally
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import IllegalStateError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
@@ -54,6 +54,11 @@ class ProjectorMetrics:
         self.waiting = Gauge(
             "projector_waiting", "1 while the live read model belongs to another projection version", registry=r
         )
+        self.consumer_renewals = Counter(
+            "projector_consumer_renewals",
+            "Consumers closed and made again after no progress while behind (shared.projection.stall)",
+            registry=r,
+        )
         self.service = service
         self._server: Any = None
         self._lag_labels: set[tuple[str, str]] = set()
@@ -94,9 +99,11 @@ class ProjectorMetrics:
             self.unused.labels(kind).inc(n)
         self.last_batch.set(time.time())
 
-    def observe_lag(self, consumer: KafkaConsumer, prefix: str) -> dict[tuple[str, int], int]:
+    def observe_lag(
+        self, consumer: KafkaConsumer, prefix: str, positions: dict[TopicPartition, int]
+    ) -> dict[tuple[str, int], int]:
         """Messages behind per assigned partition: last fetched high watermark minus position (no I/O)."""
-        behind = consumer_lag(consumer, prefix)
+        behind = consumer_lag(consumer, prefix, positions)
         labels = {(topic, str(partition)): n for (topic, partition), n in behind.items()}
         for key, n in labels.items():
             self.lag.labels(*key).set(n)
@@ -106,14 +113,20 @@ class ProjectorMetrics:
         return behind
 
 
-def consumer_lag(consumer: KafkaConsumer, prefix: str) -> dict[tuple[str, int], int]:
-    """Behind per fetched partition of this member; partitions not fetched yet are left out."""
+def consumer_lag(
+    consumer: KafkaConsumer, prefix: str, positions: dict[TopicPartition, int]
+) -> dict[tuple[str, int], int]:
+    """Behind per fetched partition of this member; partitions not fetched yet are left out.
+
+    `positions` are the projector's own next offsets: KafkaConsumer.position() may wait without a
+    limit for a broker to answer (an offset reset while the broker is down).
+    """
     behind: dict[tuple[str, int], int] = {}
     for tp in consumer.assignment():
         try:
-            high = consumer.highwater(tp)
-            if high is not None:
-                behind[(logical(tp.topic, prefix), tp.partition)] = max(high - consumer.position(tp), 0)
+            high, position = consumer.highwater(tp), positions.get(tp)
         except IllegalStateError:  # revoked meanwhile
             continue
+        if high is not None and position is not None:
+            behind[(logical(tp.topic, prefix), tp.partition)] = max(high - position, 0)
     return behind

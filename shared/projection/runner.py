@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from psycopg.rows import DictRow
 
 from shared.events.envelope import Event
@@ -21,6 +23,7 @@ from shared.projection.dead_letters import DeadLetterPublisher
 from shared.projection.metrics import ProjectorMetrics
 from shared.projection.protocol import Projection
 from shared.projection.settings import ProjectorSettings, with_overrides
+from shared.projection.stall import STALL_CHECK_TIMEOUT_MS, StallWatch
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
 from shared.readmodel.follow import PointerFollowing, SchemaSwitched
@@ -49,6 +52,12 @@ class Projector(PointerFollowing):
         self.consumer: KafkaConsumer
         self.dead_letters: DeadLetterPublisher
         self.metrics = ProjectorMetrics(settings.service)
+        # partitions the group gave this member whose position still has to come from the stored offsets
+        self.unsought: set[TopicPartition] = set()
+        self.assignment_lock = threading.Lock()
+        # next offset to apply per assigned partition, as far as this member knows (for the lag, without I/O)
+        self.positions: dict[TopicPartition, int] = {}
+        self.stall = StallWatch(settings.stall_s)
         self.on_progress: Callable[[int, dict[tuple[str, int], int]], object] | None = None  # rebuilds: x of y
 
     def run(self) -> None:
@@ -83,6 +92,18 @@ class Projector(PointerFollowing):
         self.metrics.writing(self.schema)
         return self.conn
 
+    def partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Called by the consumer's rebalance listener (its IO thread): seek on the next loop turn."""
+        with self.assignment_lock:
+            self.unsought |= assigned
+
+    def partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Called by the consumer's rebalance listener (its IO thread)."""
+        with self.assignment_lock:
+            self.unsought -= revoked
+            for tp in revoked:
+                self.positions.pop(tp, None)
+
     def seek_to_stored(self, assigned: Iterable[TopicPartition]) -> None:
         """Seek each assigned partition to its stored next offset (or the beginning) in the live schema."""
         self.follow_pointer(now=True)
@@ -91,9 +112,24 @@ class Projector(PointerFollowing):
             next_offset = offsets.get((logical(tp.topic, self.settings.topic_prefix), tp.partition))
             if next_offset is None:
                 self.consumer.seek_to_beginning(tp)
+                self.positions[tp] = 0  # the event store keeps every message: its beginning is offset 0
             else:
                 self.consumer.seek(tp, next_offset)
+                self.positions[tp] = next_offset
         log.info("assigned %s", sorted((tp.topic, tp.partition) for tp in assigned))
+
+    def _seek_new_assignment(self, polled: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
+        """Seek the partitions assigned during the last poll; drop what that poll fetched for them.
+
+        Those records come from the consumer's reset position, not from the stored offsets: applying
+        them could move a stored offset backwards or skip ahead.
+        """
+        with self.assignment_lock:
+            new, self.unsought = self.unsought, set()
+        new &= self.consumer.assignment()  # revoked again meanwhile: nothing to seek
+        if new:
+            self.seek_to_stored(new)
+        return {tp: records for tp, records in polled.items() if tp not in new}
 
     def _read(self, query: Callable[[psycopg.Connection[DictRow]], Any]) -> Any:
         """A read on the projector's connection, committed; reconnects and retries while the database is away."""
@@ -125,17 +161,52 @@ class Projector(PointerFollowing):
         while not self.stopping:
             self.pause_while_waiting()
             polled = self.consumer.poll(timeout_ms=self.settings.poll_timeout_ms)
+            if self.unsought:
+                polled = self._seek_new_assignment(polled)
             records = [r for part in polled.values() for r in part]
             idle_polls = 0 if records else idle_polls + 1
-            if records:
-                self.apply_with_retry(build_batch(records, self.settings.topic_prefix))
+            if records and self.apply_with_retry(build_batch(records, self.settings.topic_prefix)):
+                with self.assignment_lock:
+                    self.positions.update({tp: part[-1].offset + 1 for tp, part in polled.items() if part})
             else:
                 self.follow_pointer()
-            behind = self.metrics.observe_lag(self.consumer, self.settings.topic_prefix)
+                self._renew_consumer_if_stalled()
+            behind = self.metrics.observe_lag(self.consumer, self.settings.topic_prefix, self.positions)
             if self.on_progress is not None:
                 self.on_progress(len(records), behind)
             if self.settings.stop_when_caught_up and self._done(idle_polls, behind):
                 return
+
+    def _renew_consumer_if_stalled(self) -> None:
+        """A consumer that gets no records while the read model stays behind is closed and made again.
+
+        kafka-python can leave a member in a group without its partitions for good, for instance when a
+        rejoin's answer comes after poll()'s timeout. Offsets live in PostgreSQL, so a new consumer
+        loses nothing: it joins the group again and continues from the stored offsets.
+        """
+        if self.waiting or not self.stall.due():
+            return
+        stored = self._read(bookkeeping.stored_offsets)
+        if self.stall.moved(sum(stored.values())):
+            return
+        try:
+            behind = not end_reached(self.consumer, self.settings, stored, STALL_CHECK_TIMEOUT_MS)
+        except KafkaError as exc:  # no broker answers: the consumer reconnects by itself
+            log.info("stall check skipped: Kafka did not answer (%s)", exc)
+            return
+        self.stall.mark(sum(stored.values()))
+        if not behind:
+            return
+        log.warning(
+            "no offset stored for %.0f s while the read model is behind; making the consumer again",
+            self.stall.limit_s,
+            extra={"assigned": sorted((tp.topic, tp.partition) for tp in self.consumer.assignment())},
+        )
+        self.metrics.consumer_renewals.inc()
+        self.consumer.close(autocommit=False)
+        with self.assignment_lock:
+            self.unsought, self.positions = set(), {}
+        self.consumer = make_consumer(self.settings, self)
 
     def _done(self, idle_polls: int, behind: dict[tuple[str, int], int]) -> bool:
         """Caught up: end offsets reached (plain), or everything fetched applied and the hook agrees (shadow)."""
@@ -144,17 +215,20 @@ class Projector(PointerFollowing):
         partitions = all_partitions(self.consumer, self.settings)
         return len(behind) == len(partitions) and not any(behind.values()) and self.on_caught_up()
 
-    def apply_with_retry(self, batch: Batch) -> None:
-        """Apply a batch; on any failure roll back, back off and try the same batch again."""
+    def apply_with_retry(self, batch: Batch) -> bool:
+        """Apply a batch; on any failure roll back, back off and try the same batch again.
+
+        False when the read model was switched meanwhile: the batch is read again from the new schema's offsets.
+        """
         backoff = Backoff(max_s=self.settings.max_backoff_s)
         while True:
             try:
                 self.apply(batch)
-                return
+                return True
             except SchemaSwitched:
                 self.follow_pointer(now=True)
-                self.seek_to_stored(self.consumer.assignment())  # the batch is read again from the new offsets
-                return
+                self.seek_to_stored(self.consumer.assignment())
+                return False
             except Exception:  # noqa: BLE001 - a valid event that failed to apply is retried, never skipped
                 self.metrics.batch_failures.inc()
                 if self.stopping:

@@ -5,16 +5,13 @@ PORTAL_CLUSTER_BASE_PORT (29092) and the five after it, all on 127.0.0.1."""
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.support.cluster import Cluster, _script
-from tests.support.faults import run_dir
 
 REMOTE_STACK = os.environ.get("PORTAL_REMOTE_STACK") == "1"
 
@@ -53,12 +50,3 @@ def whole(cluster: Cluster) -> Cluster:
 def new_database(make_database):
     """new_database(name) -> URL of a fresh, empty database (dropped at the end of the run)."""
     return lambda name: make_database(f"{name}_{uuid.uuid4().hex[:6]}")
-
-
-@pytest.fixture
-def logs(request: pytest.FixtureRequest) -> Path:
-    """.run/test-logs/<test>/ for the processes of one scenario (emptied first, kept afterwards)."""
-    folder = run_dir() / "test-logs" / request.node.name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder

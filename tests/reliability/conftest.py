@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from shared.cli.admin import create_topics, delete_topics
-from tests.support.faults import local_stack_problem, run_dir
+from tests.support.faults import local_stack_problem
 
 SOAK = os.environ.get("RELIABILITY_SOAK") == "1"
 # The fault tests kill the local broker and stop the local cluster. Against a stack elsewhere they cannot; that is
@@ -47,12 +45,3 @@ def local_stack(kafka_bootstrap: str, database_url: str) -> None:
             "`make test`; against a stack elsewhere set PORTAL_REMOTE_STACK=1 to skip them",
             pytrace=False,
         )
-
-
-@pytest.fixture
-def logs(request: pytest.FixtureRequest) -> Path:
-    """A folder for the projector logs of one test: .run/test-logs/<test>/ (emptied first, kept afterwards)."""
-    folder = run_dir() / "test-logs" / request.node.name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder

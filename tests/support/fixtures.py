@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from shared.events.publisher import Publisher
+from tests.support.faults import run_dir
 from tests.support.infra import ROOT
 from tests.support.system import System, start_system
 
@@ -111,3 +113,12 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
         for row in FIGURES:
             if row["test"] == item.nodeid and "passed" not in row:
                 row["passed"] = report.passed
+
+
+@pytest.fixture
+def logs(request: pytest.FixtureRequest) -> Path:
+    """A folder for the processes of one test: .run/test-logs/<test>/ (emptied first, kept afterwards)."""
+    folder = run_dir() / "test-logs" / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
