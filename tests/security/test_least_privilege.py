@@ -137,9 +137,10 @@ def test_the_tickets_projector_may_not_read_payments(kafka_bootstrap, prefix):
         produce(kafka_bootstrap, physical("support-calls", prefix), "projector-tickets")
 
 
-def connect_as(database_url: str, role: str) -> psycopg.Connection:
-    """A TCP connection to `database_url`'s database as `role` with its generated password."""
-    return psycopg.connect(config.with_credentials(database_url, role, security.secret(f"pg-{role}")))
+def connect_as(database_url: str, role: str, password: str | None = None) -> psycopg.Connection:
+    """A TCP connection to `database_url`'s database as `role` with its generated password (unless given)."""
+    password = password if password is not None else security.secret(f"pg-{role}")
+    return psycopg.connect(config.with_credentials(database_url, role, password))
 
 
 def test_the_quota_api_role_may_not_read_the_ledger_database(system):
@@ -156,6 +157,33 @@ def test_the_quota_api_role_may_not_read_the_ledger_database(system):
         conn.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("CREATE SCHEMA intruder")
+
+
+def test_compose_init_secures_a_service_as_the_superuser_named_by_the_environment(database_url, tmp_path):
+    """docker-compose.yml's init: `secure postgres --from-env` makes the role and its database, as the superuser of
+    DATABASE_URL / DATABASE_USER / DATABASE_PASSWORD, and leaves that superuser's own password alone."""
+    service = f"lp{uuid.uuid4().hex[:6]}"  # a role and a database of this test only, dropped at the end
+    role, database = db_roles.owner_role(service), f"portal_{service}"
+    password = uuid.uuid4().hex
+    (tmp_path / f"pg-{role}").write_text(password + "\n")
+    env = {**os.environ, "DATABASE_URL": database_url, "DATABASE_USER": "", "DATABASE_PASSWORD": ""}
+    env.pop("DATABASE_PASSWORD_FILE", None)
+    args = [sys.executable, "-m", "shared.cli.secure", "postgres", "--from-env", "--secrets", str(tmp_path), service]
+    try:
+        done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        own = config.with_database(database_url, database)
+        with connect_as(own, role, password) as conn:
+            conn.execute("CREATE TABLE mine (n integer)")  # it owns its database
+            assert conn.execute("SELECT current_user").fetchone()[0] == role
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            connect_as(config.with_database(database_url, "portal_ledger"), role, password)
+        with psycopg.connect(database_url) as conn:  # the superuser's password is what it was
+            assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 def _has_pointer(database_url: str) -> bool:

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import yaml
 
+from shared import db_roles
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
+SERVICES = ("contracts", "ledger", "tickets", "quota", "gateway")
 
 
 def compose() -> dict:
@@ -41,9 +44,9 @@ def test_secrets_are_docker_secrets_from_files_and_never_in_the_environment():
     assert "change-me" not in text.lower()
     assert "portal:portal@" not in text
     files = {name: secret["file"] for name, secret in spec["secrets"].items()}
-    assert files == {
-        name: f"./.secrets/{name}" for name in ("internal_token", "gateway_secret_key", "postgres_password")
-    }
+    roles = [role for service in SERVICES for role in db_roles.roles_of(service)]
+    names = ("internal_token", "gateway_secret_key", "postgres_password", *(f"pg-{role}" for role in roles))
+    assert files == {name: f"./.secrets/{name}" for name in names}
     assert ".secrets/" in (ROOT / ".gitignore").read_text().splitlines()
     assert "scripts/compose-secrets.sh" in text and (ROOT / "scripts" / "compose-secrets.sh").is_file()
     for name, service in spec["services"].items():
@@ -66,3 +69,31 @@ def test_every_gunicorn_uses_the_shared_configuration():
     assert len(commands) == 5
     assert all("-c python:shared.web.gunicorn_conf" in c for c in commands), commands
     assert "python:shared.web.gunicorn_conf" in (ROOT / "Dockerfile").read_text()
+
+
+def test_compose_secrets_sh_makes_every_secret_the_file_names(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    script = tmp_path / "scripts" / "compose-secrets.sh"
+    script.write_text((ROOT / "scripts" / "compose-secrets.sh").read_text())
+    subprocess.run(["bash", str(script)], check=True, capture_output=True, timeout=60)
+    made = {f.name: f for f in (tmp_path / ".secrets").iterdir()}
+    assert set(made) == set(compose()["secrets"])
+    assert all(len(f.read_text().strip()) == 64 and f.stat().st_mode & 0o077 == 0 for f in made.values())
+
+
+def test_no_application_process_but_init_signs_in_as_the_superuser():
+    services = compose()["services"]
+    expected = {f"{s}-projector": db_roles.owner_role(s) for s in SERVICES if s != "gateway"}
+    expected |= {f"{s}-api": db_roles.reader_role(s) for s in SERVICES if s != "gateway"}
+    expected |= {"gateway": db_roles.owner_role("gateway"), "init": "portal"}
+    users = {name: (s.get("environment") or {}).get("DATABASE_USER") for name, s in services.items()}
+    assert {name: user for name, user in users.items() if user} == expected
+    for name, user in expected.items():
+        secrets = services[name]["secrets"]
+        assert ("postgres_password" in secrets) == (name == "init"), name
+        if name != "init":
+            assert secrets[-1] == f"pg-{user}" and services[name]["environment"]["DATABASE_PASSWORD_FILE"].endswith(
+                f"/pg-{user}"
+            )
+    assert services["postgres"]["environment"]["POSTGRES_USER"] == "portal"
+    assert "--from-env" in services["init"]["command"] and all(s in services["init"]["command"] for s in SERVICES)
