@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,8 +44,25 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM), expires_at
 
 
-def verify_token(secret: str, token: str) -> Session:
-    """The session of a valid, unexpired token; anything else is a 401 problem."""
+def verify_token(secret: str, token: str, now: float | None = None) -> Session:
+    """The session of a valid, unexpired token; anything else is a 401 problem.
+
+    A token verified before is not verified again (its signature cannot change); only its expiry is checked.
+    """
+    key = (secret, token)
+    known = VERIFIED.get(key)
+    if known is None:
+        session, expires = _verify(secret, token)
+        VERIFIED.put(key, (session, expires))
+    else:
+        session, expires = known
+    if expires <= (time.time() if now is None else now):
+        VERIFIED.drop(key)
+        raise unauthorized("The token has expired.")
+    return session
+
+
+def _verify(secret: str, token: str) -> tuple[Session, float]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
     except jwt.ExpiredSignatureError:
@@ -52,7 +71,33 @@ def verify_token(secret: str, token: str) -> Session:
         raise unauthorized("The token is not valid.") from None
     if not isinstance(claims["serial"], str) or not claims["sub"]:
         raise unauthorized("The token is not valid.")
-    return Session(customer_code=claims["sub"], serial_number=claims["serial"], issued_at=float(claims["iat"]))
+    session = Session(customer_code=claims["sub"], serial_number=claims["serial"], issued_at=float(claims["iat"]))
+    return session, float(claims["exp"])
+
+
+class VerifiedTokens:
+    """Tokens whose signature and claims were checked, with their sessions and expiry (at most `size`, oldest out)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._entries: dict[tuple[str, str], tuple[Session, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[Session, float] | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[str, str], value: tuple[Session, float]) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                del self._entries[next(iter(self._entries))]
+            self._entries[key] = value
+
+    def drop(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+
+VERIFIED = VerifiedTokens()
 
 
 def unauthorized(detail: str, token_given: bool = True) -> ProblemError:

@@ -33,6 +33,7 @@ logconfig_dict = {
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False, "qualname": "gunicorn.error"},
         # the application logs one JSON line per request itself (shared.observability); no access log on top
+        # (logger_class below does not even build its lines)
         "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False, "qualname": "gunicorn.access"},
     },
 }
@@ -40,6 +41,8 @@ logconfig_dict = {
 # The threaded worker, answering gunicorn's own refusals (malformed request line, header or transfer coding,
 # oversized request line or headers) with problem+json and a 4xx instead of an HTML page (docs/decisions.md).
 worker_class = "shared.web.http_server.ProblemWorker"
+# No access log (shared.web.observability logs each request); gunicorn's own would cost CPU for nothing.
+logger_class = "shared.web.http_server.NoAccessLog"
 threads = 8
 
 # Limits of what gunicorn reads before the application (its defaults, written down): a request line over

@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 
 from gunicorn import util
+from gunicorn.glogging import Logger
 from gunicorn.http import errors
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
@@ -101,3 +102,14 @@ def linger(client: socket.socket, seconds: float = 0.5, most: int = 64 * 1024) -
             read += len(chunk)
     except OSError:
         return
+
+
+class NoAccessLog(Logger):
+    """gunicorn's logger without the access log: the application logs one JSON line per request itself.
+
+    gunicorn turns its access log on whenever a `logconfig_dict` is given and then, for every request, builds
+    the log atoms and an INFO record that no handler takes (about 2% of a worker's CPU under load).
+    """
+
+    def access(self, resp: object, req: object, environ: object, request_time: object) -> None:
+        return None

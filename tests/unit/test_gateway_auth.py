@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from gateway.auth import Session, issue_token, verify_token
+from gateway.auth import VERIFIED, Session, VerifiedTokens, issue_token, verify_token
 from shared.web.problems import ProblemError
 
 SECRET = "unit-test-secret-0123456789-abcdefghij"
@@ -106,3 +106,33 @@ def test_the_session_knows_when_its_token_was_issued() -> None:
     now = datetime(2026, 3, 1, 10, 0, 0, 250_000, tzinfo=UTC)
     token, _ = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=60 * 24 * 365 * 10, now=now)
     assert verify_token(SECRET, token).issued_at == now.timestamp()
+
+
+def test_a_verified_token_is_remembered_but_still_expires() -> None:
+    issued = datetime.now(UTC) - timedelta(minutes=29, seconds=59)
+    token, expires_at = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30, now=issued)
+    assert verify_token(SECRET, token).customer_code == "C1001"  # verified and remembered
+    assert verify_token(SECRET, token, now=expires_at.timestamp() - 0.5).serial_number == "SN-42"
+    problem = _rejected_at(token, expires_at.timestamp())
+    assert problem.status == 401 and "expired" in problem.detail
+    assert VERIFIED.get((SECRET, token)) is None  # forgotten once expired
+
+
+def test_a_remembered_token_is_valid_only_with_the_key_it_was_verified_with() -> None:
+    token, _ = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30)
+    assert verify_token(SECRET, token).customer_code == "C1001"
+    assert _rejected(token, OTHER_SECRET).status == 401
+
+
+def test_the_remembered_tokens_are_bounded_oldest_out() -> None:
+    tokens = VerifiedTokens(size=2)
+    sessions = [(Session(f"C{i}", "SN"), 1e12) for i in range(3)]
+    for i, value in enumerate(sessions):
+        tokens.put((SECRET, f"t{i}"), value)
+    assert [tokens.get((SECRET, f"t{i}")) for i in range(3)] == [None, sessions[1], sessions[2]]
+
+
+def _rejected_at(token: str, now: float) -> ProblemError:
+    with pytest.raises(ProblemError) as caught:
+        verify_token(SECRET, token, now=now)
+    return caught.value
