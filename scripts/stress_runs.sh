@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# N fresh clones of one commit, `make test` in each, beside `stress-ng --cpu 2` (the hog and the suite at the
+# same priority); one JSON line per run in docs/figures/stress-runs.jsonl (scripts/stress_record.py).
+#   scripts/stress_runs.sh [COMMIT] [N]        (default: HEAD, 5)
+# Needs stress-ng (apt-get install stress-ng). Uses the default ports: stop other stacks first.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+COMMIT="$(git -C "$ROOT" rev-parse "${1:-HEAD}")"; N="${2:-5}"
+WORK="${STRESS_WORK:-/tmp/portal-stress}"
+command -v stress-ng >/dev/null || { echo "error: stress-ng is not installed" >&2; exit 1; }
+mkdir -p "$WORK"
+stress-ng --cpu 2 > "$WORK/stress-ng.log" 2>&1 &
+HOG=$!
+trap 'kill $HOG 2>/dev/null' EXIT
+for i in $(seq 1 "$N"); do
+  dir="$WORK/clone-$i"
+  rm -rf "$dir"; git clone -q "$ROOT" "$dir"; git -C "$dir" checkout -q "$COMMIT"
+  started=$(date -u +%FT%TZ); t0=$(date +%s); load0=$(cut -d' ' -f1 /proc/loadavg)
+  (cd "$dir" && make test > "$WORK/run-$i.log" 2>&1); rc=$?
+  seconds=$(( $(date +%s) - t0 )); load1=$(cut -d' ' -f1 /proc/loadavg)
+  (cd "$dir" && scripts/stack.sh stop > /dev/null 2>&1)
+  "$dir/.venv/bin/python" "$ROOT/scripts/stress_record.py" "$WORK/run-$i.log" --commit "$COMMIT" --started "$started" \
+    --seconds "$seconds" --rc "$rc" --load-start "$load0" --load-end "$load1"
+  rm -rf "/var/tmp/customer-portal-$(printf %s "$dir" | md5sum | cut -c1-8)" "$dir"
+done
