@@ -101,7 +101,7 @@ def _table() -> list[Setting]:
             float,
             30.0,
             "projectors",
-            "no offset stored for this long while the read model is behind: the consumer is made again",
+            "a partition that waited this long without progress makes the consumer be made again",
         ),
         s("TOPIC_PARTITIONS", int, 3, "CLIs", "partitions of topics created by `portal-admin create-topics`"),
         s(

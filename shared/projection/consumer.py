@@ -111,9 +111,14 @@ def all_partitions(consumer: KafkaConsumer, s: ProjectorSettings) -> list[TopicP
     ]
 
 
-def end_reached(
-    consumer: KafkaConsumer, s: ProjectorSettings, stored: dict[tuple[str, int], int], timeout_ms: int | None = None
-) -> bool:
-    """True when the stored offsets reach the end offset of every partition (asks the broker)."""
+def end_offsets(
+    consumer: KafkaConsumer, s: ProjectorSettings, timeout_ms: int | None = None
+) -> dict[tuple[str, int], int]:
+    """The end offset of every partition of the projector's topics, by (catalog topic, partition) (asks the broker)."""
     ends = consumer.end_offsets(all_partitions(consumer, s), timeout_ms=timeout_ms)
-    return all(stored.get((logical(tp.topic, s.topic_prefix), tp.partition), 0) >= end for tp, end in ends.items())
+    return {(logical(tp.topic, s.topic_prefix), tp.partition): end for tp, end in ends.items()}
+
+
+def end_reached(consumer: KafkaConsumer, s: ProjectorSettings, stored: dict[tuple[str, int], int]) -> bool:
+    """True when the stored offsets reach the end offset of every partition (asks the broker)."""
+    return all(stored.get(position, 0) >= end for position, end in end_offsets(consumer, s).items())

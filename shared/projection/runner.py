@@ -18,7 +18,7 @@ from shared.events.envelope import Event
 from shared.events.topics import logical
 from shared.projection import bookkeeping
 from shared.projection.batch import Batch, build_batch
-from shared.projection.consumer import all_partitions, end_reached, make_consumer
+from shared.projection.consumer import all_partitions, end_offsets, end_reached, make_consumer
 from shared.projection.dead_letters import DeadLetterPublisher
 from shared.projection.metrics import ProjectorMetrics
 from shared.projection.protocol import Projection
@@ -178,35 +178,41 @@ class Projector(PointerFollowing):
                 return
 
     def _renew_consumer_if_stalled(self) -> None:
-        """A consumer that gets no records while the read model stays behind is closed and made again.
+        """A consumer that gets no records while a partition waits is closed and made again.
 
         kafka-python can leave a member in a group without its partitions for good, for instance when a
         rejoin's answer comes after poll()'s timeout. Offsets live in PostgreSQL, so a new consumer
         loses nothing: it joins the group again and continues from the stored offsets.
         """
-        if self.waiting or not self.stall.due():
+        if self.waiting:  # paused on purpose: nothing to compare with once it resumes
+            self.stall.reset()
+            return
+        if not self.stall.due():
             return
         stored = self._read(bookkeeping.stored_offsets)
-        if self.stall.moved(sum(stored.values())):
-            return
         try:
-            behind = not end_reached(self.consumer, self.settings, stored, STALL_CHECK_TIMEOUT_MS)
+            ends = end_offsets(self.consumer, self.settings, STALL_CHECK_TIMEOUT_MS)
         except KafkaError as exc:  # no broker answers: the consumer reconnects by itself
             log.info("stall check skipped: Kafka did not answer (%s)", exc)
+            self.stall.reset()
             return
-        self.stall.mark(sum(stored.values()))
-        if not behind:
+        stalled = self.stall.look(stored, ends)
+        if not stalled:
             return
         log.warning(
-            "no offset stored for %.0f s while the read model is behind; making the consumer again",
+            "partitions waited %.0f s without progress; making the consumer again",
             self.stall.limit_s,
-            extra={"assigned": sorted((tp.topic, tp.partition) for tp in self.consumer.assignment())},
+            extra={
+                "stalled": stalled,
+                "assigned": sorted((tp.topic, tp.partition) for tp in self.consumer.assignment()),
+            },
         )
         self.metrics.consumer_renewals.inc()
         self.consumer.close(autocommit=False)
         with self.assignment_lock:
             self.unsought, self.positions = set(), {}
         self.consumer = make_consumer(self.settings, self)
+        self.stall.reset()
 
     def _done(self, idle_polls: int, behind: dict[tuple[str, int], int]) -> bool:
         """Caught up: end offsets reached (plain), or everything fetched applied and the hook agrees (shadow)."""

@@ -34,8 +34,9 @@ class ProjectorSettings:
     # a restarted projector (its group waited for the dead member) for most of a minute.
     session_timeout_ms: int = 10_000
     max_backoff_s: float = 10.0
-    # No offset stored for this long while the read model is behind: the consumer is made again
-    # (shared.projection.stall). Three session timeouts: a rebalance after a member died is over by then.
+    # A partition that waited this long without progress makes the consumer be made again
+    # (shared.projection.stall). A batch takes well under a second, and a member that died holds its
+    # partitions for one session timeout (10 s) before the group moves them.
     stall_s: float = 30.0
     stop_when_caught_up: bool = False
     follow_pointer: bool = True

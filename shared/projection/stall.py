@@ -1,8 +1,10 @@
-"""When a projector counts as stalled: no offset stored for a while although its topics reach further.
+"""When a projector counts as stalled: a partition's stored offset has not moved since the last look, although
+the broker already held more of that partition at the last look.
 
-The check reads the offsets stored with the read model (all partitions, every member of the group),
-so a member that legitimately has no partitions does not renew its consumer while another member
-makes progress, and a member whose group got stuck does, whichever member holds the partitions.
+The look reads the offsets stored with the read model (every partition, whichever member applies it), so a
+member that legitimately has no partitions does not renew its consumer while the others make progress, and a
+member whose group got stuck does, whichever member holds the stuck partitions. Comparing with the end
+offsets seen at the previous look leaves out events published since: they have not waited long yet.
 """
 
 from __future__ import annotations
@@ -10,29 +12,36 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-STALL_CHECK_TIMEOUT_MS = 5_000  # how long the check waits for the end offsets before giving up on this round
+Position = tuple[str, int]  # (catalog topic, partition)
+STALL_CHECK_TIMEOUT_MS = 5_000  # how long a look waits for the end offsets before giving up on this round
 
 
 class StallWatch:
-    """Progress by the sum of the stored offsets: stalled when it has not moved for `limit_s` while behind."""
+    """Looks at most every `limit_s`; stalled partitions are those that waited a whole interval without progress."""
 
     def __init__(self, limit_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit_s = limit_s
         self.clock = clock
         self._since = clock()
-        self._stored: int | None = None  # the sum at the last mark; None before the first look
+        self._last: tuple[dict[Position, int], dict[Position, int]] | None = None  # stored and end offsets
 
     def due(self) -> bool:
-        """Time to look again: at once the first time, then `limit_s` after the last mark."""
-        return self._stored is None or self.clock() - self._since >= self.limit_s
+        """Time to look: at once when there is nothing to compare with, then `limit_s` after the last look."""
+        return self._last is None or self.clock() - self._since >= self.limit_s
 
-    def moved(self, stored_total: int) -> bool:
-        """Whether the stored offsets moved since the last mark (or were never looked at); if so, a new mark."""
-        if stored_total == self._stored:
-            return False
-        self.mark(stored_total)
-        return True
+    def look(self, stored: dict[Position, int], ends: dict[Position, int]) -> list[Position]:
+        """The partitions stalled since the last look (none at the first); this look becomes the last one."""
+        stalled: list[Position] = []
+        if self._last is not None:
+            stored_then, ends_then = self._last
+            stalled = sorted(
+                p
+                for p, end in ends_then.items()
+                if stored.get(p, 0) == stored_then.get(p, 0) and stored.get(p, 0) < end
+            )
+        self._last, self._since = (dict(stored), dict(ends)), self.clock()
+        return stalled
 
-    def mark(self, stored_total: int) -> None:
-        """Start the watch again from now (progress seen, nothing waiting, or a new consumer)."""
-        self._stored, self._since = stored_total, self.clock()
+    def reset(self) -> None:
+        """Forget the last look (while waiting, when Kafka did not answer, after a new consumer)."""
+        self._last = None

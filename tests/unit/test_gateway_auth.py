@@ -108,11 +108,15 @@ def test_the_session_knows_when_its_token_was_issued() -> None:
     assert verify_token(SECRET, token).issued_at == now.timestamp()
 
 
-def test_a_verified_token_is_remembered_but_still_expires() -> None:
-    issued = datetime.now(UTC) - timedelta(minutes=29, seconds=59)
+def test_a_verified_token_is_remembered_but_still_expires(monkeypatch) -> None:
+    issued = datetime.now(UTC) - timedelta(minutes=10)
     token, expires_at = issue_token(SECRET, "C1001", "SN-42", ttl_minutes=30, now=issued)
+    decoded: list[str] = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: decoded.append(args[0]) or decode(*args, **kwargs))
     assert verify_token(SECRET, token).customer_code == "C1001"  # verified and remembered
     assert verify_token(SECRET, token, now=expires_at.timestamp() - 0.5).serial_number == "SN-42"
+    assert decoded == [token]  # the second time from memory
     problem = _rejected_at(token, expires_at.timestamp())
     assert problem.status == 401 and "expired" in problem.detail
     assert VERIFIED.get((SECRET, token)) is None  # forgotten once expired

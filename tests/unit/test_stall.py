@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from shared.projection.stall import StallWatch
 
+A, B = ("payments", 0), ("payments", 1)
+
 
 class Clock:
     def __init__(self) -> None:
@@ -13,11 +15,11 @@ class Clock:
         return self.now
 
 
-def test_the_first_look_is_due_at_once_and_marks_the_stored_offsets():
+def test_the_first_look_is_due_at_once_and_only_sets_what_to_compare_with():
     clock = Clock()
     watch = StallWatch(30.0, clock)
     assert watch.due()
-    assert watch.moved(500)  # never looked at: a mark, not a stall
+    assert watch.look({A: 5}, {A: 50}) == []  # nothing to compare with yet
     assert not watch.due()
     clock.now += 29.9
     assert not watch.due()
@@ -25,27 +27,45 @@ def test_the_first_look_is_due_at_once_and_marks_the_stored_offsets():
     assert watch.due()
 
 
-def test_offsets_that_moved_start_the_watch_again():
+def test_a_partition_that_waited_a_whole_interval_without_progress_is_stalled():
     clock = Clock()
     watch = StallWatch(30.0, clock)
-    watch.moved(500)
-    clock.now += 45
-    assert watch.moved(501)
-    assert not watch.due()
+    watch.look({A: 5, B: 7}, {A: 50, B: 7})
     clock.now += 30
-    assert watch.due()
-    assert not watch.moved(501)  # the same sum a limit later: the caller asks the broker whether more is waiting
+    assert watch.look({A: 5, B: 7}, {A: 50, B: 9}) == [A]  # B's two new events came after the last look
 
 
-def test_a_mark_after_a_renewal_gives_the_new_consumer_its_own_limit():
+def test_one_stuck_partition_is_found_while_the_others_progress():
     clock = Clock()
-    watch = StallWatch(10.0, clock)
-    watch.moved(7)
-    clock.now += 10
-    assert watch.due() and not watch.moved(7)
-    watch.mark(7)
-    assert not watch.due()
-    clock.now += 9.5
-    assert not watch.due()
-    clock.now += 0.5
+    watch = StallWatch(30.0, clock)
+    watch.look({A: 5, B: 7}, {A: 50, B: 900})
+    clock.now += 30
+    assert watch.look({A: 5, B: 800}, {A: 50, B: 1000}) == [A]
+
+
+def test_progress_or_events_newer_than_the_last_look_are_no_stall():
+    clock = Clock()
+    watch = StallWatch(30.0, clock)
+    watch.look({A: 5}, {A: 5})  # caught up
+    clock.now += 30
+    assert watch.look({A: 5}, {A: 6}) == []  # one event published since: it has not waited long yet
+    clock.now += 30
+    assert watch.look({A: 6}, {A: 20}) == []  # it was applied
+
+
+def test_a_partition_never_applied_counts_from_offset_zero():
+    clock = Clock()
+    watch = StallWatch(30.0, clock)
+    watch.look({}, {A: 3})
+    clock.now += 30
+    assert watch.look({}, {A: 3}) == [A]
+
+
+def test_reset_forgets_the_last_look():
+    clock = Clock()
+    watch = StallWatch(30.0, clock)
+    watch.look({A: 5}, {A: 50})
+    watch.reset()
     assert watch.due()
+    clock.now += 30
+    assert watch.look({A: 5}, {A: 50}) == []  # a new first look, not a stall
