@@ -74,12 +74,21 @@ host    all   all   ::1/128         scram-sha-256
 HBA
   if ! as_pg_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' status >/dev/null 2>&1"; then
     say "Starting PostgreSQL on 127.0.0.1:$PG_PORT (log: $PG_HOME/postgres.log)"
-    as_pg_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' -l '$PG_HOME/postgres.log' -w -t 60 \
-      -o \"-p $PG_PORT -k '$PG_HOME' -c unix_socket_permissions=0700 -c password_encryption=scram-sha-256 -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PORTAL_PG_FSYNC:-on}\" start >/dev/null" \
+    # After a crash (the fault tests stop it with -m immediate) the server first syncs its data directory:
+    # file by file that took over a minute on a loaded machine with the tests' many databases, so it
+    # syncs the file system at once (syncfs), and pg_ctl waits up to 3 minutes for the recovery.
+    as_pg_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' -l '$PG_HOME/postgres.log' -w -t 180 \
+      -o \"-p $PG_PORT -k '$PG_HOME' -c unix_socket_permissions=0700 -c password_encryption=scram-sha-256 -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PORTAL_PG_FSYNC:-on}$(pg_sync_option "$bindir")\" start >/dev/null" \
       || die "PostgreSQL did not start; see $PG_HOME/postgres.log"
   else
     as_pg_owner "'$bindir/pg_ctl' -D '$PGDATA_DIR' reload >/dev/null"
   fi
+}
+
+pg_sync_option() {  # bindir: the crash-recovery sync setting, on servers that have it (14 and later)
+  local major; major="$("$1/postgres" --version | sed -E 's/[^0-9]*([0-9]+).*/\1/')"
+  [ "${major:-0}" -ge 14 ] && printf ' -c recovery_init_sync_method=syncfs'
+  true
 }
 
 wait_kafka() {

@@ -63,11 +63,15 @@ def make_consumer(s: ProjectorSettings, projector: Assignee) -> KafkaConsumer:
         projector,
     )
     names = [physical(t, s.topic_prefix) for t in s.topics]
-    consumer.subscribe(names, listener=NoteAssignments(projector))
-    # After subscribing, so the group coordinator's metadata snapshot is complete before the first
-    # join: a snapshot that changes after the leader's assignment makes kafka-python rejoin, and a
-    # rejoin whose SyncGroup answer comes after poll()'s timeout is never completed (no partitions, ever).
-    wait_for_topics(consumer, names)
+    try:
+        consumer.subscribe(names, listener=NoteAssignments(projector))
+        # After subscribing, so the group coordinator's metadata snapshot is complete before the first
+        # join: a snapshot that changes after the leader's assignment makes kafka-python rejoin, and a
+        # rejoin whose SyncGroup answer comes after poll()'s timeout is never completed (no partitions, ever).
+        wait_for_topics(consumer, names)
+    except BaseException:
+        consumer.close(autocommit=False)  # its IO thread would otherwise live on
+        raise
     return consumer
 
 

@@ -56,7 +56,8 @@ class ProjectorMetrics:
         )
         self.consumer_renewals = Counter(
             "projector_consumer_renewals",
-            "Consumers closed and made again after no progress while behind (shared.projection.stall)",
+            "Consumers closed and made again: `stalled` (shared.projection.stall) or `failed` (poll raised)",
+            ["reason"],
             registry=r,
         )
         self.service = service

@@ -160,7 +160,7 @@ class Projector(PointerFollowing):
         idle_polls = 0
         while not self.stopping:
             self.pause_while_waiting()
-            polled = self.consumer.poll(timeout_ms=self.settings.poll_timeout_ms)
+            polled = self._poll()
             if self.unsought:
                 polled = self._seek_new_assignment(polled)
             records = [r for part in polled.values() for r in part]
@@ -197,21 +197,47 @@ class Projector(PointerFollowing):
             self.stall.reset()
             return
         stalled = self.stall.look(stored, ends)
-        if not stalled:
-            return
-        log.warning(
-            "partitions waited %.0f s without progress; making the consumer again",
-            self.stall.limit_s,
-            extra={
-                "stalled": stalled,
-                "assigned": sorted((tp.topic, tp.partition) for tp in self.consumer.assignment()),
-            },
-        )
-        self.metrics.consumer_renewals.inc()
-        self.consumer.close(autocommit=False)
+        if stalled:
+            log.warning(
+                "partitions waited %.0f s without progress; making the consumer again",
+                self.stall.limit_s,
+                extra={
+                    "stalled": stalled,
+                    "assigned": sorted((tp.topic, tp.partition) for tp in self.consumer.assignment()),
+                },
+            )
+            self._renew_consumer("stalled")
+
+    def _poll(self) -> dict[TopicPartition, list[Any]]:
+        """One poll; a consumer that raises is made again (nothing fetched is lost: offsets live in PostgreSQL).
+
+        kafka-python 3 raises from poll() what its IO thread met, e.g. a refused connection while the broker
+        restarts; the same consumer may keep failing, so it is not polled again.
+        """
+        try:
+            return self.consumer.poll(timeout_ms=self.settings.poll_timeout_ms)
+        except KafkaError as exc:
+            log.warning("the consumer failed (%r); making it again", exc)
+            self._renew_consumer("failed")
+            return {}
+
+    def _renew_consumer(self, reason: str) -> None:
+        """Close the consumer and make a new one, which joins the group and seeks to the stored offsets."""
+        self.metrics.consumer_renewals.labels(reason).inc()
+        try:
+            self.consumer.close(autocommit=False)
+        except Exception:  # noqa: BLE001 - the old consumer is being thrown away
+            log.warning("closing the old consumer failed", exc_info=True)
         with self.assignment_lock:
             self.unsought, self.positions = set(), {}
-        self.consumer = make_consumer(self.settings, self)
+        self.consumer = retry(
+            lambda: make_consumer(self.settings, self),
+            on=KafkaError,
+            what="Kafka",
+            stopping=lambda: self.stopping,
+            backoff=Backoff(first_s=0.5, max_s=self.settings.max_backoff_s),
+            logger=log,
+        )
         self.stall.reset()
 
     def _done(self, idle_polls: int, behind: dict[tuple[str, int], int]) -> bool:

@@ -1,9 +1,10 @@
 """A projector whose consumer stops getting records while its topics reach further makes its consumer again.
 
 kafka-python can leave a group member without records for good: a rejoin never completed (no partitions),
-or partitions held but never fetched. The fault is forced at a counted point: right after the first batch
-is applied, the projector's own consumer is paused (it keeps its partitions, heartbeats and fetches nothing)
-or unsubscribed (it has no partitions), and only then are the second half of the payments published. The
+or partitions held but never fetched; and its poll() can raise what its IO thread met. The fault is forced
+at a counted point: right after the first batch is applied, the projector's own consumer is paused (it
+keeps its partitions, heartbeats and fetches nothing), unsubscribed (it has no partitions) or made to raise
+from its next poll(), and only then are the second half of the payments published. The
 real ledger projection runs against the real broker and database; the payments in the read model are
 compared with the ones the test published.
 """
@@ -17,6 +18,7 @@ from datetime import date
 import psycopg
 import pytest
 from kafka import KafkaConsumer
+from kafka.errors import KafkaConnectionError
 from psycopg.rows import dict_row
 
 from services.ledger.projection import PROJECTION
@@ -25,9 +27,23 @@ from shared.projection.runner import Projector, ProjectorSettings
 from tests.support import domain
 from tests.support.events import customer_code
 
-FAULTS: dict[str, Callable[[KafkaConsumer], None]] = {
-    "partitions held, nothing fetched": lambda consumer: consumer.pause(*consumer.assignment()),
-    "no partitions": lambda consumer: consumer.unsubscribe(),
+
+def poll_raises_once(consumer: KafkaConsumer) -> None:
+    """The next poll() raises what kafka-python 3 raised from poll() while the broker restarted (seen in CI)."""
+    real = consumer.poll
+
+    def poll(*args: object, **kwargs: object) -> object:
+        consumer.poll = real  # type: ignore[method-assign]
+        raise KafkaConnectionError("111 ECONNREFUSED")
+
+    consumer.poll = poll  # type: ignore[method-assign]
+
+
+# fault -> the renewal reason it leads to
+FAULTS: dict[str, tuple[Callable[[KafkaConsumer], None], str]] = {
+    "partitions held, nothing fetched": (lambda consumer: consumer.pause(*consumer.assignment()), "stalled"),
+    "no partitions": (lambda consumer: consumer.unsubscribe(), "stalled"),
+    "poll raises": (poll_raises_once, "failed"),
 }
 
 
@@ -70,7 +86,7 @@ def run_with_fault(
     try:
         assert publisher.publish("payments", first).sent == len(first)
         hook = FaultAfterFirstBatch(
-            FAULTS[fault], lambda: None if publisher.publish("payments", rest).sent == len(rest) else pytest.fail()
+            FAULTS[fault][0], lambda: None if publisher.publish("payments", rest).sent == len(rest) else pytest.fail()
         )
         settings = ProjectorSettings(
             service="ledger",
@@ -116,7 +132,7 @@ def test_a_stalled_consumer_is_made_again_and_nothing_is_lost_or_applied_twice(
     expected = sorted((p["data"]["payment_id"], p["data"]["amount"]) for p in published)
     assert stored_payments(dsn, published) == expected
     sample = projector.metrics.registry.get_sample_value
-    assert sample("projector_consumer_renewals_total") >= 1
+    assert sample("projector_consumer_renewals_total", {"reason": FAULTS[fault][1]}) >= 1
     assert sample("projector_batch_failures_total") == 0
 
 
@@ -130,4 +146,6 @@ def test_without_the_watch_the_fault_keeps_the_read_model_behind(kafka_bootstrap
 
     assert hook.idle_after_fault >= 30
     assert len(stored_payments(dsn, published)) < len(published)
-    assert projector.metrics.registry.get_sample_value("projector_consumer_renewals_total") == 0
+    assert (
+        projector.metrics.registry.get_sample_value("projector_consumer_renewals_total", {"reason": "stalled"}) is None
+    )

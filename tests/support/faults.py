@@ -73,7 +73,7 @@ def _infra_up() -> None:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             check=True,
-            timeout=180,
+            timeout=300,  # pg_ctl alone may wait 180 s for a crash recovery (scripts/infra.sh)
         )
 
 
