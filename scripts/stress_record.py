@@ -41,11 +41,17 @@ def render(rows: list[dict]) -> str:
     for n, r in enumerate(rows, 1):
         out.append(
             f"| {n} | {r['started']} | `{r['commit']}` | {r['what']} | `{r['hog']}` | {r['seconds'] / 60:.1f} "
-            f"| {r['passed']} | {r['failed']} | {r['errors']} | {r['skipped']} | {r['load_start']} → {r['load_end']} |"
+            f"| {r['passed']} | {r['failed']} | {r['errors']} | {r['skipped']} | {_load(r)} |"
         )
     green = sum(1 for r in rows if r["exit_status"] == 0 and not r["failed"] and not r["errors"] and r["passed"])
-    out += ["", f"{green} of {len(rows)} runs green.", END]
+    out += ["", f"{green} of {len(rows)} runs green."]
+    out += [f"- run {n}: {r['note']}" for n, r in enumerate(rows, 1) if r.get("note")]
+    out.append(END)
     return "\n".join(out)
+
+
+def _load(row: dict) -> str:
+    return " → ".join("—" if row.get(k) is None else str(row[k]) for k in ("load_start", "load_end"))
 
 
 def write_doc(runs: Path = RUNS, doc: Path = DOC) -> None:
@@ -64,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("--commit", "--started", "--what", "--hog"):
         parser.add_argument(name, required=name in ("--commit", "--started"))
     parser.add_argument("--seconds", type=int, required=True)
+    parser.add_argument("--note", default="", help="what went wrong, for a red run")
     parser.add_argument("--rc", type=int, required=True)
-    parser.add_argument("--load-start", type=float, required=True)
-    parser.add_argument("--load-end", type=float, required=True)
+    parser.add_argument("--load-start", type=float, help="1-minute load average at the start (omit if not taken)")
+    parser.add_argument("--load-end", type=float, help="1-minute load average at the end")
     parser.add_argument("--out", type=Path, default=RUNS)
     args = parser.parse_args(argv)
     row = {
@@ -79,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         **counts(args.log.read_text(encoding="utf-8", errors="replace")),
         "load_start": args.load_start,
         "load_end": args.load_end,
+        **({"note": args.note} if args.note else {}),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("a", encoding="utf-8") as handle:
