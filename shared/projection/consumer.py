@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Protocol
 
 from kafka import KafkaConsumer, TopicPartition
@@ -12,10 +13,12 @@ from kafka.errors import KafkaError
 
 from shared import kafka_security
 from shared.events.topics import logical, physical
+from shared.kafka_calls import bounded
 from shared.projection.settings import ProjectorSettings
 from shared.retry import Backoff, GiveUp, retry
 
 log = logging.getLogger("projector")
+METADATA_TIMEOUT_S = 15.0  # a metadata request of kafka-python 3 may otherwise wait for good (shared/kafka_calls.py)
 
 
 class Assignee(Protocol):
@@ -95,8 +98,8 @@ def wait_for_topics(consumer: KafkaConsumer, names: list[str], timeout_s: float 
     """
     backoff = Backoff(first_s=0.2, max_s=1.0, deadline_s=timeout_s)
     while True:
-        known = consumer.topics()  # refreshes the cluster metadata
-        missing = [n for n in names if n not in known or not consumer.partitions_for_topic(n)]
+        known = bounded(consumer, consumer.topics, METADATA_TIMEOUT_S, "topics")  # refreshes the cluster metadata
+        missing = [n for n in names if n not in known or not _partitions(consumer, n)]
         if not missing:
             return
         log.warning("waiting for topics to appear: %s", ", ".join(missing))
@@ -111,8 +114,14 @@ def all_partitions(consumer: KafkaConsumer, s: ProjectorSettings) -> list[TopicP
     return [
         TopicPartition(physical(t, s.topic_prefix), p)
         for t in s.topics
-        for p in consumer.partitions_for_topic(physical(t, s.topic_prefix)) or ()
+        for p in _partitions(consumer, physical(t, s.topic_prefix))
     ]
+
+
+def _partitions(consumer: KafkaConsumer, topic: str) -> set[int]:
+    """A topic's partitions; asking the broker when the metadata lacks it, within METADATA_TIMEOUT_S."""
+    found = bounded(consumer, partial(consumer.partitions_for_topic, topic), METADATA_TIMEOUT_S, "partitions_for_topic")
+    return found or set()
 
 
 def end_offsets(

@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
 from shared import kafka_security
 from shared.events.topics import logical, physical
+from shared.kafka_calls import bounded
 
 Position = tuple[str, int]  # (catalog topic, partition)
 FETCH_TIMEOUT_S = 0.5  # health checks must answer fast; an unknown time is reported as None
@@ -74,8 +76,9 @@ class EndOffsets:
     def _fetch(self, topics: list[str]) -> dict[Position, int]:
         consumer, parts = self._client(), []
         for topic in topics:
-            found = consumer.partitions_for_topic(physical(topic, self.prefix)) or set()
-            parts += [TopicPartition(physical(topic, self.prefix), p) for p in found]
+            name = physical(topic, self.prefix)
+            found = bounded(consumer, partial(consumer.partitions_for_topic, name), 3.0, "partitions_for_topic")
+            parts += [TopicPartition(name, p) for p in found or ()]
         ends = consumer.end_offsets(parts, timeout_ms=2000) if parts else {}
         return {(logical(tp.topic, self.prefix), tp.partition): end for tp, end in ends.items()}
 

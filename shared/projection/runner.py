@@ -66,7 +66,7 @@ class Projector(PointerFollowing):
         signal.signal(signal.SIGINT, self._stop)
         self.metrics.serve(self.settings.metrics_port)
         self.conn = self._connect()
-        self.consumer = make_consumer(self.settings, self)
+        self.consumer = self._new_consumer()
         self.dead_letters = DeadLetterPublisher(self.settings.bootstrap_servers)
         try:
             self._loop()
@@ -230,7 +230,12 @@ class Projector(PointerFollowing):
             log.warning("closing the old consumer failed", exc_info=True)
         with self.assignment_lock:
             self.unsought, self.positions = set(), {}
-        self.consumer = retry(
+        self.consumer = self._new_consumer()
+        self.stall.reset()
+
+    def _new_consumer(self) -> KafkaConsumer:
+        """A subscribed consumer, once Kafka answers (backing off meanwhile)."""
+        return retry(
             lambda: make_consumer(self.settings, self),
             on=KafkaError,
             what="Kafka",
@@ -238,7 +243,6 @@ class Projector(PointerFollowing):
             backoff=Backoff(first_s=0.5, max_s=self.settings.max_backoff_s),
             logger=log,
         )
-        self.stall.reset()
 
     def _done(self, idle_polls: int, behind: dict[tuple[str, int], int]) -> bool:
         """Caught up: end offsets reached (plain), or everything fetched applied and the hook agrees (shadow)."""
