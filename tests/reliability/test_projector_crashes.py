@@ -168,8 +168,10 @@ def test_two_instances_in_one_group_one_killed_no_gap_no_duplicate(
     first = ledger.start_projector(env, log=logs / "first.log")
     second = ledger.start_projector(env, log=logs / "second.log")
     try:
-        wait_for(lambda: all(assignment(logs / f"{n}.log") for n in ("first", "second")), timeout=90)
-        shared_before = (assignment(logs / "first.log"), assignment(logs / "second.log"))
+        # Both members hold their share: the last assignments of the two logs split the partitions. (Reading
+        # both as soon as each has logged one can find the first member's whole assignment from before the
+        # second joined.)
+        shared_before = wait_for(lambda: split(logs / "first.log", logs / "second.log"), timeout=90)
         wait_for(lambda: ledger.progress(dsn) >= first_half.count // 2, timeout=120, interval=0.05)
         second.send_signal(signal.SIGKILL)
         second.wait(timeout=10)
@@ -201,6 +203,13 @@ def test_two_instances_in_one_group_one_killed_no_gap_no_duplicate(
         caught_up_after_kill_s=round(recovered_s, 1),
         lag=0,
     )
+
+
+def split(a, b) -> tuple[list, list] | None:  # noqa: ANN001
+    """The last assignments of two members' logs when together they hold every partition once, else None."""
+    first, second = assignment(a), assignment(b)
+    whole = first and second and len(first) + len(second) == 3 * len(TOPICS) and not set(first) & set(second)
+    return (first, second) if whole else None
 
 
 def assignment(log) -> list[tuple[str, int]]:  # noqa: ANN001
