@@ -185,6 +185,8 @@ def start_system(
         "LOGIN_FAILURES_PER_ADDRESS": "100000000",
         "LOGIN_FAILURES_PER_CODE": "100000000",
     }
+    for secret in ("INTERNAL_TOKEN", "GATEWAY_SECRET_KEY"):  # the bench's own values, not the stack's files
+        env.pop(f"{secret}_FILE", None)
     for name in (*SERVICES, "gateway"):
         env[f"{name.upper()}_DATABASE_URL"] = scope.database(name)
         env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
