@@ -1,0 +1,303 @@
+"""`python -m bench.servers`: what the WSGI server itself costs per request, gunicorn as the stack runs it
+against Granian, and how each answers the malformed requests of tests/security/test_malformed_http.py.
+
+Both serve the same Flask app (`bench.servers:app`: a small JSON answer, a login-like POST, the stack's
+problem handlers), 2 workers × 4 threads, one after the other, alternately, `--repeat` times; wrk with 32
+connections. Per server: the median requests/s and CPU per request of its processes (master and workers);
+and the same app called in-process, without any server, for what Flask and the app alone cost. Then every
+malformed case is sent to each server as raw bytes: the status and the content type of the answer, or that
+the connection closed without one. Writes two `table` results (`servers-cpu`, `servers-malformed-http`).
+
+Granian is not a dependency of the project (`pip install granian` into the venv to run this).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from flask import Flask, jsonify, request
+from werkzeug.test import EnvironBuilder
+
+from bench import load, report
+from bench.infra import children, free_port
+from shared.web.problems import register_problem_handlers
+
+app = Flask("bench-servers")
+register_problem_handlers(app)  # as every app of the stack: errors reading a body are 400 problems
+
+
+@app.get("/api/v1/quota")
+def quota() -> object:
+    """The answer every measured request gets (a JSON object, like the queries' smallest)."""
+    return jsonify(customer_code="C1004", minutes={"free": 600, "used": 125, "left": 475})
+
+
+@app.post("/api/v1/sessions")
+def sessions() -> object:
+    """Reads the JSON body, as the gateway's login does (a broken chunked body fails here)."""
+    return jsonify(received=request.get_json(silent=True) is not None), 201
+
+
+# A server variant: given the port to answer on and a scratch folder, the commands of its processes, the one
+# on that port first (a front proxy names its upstream's port itself).
+Variant = Callable[[int, Path], list[list[str]]]
+
+
+def gunicorn_command(port: int, tmp: Path) -> list[list[str]]:
+    """gunicorn with the project's settings (shared/web/gunicorn_conf.py: ProblemWorker, limits, no access log)."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    config = ["-c", "python:shared.web.gunicorn_conf", "--workers", "2", "--threads", "4"]
+    return [[gunicorn, *config, "--bind", f"127.0.0.1:{port}", "bench.servers:app"]]
+
+
+def granian_command(port: int, tmp: Path) -> list[list[str]]:
+    """Granian's WSGI interface with its defaults, the same workers and threads."""
+    granian = shutil.which("granian") or str(Path(sys.executable).with_name("granian"))
+    options = ["--interface", "wsgi", "--workers", "2", "--blocking-threads", "4", "--no-ws"]
+    return [[granian, *options, "--host", "127.0.0.1", "--port", str(port), "bench.servers:app"]]
+
+
+NGINX = """
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    large_client_header_buffers 4 8k;
+    upstream app {{ server 127.0.0.1:{upstream}; keepalive 32; }}
+    server {{
+        listen 127.0.0.1:{port};
+        if ($http_expect !~* "^(100-continue)?$") {{ rewrite ^ /problem/417 last; }}
+        location / {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+        error_page 400 501 505 =400 /problem/400;
+        error_page 414 =414 /problem/414;
+        error_page 494 =431 /problem/431;
+{problems}
+    }}
+}}
+"""
+
+
+PROBLEMS = {400: "Bad Request", 414: "URI Too Long", 431: "Request Header Fields Too Large", 417: "Expectation Failed"}
+
+
+def _problem_location(status: int, title: str) -> str:
+    body = json.dumps(
+        {"type": "about:blank", "title": title, "status": status, "detail": "Refused by the front proxy."}
+    )
+    return (
+        f"        location = /problem/{status} {{ internal; default_type application/problem+json; "
+        f"return {status} '{body}'; }}"
+    )
+
+
+def nginx_granian_command(port: int, tmp: Path) -> list[list[str]]:
+    """nginx (Debian's) in front, refusing malformed HTTP with problem+json; Granian behind it on loopback."""
+    upstream = free_port()
+    config = tmp / f"nginx-{port}.conf"
+    problems = "\n".join(_problem_location(status, title) for status, title in PROBLEMS.items())
+    config.write_text(NGINX.format(tmp=tmp, port=port, upstream=upstream, problems=problems))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    return [[nginx, "-e", str(tmp / "nginx-error.log"), "-c", str(config)], *granian_command(upstream, tmp)]
+
+
+SERVERS: dict[str, Variant] = {
+    "gunicorn (the stack's settings)": gunicorn_command,
+    "Granian (WSGI)": granian_command,
+    "nginx in front of Granian": nginx_granian_command,
+}
+
+
+class Server:
+    """One server variant's processes, answering on a free port; stopped on exit."""
+
+    def __init__(self, variant: Variant, tmp: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PYTHONPATH": str(report.ROOT)}
+        commands = variant(self.port, tmp)
+        self.procs: list[subprocess.Popen] = []
+        log = tmp / "servers.log"
+        with log.open("ab") as out:
+            for command in reversed(commands):  # the upstream first
+                self.procs.append(
+                    subprocess.Popen(
+                        command, cwd=report.ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                    )
+                )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{self.url}/api/v1/quota", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if any(proc.poll() is not None for proc in self.procs) or time.monotonic() > deadline:
+                self.__exit__()
+                raise SystemExit(f"{commands[0][0]} did not start; see {log}")
+            time.sleep(0.1)
+
+    def pids(self) -> list[int]:
+        return [pid for proc in self.procs for pid in (proc.pid, *children(proc.pid))]
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def in_process(calls: int) -> float:
+    """CPU µs per request of the same app called in this process, without a server or a socket: what Flask and
+    the app themselves cost."""
+    environ = EnvironBuilder(path="/api/v1/quota", headers={"Authorization": "Bearer -"}).get_environ()
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> None:
+        return None
+
+    started = time.process_time()
+    for _ in range(calls):
+        for _chunk in app.wsgi_app(dict(environ), start_response):
+            pass
+    return (time.process_time() - started) * 1e6 / calls
+
+
+def exchange(url: str, raw: bytes, wait: float = 5) -> str:
+    """Send the bytes as they are and read one answer (the connection stays open for writing, as a client's
+    does): 'status content-type', or that the server closed the connection or said nothing within `wait` s."""
+    host = urlsplit(url)
+    with socket.create_connection((host.hostname, host.port), timeout=wait) as sock:
+        data = b""
+        try:  # a server may answer and close before it has read everything
+            sock.sendall(raw)
+            while not _complete(data) and (chunk := sock.recv(65536)):
+                data += chunk
+        except TimeoutError:
+            if not data:
+                return f"no answer in {wait:.0f} s"
+        except OSError:
+            pass
+    head = data.partition(b"\r\n\r\n")[0].decode("latin-1")
+    if not head:
+        return "closed, no answer"
+    lines = head.split("\r\n")
+    headers = {k.lower(): v for k, _, v in (line.partition(": ") for line in lines[1:])}
+    kind = headers.get("content-type", "").split(";")[0]
+    body = int(headers.get("content-length", "-1") or -1)
+    return f"{lines[0].split(' ')[1]} {kind or ('empty' if body == 0 else 'no type')}"
+
+
+def _complete(data: bytes) -> bool:
+    """Whether `data` holds a whole answer with a Content-Length."""
+    head, found, body = data.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip() or 0)
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.servers", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--results", type=Path, default=report.RESULTS)
+    args = parser.parse_args(argv)
+    from tests.security.test_malformed_http import CASES
+
+    load_before = os.getloadavg()
+    figures: dict[str, list[dict]] = {name: [] for name in SERVERS}
+    answers: dict[str, dict[str, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-servers-") as tmp:
+        for attempt in range(args.repeat):
+            for name, command in SERVERS.items():
+                with Server(command, Path(tmp)) as server:
+                    run = load.measured(
+                        lambda server=server: {"server": server.pids()},
+                        lambda server=server: load.wrk(server.url, "GET", "/api/v1/quota", ["-"], args.seconds),
+                    )
+                    figures[name].append(run)
+                    if attempt == 0:
+                        answers[name] = {case: exchange(server.url, raw) for case, (raw, _) in CASES.items()}
+        alone = [in_process(20_000) for _ in range(args.repeat)]
+    load_after = os.getloadavg()
+    common = {
+        "kind": "table",
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "code": report.code_version(),
+        "load_average": {"before": list(load_before), "after": list(load_after)},
+    }
+    cpu = {
+        **common,
+        "id": "servers-cpu",
+        "intro": (
+            f"`python -m bench.servers`: the same small Flask app under each server, 2 workers × 4 threads, wrk "
+            f"32 connections, {args.seconds} s, the servers alternately, median of {args.repeat}; CPU of the "
+            f"server's processes. 1-min load average {load_before[0]:.1f} before, {load_after[0]:.1f} after."
+        ),
+        "columns": ["server", "requests/s", "CPU µs per request", "÷ gunicorn"],
+        "formats": [None, "{:,.0f}", "{:,.0f}", "{:.2f}"],
+        "rows": [],
+    }
+    base = None
+    for name, runs in figures.items():
+        rps = statistics.median(r["rps"] for r in runs)
+        us = statistics.median(r["cpu_us"]["server"] for r in runs)
+        base = base or us
+        cpu["rows"].append([name, rps, us, us / base])
+    us = statistics.median(alone)
+    cpu["rows"].append(["none: the app called in-process (one thread, no socket)", 1e6 / us, us, us / base])
+    malformed = {
+        **common,
+        "id": "servers-malformed-http",
+        "intro": "`python -m bench.servers`: each case of tests/security/test_malformed_http.py sent as raw bytes; "
+        "the status and content type of the answer.",
+        "columns": ["malformed request", "the contract asks", *SERVERS],
+        "align": ["---"] * (2 + len(SERVERS)),
+        "rows": [
+            [case, f"{expected} application/problem+json", *(answers[name][case] for name in SERVERS)]
+            for case, (_, expected) in CASES.items()
+        ],
+    }
+    for result in (cpu, malformed):
+        path = report.save(args.results, result["id"], result)
+        print(f"\n{path}\n" + "\n".join(report.table_section(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
