@@ -3,15 +3,20 @@
 # same priority); one JSON line per run in docs/figures/stress-runs.jsonl (scripts/stress_record.py).
 #   scripts/stress_runs.sh [COMMIT] [N]        (default: HEAD, 5)
 # Needs stress-ng (apt-get install stress-ng). Uses the default ports: stop other stacks first.
+# A second series beside a running one: its own ports (PORTAL_*_PORT, PORTAL_CLUSTER_BASE_PORT), its own
+# STRESS_WORK, and STRESS_HOG=0 (the first series' hog serves both). STRESS_WHAT and STRESS_BESIDE describe
+# the runs in the record (default: "make test in a fresh clone", "stress-ng --cpu 2").
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 COMMIT="$(git -C "$ROOT" rev-parse "${1:-HEAD}")"; N="${2:-5}"
 WORK="${STRESS_WORK:-/tmp/portal-stress}"
-command -v stress-ng >/dev/null || { echo "error: stress-ng is not installed" >&2; exit 1; }
 mkdir -p "$WORK"
-stress-ng --cpu 2 > "$WORK/stress-ng.log" 2>&1 &
-HOG=$!
-trap 'kill $HOG 2>/dev/null' EXIT
+if [ "${STRESS_HOG:-1}" = 1 ]; then
+  command -v stress-ng >/dev/null || { echo "error: stress-ng is not installed" >&2; exit 1; }
+  stress-ng --cpu 2 > "$WORK/stress-ng.log" 2>&1 &
+  HOG=$!
+  trap 'kill $HOG 2>/dev/null' EXIT
+fi
 for i in $(seq 1 "$N"); do
   dir="$WORK/clone-$i"
   rm -rf "$dir"; git clone -q "$ROOT" "$dir"; git -C "$dir" checkout -q "$COMMIT"
@@ -20,6 +25,7 @@ for i in $(seq 1 "$N"); do
   seconds=$(( $(date +%s) - t0 )); load1=$(cut -d' ' -f1 /proc/loadavg)
   (cd "$dir" && scripts/stack.sh stop > /dev/null 2>&1)
   "$dir/.venv/bin/python" "$ROOT/scripts/stress_record.py" "$WORK/run-$i.log" --commit "$COMMIT" --started "$started" \
-    --seconds "$seconds" --rc "$rc" --load-start "$load0" --load-end "$load1"
+    --seconds "$seconds" --rc "$rc" --load-start "$load0" --load-end "$load1" \
+    --what "${STRESS_WHAT:-}" --hog "${STRESS_BESIDE:-}"
   rm -rf "/var/tmp/customer-portal-$(printf %s "$dir" | md5sum | cut -c1-8)" "$dir"
 done
