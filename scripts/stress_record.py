@@ -43,8 +43,9 @@ def render(rows: list[dict]) -> str:
             f"| {n} | {r['started']} | `{r['commit']}` | {r['what']} | `{r['hog']}` | {r['seconds'] / 60:.1f} "
             f"| {r['passed']} | {r['failed']} | {r['errors']} | {r['skipped']} | {_load(r)} |"
         )
-    green = sum(1 for r in rows if r["exit_status"] == 0 and not r["failed"] and not r["errors"] and r["passed"])
-    out += ["", f"{green} of {len(rows)} runs green."]
+    green = [r["exit_status"] == 0 and not r["failed"] and not r["errors"] and r["passed"] > 0 for r in rows]
+    streak = next((n for n, ok in enumerate(reversed(green)) if not ok), len(green))
+    out += ["", f"{sum(green)} of {len(rows)} runs green; the last {streak} in a row."]
     out += [f"- run {n}: {r['note']}" for n, r in enumerate(rows, 1) if r.get("note")]
     out.append(END)
     return "\n".join(out)
@@ -54,9 +55,15 @@ def _load(row: dict) -> str:
     return " → ".join("—" if row.get(k) is None else str(row[k]) for k in ("load_start", "load_end"))
 
 
+def recorded(runs: Path = RUNS) -> list[dict]:
+    """Every recorded run, in the order they started (two series side by side append in the order they end)."""
+    rows = [json.loads(line) for line in runs.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return sorted(rows, key=lambda r: r["started"])
+
+
 def write_doc(runs: Path = RUNS, doc: Path = DOC) -> None:
     """Replace the table between the markers of docs/reliability.md with the recorded runs."""
-    rows = [json.loads(line) for line in runs.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = recorded(runs)
     text = doc.read_text(encoding="utf-8")
     doc.write_text(text[: text.index(START)] + render(rows) + text[text.index(END) + len(END) :], encoding="utf-8")
 

@@ -41,11 +41,28 @@ def test_a_recorded_run_lands_in_the_table(tmp_path):
     assert row["commit"] == "0123456789ab" and row["passed"] == 830 and row["exit_status"] == 0
     text = doc.read_text()
     assert "| 1 | 2026-11-30T03:00:00Z | `0123456789ab` |" in text and "| 40.0 | 830 | 0 | 0 | 0 | 2.5 → 4.1 |" in text
-    assert "1 of 1 runs green." in text and text.startswith("intro\n") and text.endswith("after\n")
+    assert "1 of 1 runs green; the last 1 in a row." in text and text.startswith("intro\n") and text.endswith("after\n")
+
+
+def test_the_streak_counts_back_from_the_last_started_run(tmp_path):
+    runs = tmp_path / "runs.jsonl"
+
+    def row(started: str, passed: int, failed: int = 0, rc: int = 0) -> str:
+        return json.dumps(
+            {"commit": "c", "started": started, "what": "w", "hog": "h", "seconds": 60, "exit_status": rc}
+            | {"passed": passed, "failed": failed, "errors": 0, "skipped": 0, "load_start": 1, "load_end": 2}
+        )
+
+    # appended in the order the runs ended: the 02:00 run (red) ended after the 03:00 one
+    lines = [row("01:00", 800), row("03:00", 800), row("02:00", 790, 10, 1), row("04:00", 800), row("05:00", 0, rc=2)]
+    runs.write_text("\n".join(lines) + "\n")
+    rows = stress_record.recorded(runs)
+    assert [r["started"] for r in rows] == ["01:00", "02:00", "03:00", "04:00", "05:00"]
+    assert "3 of 5 runs green; the last 0 in a row." in stress_record.render(rows)  # a run with nothing passed is red
+    assert "3 of 4 runs green; the last 2 in a row." in stress_record.render(rows[:4])
 
 
 def test_the_documented_table_is_the_recorded_runs():
     text = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
     shown = text[text.index(stress_record.START) : text.index(stress_record.END) + len(stress_record.END)]
-    rows = [json.loads(line) for line in stress_record.RUNS.read_text().splitlines() if line.strip()]
-    assert shown == stress_record.render(rows)
+    assert shown == stress_record.render(stress_record.recorded())
