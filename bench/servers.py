@@ -14,6 +14,8 @@ Granian is not a dependency of the project (`pip install granian` into the venv 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -48,7 +50,9 @@ def quota() -> object:
 
 @app.post("/api/v1/sessions")
 def sessions() -> object:
-    """Reads the JSON body, as the gateway's login does (a broken chunked body fails here)."""
+    """Reads the JSON body, as the gateway's login does. Under gunicorn, reading a broken chunked body raises
+    (a 400 problem through the handlers); a 2xx answer only says that the request reached the application,
+    with whatever body the server made of it."""
     return jsonify(received=request.get_json(silent=True) is not None), 201
 
 
@@ -66,9 +70,10 @@ def gunicorn_command(port: int, tmp: Path) -> list[list[str]]:
 
 def granian_command(port: int, tmp: Path) -> list[list[str]]:
     """Granian's WSGI interface with its defaults, the same workers and threads."""
-    granian = shutil.which("granian") or str(Path(sys.executable).with_name("granian"))
+    granian = Path(sys.executable).with_name("granian")
+    granian = granian if granian.exists() else Path(shutil.which("granian") or "granian")
     options = ["--interface", "wsgi", "--workers", "2", "--blocking-threads", "4", "--no-ws"]
-    return [[granian, *options, "--host", "127.0.0.1", "--port", str(port), "bench.servers:app"]]
+    return [[str(granian), *options, "--host", "127.0.0.1", "--port", str(port), "bench.servers:app"]]
 
 
 NGINX = """
@@ -93,6 +98,8 @@ http {{
             proxy_pass http://app;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            # no proxy_intercept_errors: an error_page here would replace the server's (nginx's refusal of a
+            # broken chunked body is made here), and the application's own 4xx problems must pass unchanged
         }}
         error_page 400 501 505 =400 /problem/400;
         error_page 414 =414 /problem/414;
@@ -143,23 +150,34 @@ class Server:
         commands = variant(self.port, tmp)
         self.procs: list[subprocess.Popen] = []
         log = tmp / "servers.log"
-        with log.open("ab") as out:
-            for command in reversed(commands):  # the upstream first
-                self.procs.append(
-                    subprocess.Popen(
-                        command, cwd=report.ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        try:
+            with log.open("ab") as out:
+                for command in reversed(commands):  # the upstream first
+                    self.procs.append(
+                        subprocess.Popen(
+                            command,
+                            cwd=report.ROOT,
+                            env=env,
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=True,
+                        )
                     )
-                )
-        deadline = time.monotonic() + 30
+            self._wait_answering(log, deadline=time.monotonic() + 30)
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _wait_answering(self, log: Path, deadline: float) -> None:
         while True:
             try:
                 if requests.get(f"{self.url}/api/v1/quota", timeout=1).status_code == 200:
-                    break
+                    return
             except requests.RequestException:
                 pass
-            if any(proc.poll() is not None for proc in self.procs) or time.monotonic() > deadline:
-                self.__exit__()
-                raise SystemExit(f"{commands[0][0]} did not start; see {log}")
+            gone = [proc.args[0] for proc in self.procs if proc.poll() is not None]  # type: ignore[index]
+            if gone or time.monotonic() > deadline:
+                raise SystemExit(f"{', '.join(gone) or 'the server'} did not start or stopped; see {log}")
             time.sleep(0.1)
 
     def pids(self) -> list[int]:
@@ -170,12 +188,14 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         for proc in self.procs:
-            os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # already gone (reaped by poll())
+                os.killpg(proc.pid, signal.SIGTERM)
         for proc in self.procs:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
 
@@ -200,8 +220,9 @@ def exchange(url: str, raw: bytes, wait: float = 5) -> str:
     host = urlsplit(url)
     with socket.create_connection((host.hostname, host.port), timeout=wait) as sock:
         data = b""
-        try:  # a server may answer and close before it has read everything
+        with contextlib.suppress(OSError):  # a server may answer and close before it has read everything
             sock.sendall(raw)
+        try:
             while not _complete(data) and (chunk := sock.recv(65536)):
                 data += chunk
         except TimeoutError:
@@ -231,6 +252,20 @@ def _complete(data: bytes) -> bool:
     return False
 
 
+def versions() -> str:
+    """The servers' versions (their answers to malformed HTTP depend on them)."""
+    found = [f"gunicorn {importlib.metadata.version('gunicorn')}", f"Flask {importlib.metadata.version('flask')}"]
+    try:
+        found.append(f"Granian {importlib.metadata.version('granian')}")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    with contextlib.suppress(OSError):
+        said = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip()
+        found.append(said.removeprefix("nginx version: ").replace("/", " "))
+    return ", ".join(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.servers", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=8)
@@ -250,11 +285,14 @@ def main(argv: list[str] | None = None) -> int:
                         lambda server=server: {"server": server.pids()},
                         lambda server=server: load.wrk(server.url, "GET", "/api/v1/quota", ["-"], args.seconds),
                     )
+                    if run["errors"]:  # fast error answers would pass for a fast server
+                        raise SystemExit(f"{name}: {run['errors']} of {run['requests']} requests failed")
                     figures[name].append(run)
                     if attempt == 0:
                         answers[name] = {case: exchange(server.url, raw) for case, (raw, _) in CASES.items()}
         alone = [in_process(20_000) for _ in range(args.repeat)]
     load_after = os.getloadavg()
+    used = versions()
     common = {
         "kind": "table",
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -267,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         "intro": (
             f"`python -m bench.servers`: the same small Flask app under each server, 2 workers × 4 threads, wrk "
             f"32 connections, {args.seconds} s, the servers alternately, median of {args.repeat}; CPU of the "
-            f"server's processes. 1-min load average {load_before[0]:.1f} before, {load_after[0]:.1f} after."
+            f"server's processes ({used}). 1-min load average {load_before[0]:.1f} before, {load_after[0]:.1f} after."
         ),
         "columns": ["server", "requests/s", "CPU µs per request", "÷ gunicorn"],
         "formats": [None, "{:,.0f}", "{:,.0f}", "{:.2f}"],
@@ -280,12 +318,12 @@ def main(argv: list[str] | None = None) -> int:
         base = base or us
         cpu["rows"].append([name, rps, us, us / base])
     us = statistics.median(alone)
-    cpu["rows"].append(["none: the app called in-process (one thread, no socket)", 1e6 / us, us, us / base])
+    cpu["rows"].append(["none: the app called in-process (one thread, no socket)", None, us, us / base])
     malformed = {
         **common,
         "id": "servers-malformed-http",
         "intro": "`python -m bench.servers`: each case of tests/security/test_malformed_http.py sent as raw bytes; "
-        "the status and content type of the answer.",
+        f"the status and content type of the answer ({used}).",
         "columns": ["malformed request", "the contract asks", *SERVERS],
         "align": ["---"] * (2 + len(SERVERS)),
         "rows": [

@@ -9,6 +9,7 @@ between its two markers is written again from the whole file (`--render` alone o
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import re
 import sys
@@ -45,7 +46,8 @@ def render(rows: list[dict]) -> str:
         )
     green = [r["exit_status"] == 0 and not r["failed"] and not r["errors"] and r["passed"] > 0 for r in rows]
     streak = next((n for n, ok in enumerate(reversed(green)) if not ok), len(green))
-    out += ["", f"{sum(green)} of {len(rows)} runs green; the last {streak} in a row."]
+    latest = f"the last {streak} in a row" if streak else "the latest run is red"
+    out += ["", f"{sum(green)} of {len(rows)} runs green; {latest}."]
     out += [f"- run {n}: {r['note']}" for n, r in enumerate(rows, 1) if r.get("note")]
     out.append(END)
     return "\n".join(out)
@@ -97,10 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # two series may end together: append and rewrite the page one at a time
         handle.write(json.dumps(row) + "\n")
+        handle.flush()
+        if args.out == RUNS:
+            write_doc()
     print(json.dumps(row))
-    if args.out == RUNS:
-        write_doc()
     return 0
 
 

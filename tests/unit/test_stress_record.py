@@ -58,7 +58,7 @@ def test_the_streak_counts_back_from_the_last_started_run(tmp_path):
     runs.write_text("\n".join(lines) + "\n")
     rows = stress_record.recorded(runs)
     assert [r["started"] for r in rows] == ["01:00", "02:00", "03:00", "04:00", "05:00"]
-    assert "3 of 5 runs green; the last 0 in a row." in stress_record.render(rows)  # a run with nothing passed is red
+    assert "3 of 5 runs green; the latest run is red." in stress_record.render(rows)  # a run with nothing passed is red
     assert "3 of 4 runs green; the last 2 in a row." in stress_record.render(rows[:4])
 
 
