@@ -103,6 +103,14 @@ def _table() -> list[Setting]:
             "projectors",
             "a partition that waited this long without progress makes the consumer be made again",
         ),
+        s(
+            "PROJECTOR_HOLD_AT",
+            int,
+            0,
+            "projectors (tests)",
+            "a fault point for the crash tests: once a batch would bring the stored offsets to this sum, the "
+            "projector holds inside that batch's transaction, before the commit, until it is killed (0: never)",
+        ),
         s("TOPIC_PARTITIONS", int, 3, "CLIs", "partitions of topics created by `portal-admin create-topics`"),
         s(
             "TOPIC_REPLICATION_FACTOR",

@@ -60,6 +60,7 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
         s = settings_from_env(projection.service, need_token=False)
         metrics_port = config.get("PROJECTOR_METRICS_PORT") or None
         stall_s = config.get("PROJECTOR_STALL_S")
+        hold_at = config.get("PROJECTOR_HOLD_AT")
     settings = ProjectorSettings(
         service=projection.service,
         database_url=s["DATABASE_URL"],
@@ -74,6 +75,7 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
         stop_when_caught_up=args.until_caught_up,
         metrics_port=metrics_port,
         stall_s=stall_s,
+        hold_at=hold_at,
         projection_version=projection.version,
     )
     if args.rebuild_shadow:

@@ -288,6 +288,8 @@ class Projector(PointerFollowing):
             bookkeeping.mark_applied(cur, applied)
             bookkeeping.record_rejections(cur, batch.rejections)
             bookkeeping.save_offsets(cur, batch.positions)
+            if self.settings.hold_at:
+                self._hold_if_reached(cur)
         seconds = time.perf_counter() - started
         skipped = len(batch.events) - len(applied) - len(unused)
         self.metrics.batch((t for _, t in applied), skipped, batch.rejections, seconds, unused)
@@ -302,6 +304,15 @@ class Projector(PointerFollowing):
                 "ms": round(seconds * 1000, 1),
             },
         )
+
+    def _hold_if_reached(self, cur: psycopg.Cursor[DictRow]) -> None:
+        """The crash tests' fault point (PROJECTOR_HOLD_AT): inside the transaction of the batch that brings the
+        stored offsets to the target, before its commit, wait to be killed (a count, not a race with a poll)."""
+        row = cur.execute("SELECT coalesce(sum(next_offset), 0) AS n FROM projector_offsets").fetchone()
+        if row is not None and int(row["n"]) >= self.settings.hold_at:
+            log.warning("holding before the commit", extra={"stored_offsets_would_be": int(row["n"])})
+            signal.pause()  # until a signal: SIGKILL ends it here; SIGTERM or SIGINT sets `stopping`
+            raise SystemExit("stopped while holding before the commit; the batch was not committed")
 
     def _apply_events(
         self, cur: psycopg.Cursor[DictRow], events: list[Event]

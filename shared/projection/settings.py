@@ -38,6 +38,10 @@ class ProjectorSettings:
     # (shared.projection.stall). A batch takes well under a second, and a member that died holds its
     # partitions for one session timeout (10 s) before the group moves them.
     stall_s: float = 30.0
+    # A fault point for the crash tests (PROJECTOR_HOLD_AT): once a batch would bring the sum of the stored
+    # offsets to this, the projector logs "holding before the commit" inside that batch's transaction and
+    # waits there to be killed. 0: never.
+    hold_at: int = 0
     stop_when_caught_up: bool = False
     follow_pointer: bool = True
     projection_version: int = 1  # bump (VERSION in the service's projection.py) when a change needs a rebuild

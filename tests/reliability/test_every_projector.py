@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import uuid
 
 import pytest
@@ -20,7 +19,7 @@ from shared import kafka_security
 from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from tests.support import ledger, loads
-from tests.support.procs import send_raw, wait_for
+from tests.support.procs import send_raw
 
 EVENTS, KILLS = 4_000, 3
 
@@ -50,8 +49,9 @@ def assert_expected(service: str, load: loads.Load, dsn: str, message: str = "")
 def test_sigkill_during_a_load_then_restart_equals_the_expected_rows(
     service, kafka_bootstrap, fresh_topics, new_database, logs, record
 ):
-    """The projector killed (SIGKILL) three times while the load is being published, each time as soon as its
-    committed count reaches a target (a counted point: it is then inside its next batch), then restarted."""
+    """The projector killed (SIGKILL) three times while the load is being published, each time inside the
+    transaction of the batch that would bring its stored offsets to a target (a counted point: PROJECTOR_HOLD_AT),
+    then restarted."""
     rng = random.Random(71)
     load = loads.service_load(service, EVENTS, seed=71)
     dsn = new_database(f"killed_{service}")
@@ -60,18 +60,12 @@ def test_sigkill_during_a_load_then_restart_equals_the_expected_rows(
     publishing.start()
     targets = sorted(rng.sample(range(load.count // 10, load.count * 7 // 10), KILLS))
     killed_at = [0]
+    goals = []
     for target in targets:
-        proc = ledger.start_projector(env, log=logs / "killed.log", module=loads.module(service))
-        goal = max(target, killed_at[-1] + 1)
-        try:
-            wait_for(
-                lambda g=goal, p=proc: ledger.progress(dsn) >= g or p.poll() is not None, timeout=300, interval=0.02
-            )
-            assert proc.poll() is None, "the projector died on its own"
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=10)
-        killed_at.append(ledger.progress(dsn))
+        goals.append(max(target, killed_at[-1] + 1))
+        killed_at.append(
+            ledger.kill_inside_batch(env, goals[-1], dsn, logs / "killed.log", module=loads.module(service))
+        )
     assert publishing.join(timeout=600) == load.count
     ledger.run_until_caught_up(env, log=logs / "killed.log", module=loads.module(service))
 
@@ -79,7 +73,7 @@ def test_sigkill_during_a_load_then_restart_equals_the_expected_rows(
     killed = assert_expected(service, load, dsn, "after the kills")
     assert sum(r["applied"] for r in killed["projection_counters"]) == len(load.applied_ids)
     ledger.assert_same(killed, clean_rebuild(service, fresh_topics, new_database, logs), f"{service}: clean rebuild")
-    assert all(k < load.count for k in killed_at[1:]), f"kills not during the load: {killed_at}"
+    assert all(k < g for k, g in zip(killed_at[1:], goals, strict=True)), f"kills not inside a batch: {killed_at}"
     record(
         service=service,
         events=load.count,

@@ -50,20 +50,12 @@ def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(
     publishing.start()
     targets = sorted(rng.sample(range(load.count // 10, load.count * 6 // 10), CRASH_KILLS))
     killed_at = [0]
+    goals = []
     for target in targets:
-        proc = ledger.start_projector(env, log=logs / "killed.log")
-        goal = max(target, killed_at[-1] + 1)  # every life commits something before it is killed
-        try:
-            # Killed as soon as the committed count reaches the target: the projector is then already in its
-            # next batch (polling, decoding or inside the transaction), as the publisher keeps feeding it.
-            wait_for(
-                lambda g=goal, p=proc: ledger.progress(dsn) >= g or p.poll() is not None, timeout=300, interval=0.02
-            )
-            assert proc.poll() is None, "the projector died on its own"
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=10)
-        killed_at.append(ledger.progress(dsn))
+        # Killed inside the transaction of the batch that would bring the stored offsets to the goal (a count,
+        # PROJECTOR_HOLD_AT), while the publisher keeps feeding it; the next life starts past the last kill.
+        goals.append(max(target, killed_at[-1] + 1))
+        killed_at.append(ledger.kill_inside_batch(env, goals[-1], dsn, logs / "killed.log"))
     published = publishing.join(timeout=600)
     ledger.run_until_caught_up(env, log=logs / "killed.log")
 
@@ -75,7 +67,7 @@ def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(
     assert sum(r["applied"] for r in killed["projection_counters"]) == len(load.ids)
     ledger.assert_same(killed, clean_rebuild(kafka_bootstrap, fresh_topics, new_database, logs))
     killed_at = killed_at[1:]
-    assert sum(k < load.count for k in killed_at) >= CRASH_KILLS - 1, f"kills not during the load: {killed_at}"
+    assert all(k < g for k, g in zip(killed_at, goals, strict=True)), f"kills not inside a batch: {killed_at}"
     record(
         events=load.count,
         distinct_ids=len(load.ids),

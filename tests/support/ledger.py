@@ -5,6 +5,7 @@ projector as a process, and read-model snapshots to compare with a clean rebuild
 from __future__ import annotations
 
 import random
+import signal
 import subprocess
 import threading
 import uuid
@@ -20,7 +21,7 @@ from shared import kafka_security
 from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from tests.support.events import envelope
-from tests.support.procs import projector_env, spawn
+from tests.support.procs import projector_env, spawn, wait_for
 
 # Read-model tables of the ledger and the key of each (`arrival` is a bookkeeping serial).
 TABLES = {
@@ -279,6 +280,33 @@ def start_projector(
 ) -> subprocess.Popen:
     """Start a projector process; its log lines go to `log` (appended) when given."""
     return spawn(["-m", module, *args], env, log, new_session=True)
+
+
+HOLDING = "holding before the commit"
+
+
+def kill_inside_batch(
+    env: dict[str, str], goal: int, database_url: str, log: Path, module: str = "services.ledger.projector"
+) -> int:
+    """Start a projector that holds inside the transaction of the batch that would bring its stored offsets to
+    `goal` (PROJECTOR_HOLD_AT), SIGKILL it there, and return the stored offsets it left (below `goal`).
+
+    The kill lands at a counted point, mid-batch, however loaded the machine is: the projector cannot run
+    ahead of the test between a look at its progress and the kill.
+    """
+    held_before = log.read_text(errors="replace").count(HOLDING) if log.exists() else 0
+    proc = start_projector({**env, "PROJECTOR_HOLD_AT": str(goal)}, log=log, module=module)
+    try:
+        wait_for(
+            lambda: log.read_text(errors="replace").count(HOLDING) > held_before or proc.poll() is not None,
+            timeout=300,
+            interval=0.05,
+        )
+        assert proc.poll() is None, "the projector died on its own"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    return progress(database_url)
 
 
 def run_until_caught_up(
