@@ -108,8 +108,8 @@ def _table() -> list[Setting]:
             int,
             0,
             "projectors (tests)",
-            "a fault point for the crash tests: once a batch would bring the stored offsets to this sum, the "
-            "projector holds inside that batch's transaction, before the commit, until it is killed (0: never)",
+            "a fault point for the tests: once a batch would bring the stored offsets to this sum, the projector "
+            "holds inside that batch's transaction, before the commit, until SIGKILL or SIGUSR1 (0: never)",
         ),
         s("TOPIC_PARTITIONS", int, 3, "CLIs", "partitions of topics created by `portal-admin create-topics`"),
         s(

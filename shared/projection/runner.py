@@ -58,6 +58,7 @@ class Projector(PointerFollowing):
         # next offset to apply per assigned partition, as far as this member knows (for the lag, without I/O)
         self.positions: dict[TopicPartition, int] = {}
         self.stall = StallWatch(settings.stall_s)
+        self.hold_at = settings.hold_at
         self.on_progress: Callable[[int, dict[tuple[str, int], int]], object] | None = None  # rebuilds: x of y
 
     def run(self) -> None:
@@ -288,7 +289,7 @@ class Projector(PointerFollowing):
             bookkeeping.mark_applied(cur, applied)
             bookkeeping.record_rejections(cur, batch.rejections)
             bookkeeping.save_offsets(cur, batch.positions)
-            if self.settings.hold_at:
+            if self.hold_at:
                 self._hold_if_reached(cur)
         seconds = time.perf_counter() - started
         skipped = len(batch.events) - len(applied) - len(unused)
@@ -306,13 +307,21 @@ class Projector(PointerFollowing):
         )
 
     def _hold_if_reached(self, cur: psycopg.Cursor[DictRow]) -> None:
-        """The crash tests' fault point (PROJECTOR_HOLD_AT): inside the transaction of the batch that brings the
-        stored offsets to the target, before its commit, wait to be killed (a count, not a race with a poll)."""
+        """The fault tests' counted point (PROJECTOR_HOLD_AT), once per process: inside the transaction of the
+        batch that brings the stored offsets to the target, before its commit, wait for SIGKILL (a crash there)
+        or SIGUSR1 (go on and commit). The test acts when it reads the log line, not after a look at a count
+        that the projector may have run past."""
         row = cur.execute("SELECT coalesce(sum(next_offset), 0) AS n FROM projector_offsets").fetchone()
-        if row is not None and int(row["n"]) >= self.settings.hold_at:
-            log.warning("holding before the commit", extra={"stored_offsets_would_be": int(row["n"])})
-            signal.pause()  # until a signal: SIGKILL ends it here; SIGTERM or SIGINT sets `stopping`
-            raise SystemExit("stopped while holding before the commit; the batch was not committed")
+        if row is None or int(row["n"]) < self.hold_at:
+            return
+        self.hold_at = 0
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # kept for sigtimedwait, from before the log line
+        log.warning("holding before the commit", extra={"stored_offsets_would_be": int(row["n"])})
+        while not self.stopping:
+            if signal.sigtimedwait({signal.SIGUSR1}, 1.0) is not None:
+                log.info("released; committing the held batch")
+                return
+        raise SystemExit("stopped while holding before the commit; the batch was not committed")
 
     def _apply_events(
         self, cur: psycopg.Cursor[DictRow], events: list[Event]

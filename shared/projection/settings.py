@@ -38,9 +38,9 @@ class ProjectorSettings:
     # (shared.projection.stall). A batch takes well under a second, and a member that died holds its
     # partitions for one session timeout (10 s) before the group moves them.
     stall_s: float = 30.0
-    # A fault point for the crash tests (PROJECTOR_HOLD_AT): once a batch would bring the sum of the stored
-    # offsets to this, the projector logs "holding before the commit" inside that batch's transaction and
-    # waits there to be killed. 0: never.
+    # A fault point for the tests (PROJECTOR_HOLD_AT): once a batch would bring the sum of the stored offsets
+    # to this, the projector logs "holding before the commit" inside that batch's transaction and waits there
+    # for SIGKILL or SIGUSR1 (go on). Once per process; 0: never.
     hold_at: int = 0
     stop_when_caught_up: bool = False
     follow_pointer: bool = True

@@ -9,6 +9,7 @@ exactly once (counting totals = sums by hand), and the ledger equals its hand or
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 import uuid
@@ -28,10 +29,14 @@ EVENTS = 20_000
 class Consumers:
     """A ledger projector and a counting projector on fresh databases, running until stopped."""
 
-    def __init__(self, bootstrap: str, prefix: str, new_database, logs: Path) -> None:  # noqa: ANN001
+    def __init__(self, bootstrap: str, prefix: str, new_database, logs: Path, hold_at: int = 0) -> None:  # noqa: ANN001
+        """`hold_at`: the ledger projector holds inside the batch that would reach it (PROJECTOR_HOLD_AT) until
+        `release()`."""
         self.ledger_dsn, self.counting_dsn, self.logs = new_database("ledger"), new_database("count"), logs
         tag = uuid.uuid4().hex[:6]
-        self.ledger_env = ledger.ledger_env(self.ledger_dsn, prefix, f"ledger-{tag}", PROJECTOR_BATCH_SIZE="200")
+        self.ledger_env = ledger.ledger_env(
+            self.ledger_dsn, prefix, f"ledger-{tag}", PROJECTOR_BATCH_SIZE="200", PROJECTOR_HOLD_AT=str(hold_at)
+        )
         self.counting_env = projector_env(
             self.counting_dsn, prefix, f"count-{tag}", PROJECTOR_BATCH_SIZE="200", LOG_LEVEL="INFO"
         )
@@ -42,6 +47,16 @@ class Consumers:
 
     def alive(self) -> bool:
         return all(p.poll() is None for p in self.procs)
+
+    def wait_held(self) -> int:
+        """Until the ledger projector holds inside a batch (its log says so); the offsets stored then."""
+        wait_for(lambda: logged(self.logs / "ledger.log", ledger.HOLDING) or not self.alive(), timeout=120)
+        assert self.alive(), f"a projector died: {self.tails()}"
+        return ledger.progress(self.ledger_dsn)
+
+    def release(self) -> None:
+        """Let the held ledger projector commit its batch and go on."""
+        self.procs[0].send_signal(signal.SIGUSR1)
 
     def wait_caught_up(self, load: ledger.Load, timeout: float = 240) -> None:
         """Until both have consumed every message of the load (the topics hold nothing else)."""
@@ -96,12 +111,13 @@ def test_broker_killed_during_consumption(kafka_bootstrap, fresh_topics, new_dat
     load = ledger.make_load(EVENTS, customers=300, seed=31)
     first, second = load.split()
     assert ledger.publish_load(kafka_bootstrap, fresh_topics, first) == first.count
-    consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs)
+    consumers = Consumers(kafka_bootstrap, fresh_topics, new_database, logs, hold_at=first.count // 4)
     try:
-        at_kill = wait_for(
-            lambda: (n := ledger.progress(consumers.ledger_dsn)) >= first.count // 4 and n, timeout=120, interval=0.02
-        )
+        # The ledger projector holds inside the batch that reaches a quarter of the first half: the broker is
+        # killed while it is consuming, however fast it would otherwise have finished.
+        at_kill = consumers.wait_held()
         with faults.broker_killed(kafka_bootstrap) as broker:
+            consumers.release()
             # A projector started during the outage must wait for the broker, not exit.
             late_dsn = new_database("late")
             consumers.procs.append(
