@@ -109,7 +109,8 @@ def _table() -> list[Setting]:
             0,
             "projectors (tests)",
             "a fault point for the tests: once a batch would bring the stored offsets to this sum, the projector "
-            "holds inside that batch's transaction, before the commit, until SIGKILL or SIGUSR1 (0: never)",
+            "holds inside that batch's transaction, before the commit, until SIGKILL, SIGUSR1 (go on) or SIGTERM "
+            "(0: never)",
         ),
         s("TOPIC_PARTITIONS", int, 3, "CLIs", "partitions of topics created by `portal-admin create-topics`"),
         s(

@@ -65,6 +65,10 @@ class Projector(PointerFollowing):
         """Consume until SIGTERM/SIGINT (or until caught up, when asked)."""
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+        if self.hold_at > 0:
+            # SIGUSR1 releases a hold (_hold_if_reached). Blocked before any thread starts, so every thread
+            # inherits the block: the signal waits for sigtimedwait instead of ending the process by default.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
         self.metrics.serve(self.settings.metrics_port)
         self.conn = self._connect()
         self.consumer = self._new_consumer()
@@ -289,7 +293,7 @@ class Projector(PointerFollowing):
             bookkeeping.mark_applied(cur, applied)
             bookkeeping.record_rejections(cur, batch.rejections)
             bookkeeping.save_offsets(cur, batch.positions)
-            if self.hold_at:
+            if self.hold_at > 0:
                 self._hold_if_reached(cur)
         seconds = time.perf_counter() - started
         skipped = len(batch.events) - len(applied) - len(unused)
@@ -309,19 +313,19 @@ class Projector(PointerFollowing):
     def _hold_if_reached(self, cur: psycopg.Cursor[DictRow]) -> None:
         """The fault tests' counted point (PROJECTOR_HOLD_AT), once per process: inside the transaction of the
         batch that brings the stored offsets to the target, before its commit, wait for SIGKILL (a crash there)
-        or SIGUSR1 (go on and commit). The test acts when it reads the log line, not after a look at a count
-        that the projector may have run past."""
+        or SIGUSR1 (go on and commit); SIGTERM or SIGINT end the hold within a second, the batch rolled back.
+        The test acts when it reads the log line, not after a look at a count that the projector may have run
+        past. A held live projector keeps its share lock on the read-model pointer (a shadow switch waits)."""
         row = cur.execute("SELECT coalesce(sum(next_offset), 0) AS n FROM projector_offsets").fetchone()
         if row is None or int(row["n"]) < self.hold_at:
             return
         self.hold_at = 0
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # kept for sigtimedwait, from before the log line
         log.warning("holding before the commit", extra={"stored_offsets_would_be": int(row["n"])})
         while not self.stopping:
             if signal.sigtimedwait({signal.SIGUSR1}, 1.0) is not None:
                 log.info("released; committing the held batch")
                 return
-        raise SystemExit("stopped while holding before the commit; the batch was not committed")
+        raise SystemExit("stopped while held before the commit; the batch was not committed")
 
     def _apply_events(
         self, cur: psycopg.Cursor[DictRow], events: list[Event]

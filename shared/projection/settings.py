@@ -40,7 +40,7 @@ class ProjectorSettings:
     stall_s: float = 30.0
     # A fault point for the tests (PROJECTOR_HOLD_AT): once a batch would bring the sum of the stored offsets
     # to this, the projector logs "holding before the commit" inside that batch's transaction and waits there
-    # for SIGKILL or SIGUSR1 (go on). Once per process; 0: never.
+    # for SIGKILL, SIGUSR1 (go on) or SIGTERM (stop, the batch rolled back). Once per process; 0: never.
     hold_at: int = 0
     stop_when_caught_up: bool = False
     follow_pointer: bool = True

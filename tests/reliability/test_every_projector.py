@@ -49,9 +49,9 @@ def assert_expected(service: str, load: loads.Load, dsn: str, message: str = "")
 def test_sigkill_during_a_load_then_restart_equals_the_expected_rows(
     service, kafka_bootstrap, fresh_topics, new_database, logs, record
 ):
-    """The projector killed (SIGKILL) three times while the load is being published, each time inside the
-    transaction of the batch that would bring its stored offsets to a target (a counted point: PROJECTOR_HOLD_AT),
-    then restarted."""
+    """The projector killed (SIGKILL) three times before it has consumed the load (published meanwhile), each
+    time inside the transaction of the batch that would bring its stored offsets to a target (a counted point:
+    PROJECTOR_HOLD_AT), then restarted; a life may be killed inside its first batch."""
     rng = random.Random(71)
     load = loads.service_load(service, EVENTS, seed=71)
     dsn = new_database(f"killed_{service}")

@@ -53,7 +53,7 @@ def test_sigkill_during_a_load_then_restart_equals_a_clean_rebuild(
     goals = []
     for target in targets:
         # Killed inside the transaction of the batch that would bring the stored offsets to the goal (a count,
-        # PROJECTOR_HOLD_AT), while the publisher keeps feeding it; the next life starts past the last kill.
+        # PROJECTOR_HOLD_AT), before it has consumed the load; a life may be killed inside its first batch.
         goals.append(max(target, killed_at[-1] + 1))
         killed_at.append(ledger.kill_inside_batch(env, goals[-1], dsn, logs / "killed.log"))
     published = publishing.join(timeout=600)

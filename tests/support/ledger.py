@@ -282,7 +282,7 @@ def start_projector(
     return spawn(["-m", module, *args], env, log, new_session=True)
 
 
-HOLDING = "holding before the commit"
+HOLDING = '"msg": "holding before the commit"'  # the projector's log line (shared/projection/runner.py)
 
 
 def kill_inside_batch(
@@ -294,6 +294,7 @@ def kill_inside_batch(
     The kill lands at a counted point, mid-batch, however loaded the machine is: the projector cannot run
     ahead of the test between a look at its progress and the kill.
     """
+    assert progress(database_url) < goal, "the stored offsets are past the goal already"
     held_before = log.read_text(errors="replace").count(HOLDING) if log.exists() else 0
     proc = start_projector({**env, "PROJECTOR_HOLD_AT": str(goal)}, log=log, module=module)
     try:
