@@ -23,6 +23,7 @@ BOOTSTRAP="${BOOTSTRAP%,}"
 node_start() {
   local n="$1" dir="$DIR/node-$1" voters=""
   node_alive "$n" && return
+  ports_free "$n"
   mkdir -p "$dir" "$DIR/pids" "$DIR/logs"
   for m in "${NODES[@]}"; do voters+="$m@127.0.0.1:$(controller_port "$m"),"; done
   make_tls
@@ -45,6 +46,15 @@ node_start() {
   echo $! > "$(pidfile "$n")"
 }
 
+ports_free() {  # n: its ports are not taken by another process (a node of another stack, or one left behind)
+  local port
+  for port in "$(broker_port "$1")" "$(controller_port "$1")"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "port $port of node $1 is taken by another process (ss -ltnp 'sport = :$port')"
+    fi
+  done
+}
+
 node_stop() {  # n signal
   local n="$1" signal="$2" file; file="$(pidfile "$1")"
   node_alive "$n" || { rm -f "$file"; return; }
@@ -56,7 +66,9 @@ node_stop() {  # n signal
 
 wait_cluster() {  # every node registered and every partition's ISR full
   KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" "$PY" -m shared.cli.cluster wait --brokers "${#NODES[@]}" \
-    --timeout "${PORTAL_KAFKA_TIMEOUT:-180}" || die "the cluster did not come up; see $DIR/logs/"
+    --timeout "${PORTAL_KAFKA_TIMEOUT:-180}" && return
+  for n in "${NODES[@]}"; do node_stop "$n" KILL; done  # no half cluster left behind to hold the ports
+  die "the cluster did not come up (its nodes are stopped again); see $DIR/logs/"
 }
 
 secured() {  # this stack's secrets: the stamp the nodes' data dirs were formatted with
@@ -73,6 +85,7 @@ up() {
     rm -rf "$DIR/node-1" "$DIR/node-2" "$DIR/node-3" "$DIR/cluster-id"
   fi
   mkdir -p "$DIR"; secured > "$DIR/.secured"
+  for n in "${NODES[@]}"; do node_alive "$n" || ports_free "$n"; done  # all checked before any node starts
   for n in "${NODES[@]}"; do node_start "$n"; done
   wait_cluster
   # the principals' SCRAM credentials and ACLs (shared/kafka_security.py), then the topics
