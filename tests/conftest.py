@@ -12,7 +12,9 @@ import pytest
 from hypothesis import settings
 from psycopg import sql
 
-from tests.support import infra
+from tests.support import ast_gc, infra
+
+ast_gc.install()  # CPython 3.11: a collection inside ast.parse can break it (tests/support/ast_gc.py)
 
 # Property-based tests (hypothesis, schemathesis) are deterministic in `make test`: derandomised, so every run
 # draws the same cases (a fixed seed per test), and no example database carries cases from run to run.
