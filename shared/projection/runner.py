@@ -75,6 +75,12 @@ class Projector(PointerFollowing):
         self.dead_letters = DeadLetterPublisher(self.settings.bootstrap_servers)
         try:
             self._loop()
+        except psycopg.OperationalError:
+            if not self.stopping:
+                raise
+            # Asked to stop while the database was away (an idle read or a reconnect in its back-off): nothing
+            # is lost, the offsets and rows committed so far are all in PostgreSQL. A clean stop, exit 0.
+            log.info("stopped while the database was unavailable; nothing uncommitted was kept")
         finally:
             self.consumer.close(autocommit=False)
             self.dead_letters.close()

@@ -299,6 +299,31 @@ def test_postgres_stopped_during_consumption(kafka_bootstrap, database_url, fres
     )
 
 
+def test_a_projector_stopped_while_postgres_is_down_exits_0(
+    kafka_bootstrap, database_url, fresh_topics, new_database, logs
+):
+    """SIGTERM while the database is away (the projector in its back-off): a clean stop, exit 0, nothing lost."""
+    dsn = new_database("stopped")
+    proc = ledger.start_projector(
+        ledger.ledger_env(dsn, fresh_topics, f"stopped-{uuid.uuid4().hex[:6]}"), log=logs / "stopped.log"
+    )
+    try:
+        wait_for(lambda: logged(logs / "stopped.log", "assigned [") or proc.poll() is not None, timeout=120)
+        assert proc.poll() is None, (logs / "stopped.log").read_text(errors="replace")[-2000:]
+        with faults.postgres_stopped(database_url):
+            # idle, it reads the read-model pointer on every empty poll: the outage shows as a back-off
+            wait_for(
+                lambda: logged(logs / "stopped.log", "database unavailable") or proc.poll() is not None, timeout=120
+            )
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=60)
+    finally:
+        terminate(proc)
+    tail = (logs / "stopped.log").read_text(errors="replace")[-2000:]
+    assert code == 0, tail
+    assert logged(logs / "stopped.log", "stopped while the database was unavailable"), tail
+
+
 def logged(log: Path, text: str) -> bool:
     """True once a projector's log holds `text`."""
     return log.exists() and text in log.read_text(errors="replace")
