@@ -13,8 +13,9 @@ from shared.events.compiled import compile_schema
 from shared.events.envelope import Event
 from shared.events.fields import InvalidEvent, Strict, Timestamp
 from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
+from shared.events.typed import compile_events
 
-__all__ = ["InvalidEvent", "DATA_SCHEMAS", "validate_event", "decode"]
+__all__ = ["InvalidEvent", "DATA_SCHEMAS", "validate_event", "decode", "load_event"]
 
 DATA_SCHEMAS: dict[str, Schema] = {
     "contract.signed": c.ContractSigned(),
@@ -88,6 +89,21 @@ def _messages(err: ValidationError, prefix: str = "") -> str:
 
 FAST_ENVELOPE = compile_schema(ENVELOPE)
 FAST_DATA = {kind: loader for kind, schema in DATA_SCHEMAS.items() if (loader := compile_schema(schema))}
+TYPED_EVENT = compile_events(ENVELOPE, DATA_SCHEMAS)
+
+
+def load_event(value: bytes, topic: str | None = None, key: str | None = None) -> Event:
+    """Decode and validate one message value; raise InvalidEvent with a readable reason.
+
+    A plainly valid event is decoded by the typed decoder (shared/events/typed.py); anything else by
+    `decode` and `validate_event`, where marshmallow decides and words the refusal.
+    """
+    typed = TYPED_EVENT(value) if TYPED_EVENT is not None and type(value) is bytes else None
+    if typed is None:
+        return validate_event(decode(value), topic, key)
+    env, data = typed
+    _check_consistency(env, data, topic, key)
+    return Event(env["id"], env["type"], env["source"], env["time"], env["subject"], data)
 
 
 def validate_event(raw: dict[str, Any], topic: str | None = None, key: str | None = None) -> Event:

@@ -28,7 +28,7 @@ from kafka.errors import KafkaError
 
 from shared import config, kafka_security
 from shared.cli.progress import Progress
-from shared.events.catalog import InvalidEvent, decode, validate_event
+from shared.events.catalog import InvalidEvent, load_event
 from shared.events.topics import TOPICS, physical
 
 # The broker's default largest message (message.max.bytes, 1 MiB) less room for the batch header and key:
@@ -157,7 +157,7 @@ class Publisher:
                         )
                     else:
                         try:
-                            event = validate_event(decode(value), topic)
+                            event = load_event(value, topic)
                         except InvalidEvent as exc:
                             refuse(number, exc.reason)
                         else:

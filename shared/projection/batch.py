@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events.catalog import InvalidEvent, decode, validate_event
+from shared.events.catalog import InvalidEvent, decode, load_event
 from shared.events.envelope import Event
 from shared.events.topics import logical
 from shared.projection.bookkeeping import Rejection
@@ -24,6 +24,7 @@ class Batch:
 def build_batch(records: list[Any], topic_prefix: str = "") -> Batch:
     """Validate each record; an invalid one becomes a Rejection, never an exception."""
     batch = Batch()
+    last: dict[tuple[str, int], Any] = {}  # the last record per partition: its offset and time are stored
     for record in records:
         topic = logical(record.topic, topic_prefix)
         key = _text(record.key)
@@ -33,8 +34,10 @@ def build_batch(records: list[Any], topic_prefix: str = "") -> Batch:
             batch.rejections.append(_rejection(record, topic, key, exc.reason))
         else:
             batch.events.append(event)
+        last[(topic, record.partition)] = record
+    for where, record in last.items():
         stamp = datetime.fromtimestamp(record.timestamp / 1000, UTC) if record.timestamp else None
-        batch.positions[(topic, record.partition)] = (record.offset + 1, stamp)
+        batch.positions[where] = (record.offset + 1, stamp)
     return batch
 
 
@@ -42,8 +45,7 @@ def to_event(record: Any, topic: str, key: str | None) -> Event:
     """Decode and validate one record."""
     if record.value is None:
         raise InvalidEvent("empty message value")
-    raw = decode(record.value)
-    event = validate_event(raw, topic, key)
+    event = load_event(record.value, topic, key)
     return Event(
         event.id,
         event.type,

@@ -1,0 +1,44 @@
+"""A polled set of records becomes validated events, rejections, and the positions to store."""
+
+from __future__ import annotations
+
+import json
+from collections import namedtuple
+from datetime import UTC, datetime
+
+from shared.projection.batch import build_batch
+from tests.support.events import envelope
+from tests.support.examples import EXAMPLES
+
+Record = namedtuple("Record", "topic key value partition offset timestamp")
+
+
+def payment(number: int) -> bytes:
+    data = {**EXAMPLES["payment.received"], "payment_id": f"B-{number}"}
+    return json.dumps(envelope("payment.received", "C1001", data, event_id=f"e-{number}"), ensure_ascii=False).encode()
+
+
+def test_events_in_order_rejections_with_reasons_and_the_last_position_of_each_partition():
+    records = [
+        Record("t.payments", b"C1001", payment(1), 0, 7, 1_700_000_000_000),
+        Record("t.payments", b"C1001", payment(2), 1, 3, 1_700_000_001_000),
+        Record("t.payments", b"C1001", b"{not json", 0, 8, 1_700_000_002_000),
+        Record("t.payments", b"C2", payment(3), 0, 9, 0),
+        Record("t.payments", b"C1001", payment(4), 1, 4, 1_700_000_004_500),
+    ]
+    batch = build_batch(records, topic_prefix="t.")
+    assert [(e.id, e.topic, e.partition, e.offset) for e in batch.events] == [
+        ("e-1", "payments", 0, 7),
+        ("e-2", "payments", 1, 3),
+        ("e-4", "payments", 1, 4),
+    ]
+    assert batch.events[0].data["amount"] == 190_500
+    assert [(r.offset, r.reason.split(":")[0], r.event_id) for r in batch.rejections] == [
+        (8, "not valid UTF-8 JSON", None),
+        (9, "key 'C2' differs from subject 'C1001'", "e-3"),
+    ]
+    assert batch.positions == {
+        ("payments", 0): (10, None),
+        ("payments", 1): (5, datetime(2023, 11, 14, 22, 13, 24, 500000, tzinfo=UTC)),
+    }
+    assert list(batch.positions) == [("payments", 0), ("payments", 1)]

@@ -1,0 +1,223 @@
+"""The fast paths of event validation give exactly marshmallow's answer, or step aside.
+
+marshmallow is the oracle: `catalog._load` after `json.loads`. The typed decoder (msgspec,
+shared/events/typed.py) and the compiled loaders (shared/events/compiled.py) may only return what it
+returns, with the same keys in the same order and values of the same types, or decline (None); they must
+never accept what it refuses. Events are the catalog's examples, damaged at random (fixed seed in `make test`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from shared.events import catalog
+from shared.events.catalog import (
+    DATA_SCHEMAS,
+    ENVELOPE,
+    FAST_DATA,
+    FAST_ENVELOPE,
+    TYPED_EVENT,
+    InvalidEvent,
+    load_event,
+)
+from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
+from shared.events.typed import compile_events
+from tests.support.events import envelope
+from tests.support.examples import EXAMPLES
+
+REFUSED = "refused"
+ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g"
+TRICKY: list[Any] = [
+    None, True, False, 0, 1, -1, 2, 100, 101, 2**63, 2**64 + 1, 1.0, 1.5, -0.0,
+    "", " ", "x", "A" * 32, "A" * 33, "ä" * 10_000, "ä" * 10_001, "C1001", "C 1001", "C1001\n", "é1",
+    "2024-02-29", "2023-02-29", "2024-1-5", "20240105", "2024-W01-1", "2024-01-01T00:00",
+    "2024-01-01T10:00:00Z", "2024-01-01t10:00:00z", "2024-01-01 10:00:00+01:00", "2024-01-01T10:00:00+0100",
+    "2024-01-01T10:00:00+01", "2024-01-01T10:00:00.1234567Z", "2024-01-01T10:00:00", "2024-01-01T24:00:00Z",
+    "2024-01-01T23:59:60Z", "2024-01-01T10:00:00-00:00", ARGON2, ARGON2 + "\n", "x" + ARGON2,
+    "1.0", "HUF", "huf", "purchase", "rental", "bank_transfer", "phone", "quota_overrun", "annual_support_fee",
+    "application/json", "text/plain", "payment.received", "invoice.issued", "price_list.published",
+    [], {}, [{}], [1], {"starts_on": "2024-01-01", "ends_on": "2023-01-01"},
+    {"starts_on": "2024-01-01", "ends_on": "2025-01-01"},
+]  # fmt: skip
+
+
+def canonical(value: Any) -> Any:
+    """Values with their types and key order, datetimes with their offsets: equal only if loaded alike."""
+    if isinstance(value, dict):
+        return ("dict", tuple((key, canonical(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(canonical(item) for item in value))
+    if isinstance(value, datetime):
+        return ("datetime", value.isoformat(), value.utcoffset())
+    if isinstance(value, date):
+        return ("date", value.isoformat())
+    return (type(value).__name__, value)
+
+
+def oracle(value: bytes) -> Any:
+    """marshmallow's envelope (without `data`) and data, or REFUSED."""
+    try:
+        env, data = catalog._load(catalog.decode(value))  # noqa: SLF001 - the slow path is the oracle
+    except InvalidEvent:
+        return REFUSED
+    env = dict(env)
+    env.pop("data")
+    return canonical((env, data))
+
+
+def json_loaded_data(value: bytes) -> dict[str, Any]:
+    """marshmallow's data of an event it accepts."""
+    return catalog._load(catalog.decode(value))[1]  # noqa: SLF001
+
+
+def compiled(value: bytes) -> Any:
+    """The compiled loaders' answer (None when they step aside)."""
+    try:
+        raw = catalog.decode(value)
+    except InvalidEvent:
+        return None
+    env = FAST_ENVELOPE(raw)
+    loader = FAST_DATA.get(env["type"]) if env is not None else None
+    data = loader(env["data"]) if loader is not None and env is not None else None
+    if env is None or data is None:
+        return None
+    env = dict(env)
+    env.pop("data")
+    return canonical((env, data))
+
+
+def event_bytes(event_type: str, data: dict[str, Any], **extra: Any) -> bytes:
+    subject = PRICE_LIST_SUBJECT if event_type == "price_list.published" else data.get("customer_code", "C1001")
+    return json.dumps({**envelope(event_type, subject, data, event_id="e-1"), **extra}, ensure_ascii=False).encode()
+
+
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key and list index below node."""
+    found = []
+    if isinstance(node, dict):
+        for key, item in node.items():
+            found += [(*prefix, key), *paths(item, (*prefix, key))]
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found += [(*prefix, index), *paths(item, (*prefix, index))]
+    return found
+
+
+@st.composite
+def damaged_events(draw: st.DrawFn) -> bytes:
+    """A catalog example in its envelope with one to three parts replaced, removed or added."""
+    event_type = draw(st.sampled_from(sorted(EXAMPLES)))
+    data = copy.deepcopy(EXAMPLES[event_type])
+    subject = PRICE_LIST_SUBJECT if event_type == "price_list.published" else data.get("customer_code", "C1001")
+    event: dict[str, Any] = envelope(event_type, subject, data, event_id="e-1")
+    for _ in range(draw(st.integers(1, 3))):
+        where = draw(st.sampled_from(paths(event)))
+        parent = event
+        for step in where[:-1]:
+            parent = parent[step]
+        action = draw(st.sampled_from(["replace", "replace", "remove", "add"]))
+        if action == "replace":
+            parent[where[-1]] = copy.deepcopy(draw(st.sampled_from(TRICKY)))
+        elif action == "remove":
+            del parent[where[-1]]
+        elif isinstance(parent, dict):
+            parent[draw(st.sampled_from(["future", "data", "type", "time", "kind"]))] = copy.deepcopy(
+                draw(st.sampled_from(TRICKY))
+            )
+        if not paths(event):
+            break
+    text = json.dumps(event, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()):  # a key given twice: json.loads keeps the last one
+        text = text[:-1] + ', "specversion": ' + json.dumps(draw(st.sampled_from(["1.0", "0.3"]))) + "}"
+    return text.encode()
+
+
+def test_every_catalog_type_has_a_typed_decoder_and_a_compiled_loader():
+    assert TYPED_EVENT is not None and FAST_ENVELOPE is not None
+    assert set(FAST_DATA) == set(DATA_SCHEMAS)
+    for event_type, data in EXAMPLES.items():
+        value = event_bytes(event_type, data, traceparent="00-abc")
+        typed = TYPED_EVENT(value)
+        assert typed is not None, event_type
+        assert canonical(typed) == oracle(value) == compiled(value), event_type
+
+
+@settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_events())
+def test_the_fast_paths_give_marshmallows_answer_or_step_aside(value):
+    expected = oracle(value)
+    typed = TYPED_EVENT(value)
+    event("refused" if expected == REFUSED else "accepted, typed" if typed is not None else "accepted, slow path")
+    if typed is not None:
+        assert expected != REFUSED, value
+        assert canonical(typed) == expected, value
+    fast = compiled(value)
+    if fast is not None:
+        assert fast == expected, value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        event_bytes("payment.received", EXAMPLES["payment.received"])[:-1]
+        + b', "x": "\xff"}',  # bad UTF-8, skipped key
+        event_bytes("payment.received", EXAMPLES["payment.received"])[:-1] + b', "x": NaN}',  # json.loads takes NaN
+        event_bytes("payment.received", EXAMPLES["payment.received"])[:-1] + b', "x": "\\ud800"}',  # a lone surrogate
+        b"\xef\xbb\xbf" + event_bytes("payment.received", EXAMPLES["payment.received"]),  # a UTF-8 byte order mark
+        event_bytes("work.unknown", {"customer_code": "C1001"}),
+    ],
+)
+def test_what_msgspec_would_take_differently_goes_the_slow_way(value):
+    assert TYPED_EVENT(value) is None
+    expected = oracle(value)
+    if expected == REFUSED:
+        with pytest.raises(InvalidEvent):
+            load_event(value)
+    else:  # accepted by marshmallow: the slow path gives it
+        event = load_event(value)
+        assert canonical((event.data,)) == canonical((json_loaded_data(value),))
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-01-05T08:00:00+01:00", "2026-01-05t08:00:00z", "2026-01-05 08:00:00Z", "2026-01-05T08:00:00+0100",
+     "2026-01-05T08:00:00.1234567Z", "2026-01-05T08:00:00", "20260105T080000Z", "2026-01-05T08:00Z"],
+)  # fmt: skip
+def test_timestamps_are_read_by_marshmallows_own_parser(stamp):
+    """msgspec's RFC 3339 parser would take some of these where marshmallow refuses, and round a seventh decimal."""
+    value = event_bytes("support_call.opened", {**EXAMPLES["support_call.opened"], "opened_at": stamp})
+    expected, typed = oracle(value), TYPED_EVENT(value)
+    assert (REFUSED if typed is None else canonical(typed)) == expected
+
+
+def test_a_schema_the_compiler_does_not_know_gets_no_typed_decoder():
+    class WithHook(type(ENVELOPE)):  # type: ignore[misc]
+        from marshmallow import post_load
+
+        @post_load
+        def _hook(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+            return data
+
+    assert compile_events(WithHook(), DATA_SCHEMAS) is None
+    skipped = compile_events(ENVELOPE, {**DATA_SCHEMAS, "payment.received": WithHook()})
+    assert skipped is not None
+    value = event_bytes("payment.received", EXAMPLES["payment.received"])
+    assert skipped(value) is None
+    assert skipped(event_bytes("payment.refunded", EXAMPLES["payment.refunded"])) is not None
+
+
+def test_load_event_checks_topic_subject_and_key_on_the_typed_path():
+    value = event_bytes("payment.received", EXAMPLES["payment.received"])
+    assert TYPED_EVENT(value) is not None
+    assert load_event(value, TOPIC_OF_TYPE["payment.received"], "C1001").data["amount"] == 190_500
+    with pytest.raises(InvalidEvent, match="does not belong on topic"):
+        load_event(value, "contracts", "C1001")
+    with pytest.raises(InvalidEvent, match="key 'C2' differs"):
+        load_event(value, TOPIC_OF_TYPE["payment.received"], "C2")
