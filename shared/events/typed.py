@@ -10,7 +10,7 @@ marshmallow refuses, and it never words a refusal. What is mapped:
   `OneOf` and `Equal` to a `Literal`;
 - strict integers (`Range` to `ge`/`gt`/`le`/`lt`), strict booleans, `allow_none`;
 - dates and timestamps: decoded as strings, then parsed by the field's own function. msgspec's RFC 3339 parser
-  accepts what marshmallow refuses (a lowercase `t`, a space, `+0100`) and rounds a seventh decimal;
+  accepts what marshmallow refuses (a lowercase `t` or `z`) and rounds a seventh decimal that marshmallow cuts;
 - nested schemas and lists of them; each schema's `@validates_schema` hooks run on the result;
 - unknown keys are ignored (EXCLUDE); a key given twice keeps its last value, as with `json.loads`;
 - the result's keys come in the schema's order, as marshmallow gives them.
