@@ -61,7 +61,9 @@ def decode(value: bytes | str) -> dict[str, Any]:
     """Parse a message value as one UTF-8 JSON object."""
     try:
         raw = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise InvalidEvent("not valid UTF-8 JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer over CPython's 4,300 digits
         raise InvalidEvent(f"not valid UTF-8 JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise InvalidEvent("not a JSON object")
@@ -95,8 +97,9 @@ TYPED_EVENT = compile_events(ENVELOPE, DATA_SCHEMAS)
 def load_event(value: bytes, topic: str | None = None, key: str | None = None) -> Event:
     """Decode and validate one message value; raise InvalidEvent with a readable reason.
 
-    A plainly valid event is decoded by the typed decoder (shared/events/typed.py); anything else by
-    `decode` and `validate_event`, where marshmallow decides and words the refusal.
+    A plainly valid event given as bytes (a Kafka message value) is decoded by the typed decoder
+    (shared/events/typed.py); anything else by `decode` and `validate_event`, where marshmallow decides and
+    words the refusal.
     """
     typed = TYPED_EVENT(value) if TYPED_EVENT is not None and type(value) is bytes else None
     if typed is None:

@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, utils, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-from shared.events.fields import StrictInt
+from shared.events.fields import StrictBool, StrictInt
 
 Loader = Callable[[Any], Any]
 _INVALID = object()  # "not plainly valid": leave it to marshmallow
@@ -71,7 +71,7 @@ def _converter(field: Any) -> Loader:
         return lambda v: v if type(v) is str else _INVALID
     if isinstance(field, fields.Integer) and field.strict and kind in (fields.Integer, StrictInt):
         return lambda v: v if type(v) is int else _INVALID
-    if kind is fields.Boolean and field.truthy == {True} and field.falsy == {False}:
+    if kind is StrictBool:
         return lambda v: v if type(v) is bool else _INVALID
     if kind in (fields.Date, fields.AwareDateTime) and field.format in field.DESERIALIZATION_FUNCS:
         parse = field.DESERIALIZATION_FUNCS[field.format]

@@ -62,6 +62,15 @@ Date = fields.Date
 Timestamp = fields.AwareDateTime
 
 
-def strict_bool(**kw: Any) -> fields.Boolean:
+class StrictBool(fields.Boolean):
+    """A JSON boolean; strings and numbers are refused (marshmallow's own Boolean takes 1 and 0, since 1 == True)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if type(value) is not bool:
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def strict_bool(**kw: Any) -> StrictBool:
     """A JSON boolean; strings and numbers are refused."""
-    return fields.Boolean(truthy={True}, falsy={False}, **kw)
+    return StrictBool(**kw)

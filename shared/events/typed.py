@@ -30,11 +30,25 @@ import msgspec
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-from shared.events.fields import StrictInt
+from shared.events.fields import StrictBool, StrictInt
 
 Post = Callable[[Any], Any]  # a decoded value to the loaded one; raises _Invalid
 _PLAIN_FLAGS = re.compile("").flags  # re.UNICODE: what a pattern without flags compiles with
-_NOT_PLAINLY_VALID = (msgspec.ValidationError, msgspec.DecodeError, ValidationError, ValueError, KeyError, TypeError)
+# what a message that is not plainly valid raises on the way (ValueError covers _Invalid and UnicodeDecodeError;
+# KeyError and TypeError come from a schema's validators, as in compiled.py)
+_NOT_PLAINLY_VALID = (
+    msgspec.ValidationError,
+    msgspec.DecodeError,
+    ValidationError,
+    ValueError,
+    KeyError,
+    TypeError,
+    RecursionError,
+)
+# json.loads refuses what msgspec reads: integers of more than 4,300 digits (CPython's limit on converting a
+# string to an int) and nesting deeper than the recursion limit. Such a message goes the slow way.
+_LONG_DIGITS = re.compile(rb"\d{4301}")
+_MAX_BRACKETS = 256
 
 
 class _Unsupported(Exception):
@@ -129,7 +143,7 @@ def _field(field: Any) -> tuple[Any, Post | None]:
         out, post = _string(field), None
     elif kind in (fields.Integer, StrictInt) and field.strict:
         out, post = _integer(field), None
-    elif kind is fields.Boolean and field.truthy == {True} and field.falsy == {False} and not field.validators:
+    elif kind is StrictBool and not field.validators:
         out, post = bool, None
     elif kind in (fields.Date, fields.AwareDateTime):
         out, post = str, _temporal(field)
@@ -160,7 +174,7 @@ def _schema(schema: Schema, raw: tuple[str, ...] = ()) -> tuple[Any, Post]:
         raise _Unsupported(type(schema).__name__)
     annotations: dict[str, Any] = {}
     plan: list[tuple[str, Post | None]] = []
-    present: list[str] = []  # required raw fields: msgspec 0.23 refuses a Raw under Required[] ("Expected `raw`")
+    required_raw: list[str] = []  # required raw fields: msgspec 0.23 refuses a Raw under Required[] ("Expected `raw`")
     for attr, field in schema.load_fields.items():
         if field.data_key is not None or field.attribute is not None or field.load_default is not missing:
             raise _Unsupported(attr)
@@ -170,7 +184,7 @@ def _schema(schema: Schema, raw: tuple[str, ...] = ()) -> tuple[Any, Post]:
             annotations[attr] = NotRequired[msgspec.Raw]
             plan.append((attr, None))
             if field.required:
-                present.append(attr)
+                required_raw.append(attr)
             continue
         out, post = _field(field)
         annotations[attr] = Required[out] if field.required else NotRequired[out]
@@ -179,7 +193,7 @@ def _schema(schema: Schema, raw: tuple[str, ...] = ()) -> tuple[Any, Post]:
     shape = TypedDict(f"{type(schema).__name__}Typed", annotations)  # type: ignore[misc]
 
     def load(decoded: dict[str, Any]) -> dict[str, Any]:
-        for attr in present:
+        for attr in required_raw:
             if attr not in decoded:
                 raise _Invalid(attr)
         out = {}
@@ -205,18 +219,20 @@ def compile_events(envelope: Schema, data_schemas: dict[str, Schema], type_field
     """
     try:
         shape, load_envelope = _schema(envelope, raw=("data",))
-    except _Unsupported:
+        read_envelope = msgspec.json.Decoder(shape).decode
+    except (_Unsupported, TypeError, ValueError):  # msgspec refuses a type or constraint it cannot express
         return None
-    read_envelope = msgspec.json.Decoder(shape).decode
     data: dict[str, tuple[Callable[[Any], Any], Post]] = {}
     for kind, schema in data_schemas.items():
         try:
             data_shape, load_data = _schema(schema)
-        except _Unsupported:
+            data[kind] = (msgspec.json.Decoder(data_shape).decode, load_data)
+        except (_Unsupported, TypeError, ValueError):
             continue
-        data[kind] = (msgspec.json.Decoder(data_shape).decode, load_data)
 
     def decode(value: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        if value.count(b"{") + value.count(b"[") > _MAX_BRACKETS or (len(value) > 4300 and _LONG_DIGITS.search(value)):
+            return None
         try:
             value.decode("utf-8")  # what json.loads would refuse in a key msgspec skips
             env = load_envelope(read_envelope(value))

@@ -42,3 +42,18 @@ def test_events_in_order_rejections_with_reasons_and_the_last_position_of_each_p
         ("payments", 1): (5, datetime(2023, 11, 14, 22, 13, 24, 500000, tzinfo=UTC)),
     }
     assert list(batch.positions) == [("payments", 0), ("payments", 1)]
+
+
+def test_json_that_python_cannot_read_is_rejected_not_raised():
+    """An integer of more than 4,300 digits, or nesting past the recursion limit, in a key nobody reads: json.loads
+    raises ValueError or RecursionError, which would stop the projector; the message is refused instead."""
+    huge = payment(5)[:-1] + b', "future": ' + b"1" * 4301 + b"}"
+    deep = payment(6)[:-1] + b', "future": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    batch = build_batch([Record("payments", b"C1001", huge, 0, 1, 0), Record("payments", b"C1001", deep, 0, 2, 0)])
+    assert batch.events == []
+    assert [r.reason for r in batch.rejections] == [
+        "not valid UTF-8 JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; "
+        "use sys.set_int_max_str_digits() to increase the limit",
+        "not valid UTF-8 JSON: nested too deeply",
+    ]
+    assert batch.positions == {("payments", 0): (3, None)}

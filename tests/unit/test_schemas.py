@@ -124,3 +124,13 @@ def test_strings_are_not_integers_and_floats_are_not_money():
         data = {**EXAMPLES["payment.received"], "amount": amount}
         with pytest.raises(InvalidEvent, match="data.amount"):
             validate_event(event_of("payment.received", data))
+
+
+def test_a_boolean_is_a_json_boolean_not_a_number_or_a_string():
+    for chargeable in (1, 0, 1.0, "true"):
+        data = {**EXAMPLES["support_call.work_logged"], "chargeable": chargeable}
+        with pytest.raises(InvalidEvent, match="data.chargeable"):
+            validate_event(event_of("support_call.work_logged", data))
+    for chargeable in (True, False):
+        data = {**EXAMPLES["support_call.work_logged"], "chargeable": chargeable}
+        assert validate_event(event_of("support_call.work_logged", data)).data["chargeable"] is chargeable

@@ -149,6 +149,71 @@ def test_every_catalog_type_has_a_typed_decoder_and_a_compiled_loader():
         assert canonical(typed) == oracle(value) == compiled(value), event_type
 
 
+def single_damages() -> list[bytes]:
+    """Every catalog example with one part removed or replaced by each tricky value, and with its keys reversed."""
+    out = []
+    for event_type in sorted(EXAMPLES):
+        data = EXAMPLES[event_type]
+        subject = PRICE_LIST_SUBJECT if event_type == "price_list.published" else data.get("customer_code", "C1001")
+        event = envelope(event_type, subject, data, event_id="e-1")
+        out.append(json.dumps(reversed_keys(event), ensure_ascii=False).encode())
+        for where in paths(event):
+            for replacement in [REMOVE, *TRICKY]:
+                damaged = copy.deepcopy(event)
+                parent = damaged
+                for step in where[:-1]:
+                    parent = parent[step]
+                if replacement is REMOVE:
+                    del parent[where[-1]]
+                else:
+                    parent[where[-1]] = copy.deepcopy(replacement)
+                out.append(json.dumps(damaged, ensure_ascii=False).encode())
+    return out
+
+
+REMOVE = object()
+
+
+def reversed_keys(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: reversed_keys(node[key]) for key in reversed(node)}
+    if isinstance(node, list):
+        return [reversed_keys(item) for item in node]
+    return node
+
+
+def test_every_single_damage_of_every_example_gets_marshmallows_answer_or_steps_aside():
+    typed_accepted = 0
+    for value in single_damages():
+        expected, typed = oracle(value), TYPED_EVENT(value)
+        if typed is not None:
+            typed_accepted += 1
+            assert expected != REFUSED, value
+            assert canonical(typed) == expected, value
+        fast = compiled(value)
+        assert fast is None or fast == expected, value
+    assert typed_accepted > 2_000  # not vacuous: thousands of damaged events are still valid and typed
+
+
+def test_a_pattern_is_anchored_at_the_start_as_marshmallow_matches_it():
+    from marshmallow import Schema, fields, validate
+
+    class Digits(Schema):
+        class Meta:
+            unknown = "exclude"
+
+        number = fields.String(required=True, validate=validate.Regexp("[0-9]+"))
+
+    decoder = compile_events(ENVELOPE, {**DATA_SCHEMAS, "payment.received": Digits()})
+    assert decoder is not None
+    for number, accepted in (("12", True), ("1x", True), ("x1", False)):
+        value = event_bytes("payment.received", {"number": number, "customer_code": "C1001"})
+        assert (decoder(value) is not None) is accepted, number
+        assert Digits().validate({"number": number}) == (
+            {} if accepted else {"number": ["String does not match expected pattern."]}
+        )
+
+
 @settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged_events())
 def test_the_fast_paths_give_marshmallows_answer_or_step_aside(value):
@@ -172,6 +237,17 @@ def test_the_fast_paths_give_marshmallows_answer_or_step_aside(value):
         event_bytes("payment.received", EXAMPLES["payment.received"])[:-1] + b', "x": "\\ud800"}',  # a lone surrogate
         b"\xef\xbb\xbf" + event_bytes("payment.received", EXAMPLES["payment.received"]),  # a UTF-8 byte order mark
         event_bytes("work.unknown", {"customer_code": "C1001"}),
+        event_bytes("payment.received", EXAMPLES["payment.received"])[:-1] + b', "x": ' + b"7" * 4301 + b"}",
+        event_bytes("payment.received", EXAMPLES["payment.received"])[:-1]
+        + b', "x": '
+        + b"[" * 2000
+        + b"]" * 2000
+        + b"}",
+        event_bytes("payment.received", EXAMPLES["payment.received"])[:-1]
+        + b', "x": '
+        + b"[" * 300
+        + b"]" * 300
+        + b"}",
     ],
 )
 def test_what_msgspec_would_take_differently_goes_the_slow_way(value):
