@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, NoReturn
@@ -44,7 +45,11 @@ class ProblemParser(FlaskParser):
     def _raw_load_json(self, req: Any) -> Any:
         try:
             return super()._raw_load_json(req)
-        except RecursionError as error:  # nested deeper than the decoder goes: not a body anyone sends
+        except json.JSONDecodeError:
+            raise  # webargs' own handling (an empty body is a missing one)
+        except (RecursionError, ValueError) as error:
+            # what json.loads raises beyond syntax: nesting deeper than the decoder goes, an integer of more than
+            # 4,300 digits (CPython's limit on converting a string to an int); not bodies anyone sends
             self._handle_invalid_json_error(error, req)
 
     def _handle_invalid_json_error(self, error: Exception, req: Any, *args: Any, **kwargs: Any) -> NoReturn:

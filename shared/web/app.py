@@ -47,7 +47,10 @@ def parse_query(schema: Schema) -> dict[str, Any]:
 
 def parse_json(schema: Schema) -> dict[str, Any]:
     """Load a JSON object body with a schema; anything else is a 400."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)  # silent: None for what json.loads refuses with a ValueError
+    except RecursionError:  # nested deeper than the decoder goes
+        body = None
     if not isinstance(body, dict):
         raise ProblemError(400, "Invalid request", "The body must be a JSON object.")
     try:

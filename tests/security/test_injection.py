@@ -180,6 +180,7 @@ def test_malformed_json_bodies_are_400(gateway, record):
         b'{"customer_code": "a\\u0000b", "serial_number": "S"}',
         b"[" * 5000 + b"]" * 5000,
         b'{"a":' * 2000 + b"1" + b"}" * 2000,
+        b'{"customer_code": ' + b"1" * 4301 + b', "serial_number": "S"}',  # over CPython's int digits limit
         json.dumps({"customer_code": code, "serial_number": "S"}).encode("utf-16"),
         b'{"customer_code": "' + code.encode() + b'", "serial_number": "S"} trailing',
     ]
