@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             figures[name].append(per_event_us(way, sample))
     load_after = os.getloadavg()
     base = statistics.median(figures["json.loads + compiled loaders"])
-    result = {
+    result: dict[str, Any] = {
         "kind": "table",
         "id": "decode",
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -57,17 +58,59 @@ class Envelope(Strict):
 ENVELOPE = Envelope()
 
 
+MAX_DEPTH = 256  # arrays and objects in one another; the catalog's events nest four deep
+
+
 def decode(value: bytes | str) -> dict[str, Any]:
-    """Parse a message value as one UTF-8 JSON object."""
+    """Parse a message value as one UTF-8 JSON object.
+
+    Beyond syntax, json.loads refuses what CPython cannot hold: an integer of more digits than
+    `sys.get_int_max_str_digits()` (4,300 unless configured), and nesting deeper than the recursion limit less the
+    caller's depth. So that every reader gives the same answer, nesting deeper than MAX_DEPTH is refused first.
+    """
+    if _nested_deeper_than(value, MAX_DEPTH):
+        raise InvalidEvent(f"not valid UTF-8 JSON: nested more than {MAX_DEPTH} deep")
     try:
         raw = json.loads(value)
-    except RecursionError:
-        raise InvalidEvent("not valid UTF-8 JSON: nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer over CPython's 4,300 digits
-        raise InvalidEvent(f"not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:  # not reached below MAX_DEPTH; kept for a caller already deep in its stack
+        raise InvalidEvent(f"not valid UTF-8 JSON: nested more than {MAX_DEPTH} deep") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, or an integer over the digits limit
+        reason = str(exc)
+        if reason.startswith("Exceeds the limit"):
+            reason = f"an integer of more than {sys.get_int_max_str_digits():,} digits"
+        raise InvalidEvent(f"not valid UTF-8 JSON: {reason}") from None
     if not isinstance(raw, dict):
         raise InvalidEvent("not a JSON object")
     return raw
+
+
+def _nested_deeper_than(value: bytes | str, limit: int) -> bool:
+    """True when arrays and objects nest more than `limit` deep (brackets inside strings do not count).
+
+    Counting brackets first keeps this free for ordinary messages; the scan runs only for one with more than
+    `limit` of them.
+    """
+    text = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
 
 
 def _messages(err: ValidationError, prefix: str = "") -> str:
@@ -94,7 +137,7 @@ FAST_DATA = {kind: loader for kind, schema in DATA_SCHEMAS.items() if (loader :=
 TYPED_EVENT = compile_events(ENVELOPE, DATA_SCHEMAS)
 
 
-def load_event(value: bytes, topic: str | None = None, key: str | None = None) -> Event:
+def load_event(value: bytes | str, topic: str | None = None, key: str | None = None) -> Event:
     """Decode and validate one message value; raise InvalidEvent with a readable reason.
 
     A plainly valid event given as bytes (a Kafka message value) is decoded by the typed decoder

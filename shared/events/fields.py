@@ -63,7 +63,15 @@ Timestamp = fields.AwareDateTime
 
 
 class StrictBool(fields.Boolean):
-    """A JSON boolean; strings and numbers are refused (marshmallow's own Boolean takes 1 and 0, since 1 == True)."""
+    """A JSON boolean; strings and numbers are refused (marshmallow's own Boolean takes 1 and 0, since 1 == True).
+
+    Its `truthy` and `falsy` sets are not consulted: only `true` and `false` load.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        if "truthy" in kwargs or "falsy" in kwargs:
+            raise TypeError("StrictBool takes only JSON booleans: no truthy or falsy sets")
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if type(value) is not bool:

@@ -23,6 +23,7 @@ refuse them.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, NotRequired, Required, TypedDict
 
@@ -45,9 +46,9 @@ _NOT_PLAINLY_VALID = (
     TypeError,
     RecursionError,
 )
-# json.loads refuses what msgspec reads: integers of more than 4,300 digits (CPython's limit on converting a
-# string to an int) and nesting deeper than the recursion limit. Such a message goes the slow way.
-_LONG_DIGITS = re.compile(rb"\d{4301}")
+# json.loads refuses what msgspec reads: integers of more digits than CPython converts (sys.get_int_max_str_digits,
+# as it is when the decoder is built) and deep nesting (catalog.decode refuses more than 256 levels). A message
+# with that many digits in a row or that many brackets goes the slow way.
 _MAX_BRACKETS = 256
 
 
@@ -230,8 +231,13 @@ def compile_events(envelope: Schema, data_schemas: dict[str, Schema], type_field
         except (_Unsupported, TypeError, ValueError):
             continue
 
+    digits = sys.get_int_max_str_digits()  # 0: no limit
+    long_digits = re.compile(rb"\d{%d}" % (digits + 1)).search if digits else None
+
     def decode(value: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        if value.count(b"{") + value.count(b"[") > _MAX_BRACKETS or (len(value) > 4300 and _LONG_DIGITS.search(value)):
+        if value.count(b"{") + value.count(b"[") > _MAX_BRACKETS:
+            return None
+        if long_digits is not None and len(value) > digits and long_digits(value):
             return None
         try:
             value.decode("utf-8")  # what json.loads would refuse in a key msgspec skips

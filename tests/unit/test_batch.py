@@ -52,8 +52,26 @@ def test_json_that_python_cannot_read_is_rejected_not_raised():
     batch = build_batch([Record("payments", b"C1001", huge, 0, 1, 0), Record("payments", b"C1001", deep, 0, 2, 0)])
     assert batch.events == []
     assert [r.reason for r in batch.rejections] == [
-        "not valid UTF-8 JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; "
-        "use sys.set_int_max_str_digits() to increase the limit",
-        "not valid UTF-8 JSON: nested too deeply",
+        "not valid UTF-8 JSON: an integer of more than 4,300 digits",
+        "not valid UTF-8 JSON: nested more than 256 deep",
     ]
     assert batch.positions == {("payments", 0): (3, None)}
+
+
+def test_nesting_is_refused_past_256_levels_whatever_the_callers_depth():
+    """Brackets inside strings do not count; 256 levels load, 257 do not, also from deep in a stack."""
+    import sys
+
+    def at(level: int) -> bytes:  # the envelope is the first level
+        inner = level - 1
+        return payment(7)[:-1] + b', "future": ' + b"[" * inner + b'"]]]"' + b"]" * inner + b', "s": "[[[[[["}'
+
+    def from_depth(frames: int, value: bytes) -> list[str]:
+        if frames:
+            return from_depth(frames - 1, value)
+        return [r.reason for r in build_batch([Record("payments", b"C1001", value, 0, 1, 0)]).rejections]
+
+    depth = sys.getrecursionlimit() - 400
+    for frames in (0, depth):
+        assert from_depth(frames, at(256)) == []
+        assert from_depth(frames, at(257)) == ["not valid UTF-8 JSON: nested more than 256 deep"]

@@ -49,3 +49,14 @@ def test_a_services_body_json_cannot_read_is_a_400_problem(body):
         with pytest.raises(ProblemError) as refused:
             parse_json(Login())
     assert (refused.value.status, refused.value.detail) == (400, "The body must be a JSON object.")
+
+
+def test_a_readable_body_loads_in_both_parsers():
+    from shared.web.app import parse_json
+
+    app = Flask(__name__)
+    with app.test_request_context("/", method="POST", data=b'{"customer_code": "C1"}', content_type="application/json"):
+        assert ProblemParser().parse(Login(), request, location="json") == {"customer_code": "C1"}
+    body = b'{"customer_code": "C1", "other": [1, {"a": 2}]}'  # the services ignore unknown fields
+    with app.test_request_context("/", method="POST", data=body, content_type="application/json"):
+        assert parse_json(Login()) == {"customer_code": "C1"}
