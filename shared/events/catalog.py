@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from typing import Any
@@ -134,22 +135,31 @@ def _messages(err: ValidationError, prefix: str = "") -> str:
 
 FAST_ENVELOPE = compile_schema(ENVELOPE)
 FAST_DATA = {kind: loader for kind, schema in DATA_SCHEMAS.items() if (loader := compile_schema(schema))}
-TYPED_EVENT = compile_events(ENVELOPE, DATA_SCHEMAS)
+TYPED_EVENT = compile_events(ENVELOPE, DATA_SCHEMAS, MAX_DEPTH)
 
 
-def load_event(value: bytes | str, topic: str | None = None, key: str | None = None) -> Event:
+def load_event(
+    value: bytes | str, topic: str | None = None, key: str | None = None, partition: int | None = None, offset: int = -1
+) -> Event:
     """Decode and validate one message value; raise InvalidEvent with a readable reason.
 
     A plainly valid event given as bytes (a Kafka message value) is decoded by the typed decoder
     (shared/events/typed.py); anything else by `decode` and `validate_event`, where marshmallow decides and
-    words the refusal.
+    words the refusal. Given the record's partition, the event carries its topic, partition and offset.
     """
     typed = TYPED_EVENT(value) if TYPED_EVENT is not None and type(value) is bytes else None
     if typed is None:
-        return validate_event(decode(value), topic, key)
+        event = validate_event(decode(value), topic, key)
+        if partition is None:
+            return event
+        return dataclasses.replace(event, topic=topic or "", partition=partition, offset=offset)
     env, data = typed
     _check_consistency(env, data, topic, key)
-    return Event(env["id"], env["type"], env["source"], env["time"], env["subject"], data)
+    if partition is None:
+        return Event(env["id"], env["type"], env["source"], env["time"], env["subject"], data)
+    return Event(
+        env["id"], env["type"], env["source"], env["time"], env["subject"], data, topic or "", partition, offset
+    )
 
 
 def validate_event(raw: dict[str, Any], topic: str | None = None, key: str | None = None) -> Event:

@@ -19,11 +19,11 @@ from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCH
 from shared.events.fields import StrictBool, StrictInt
 
 Loader = Callable[[Any], Any]
-_INVALID = object()  # "not plainly valid": leave it to marshmallow
+INVALID = object()  # "not plainly valid": leave it to marshmallow (also for shared/events/typed.py)
 
 
 def _field_loader(name: str, field: fields.Field) -> Loader:
-    """The value as `field.deserialize` gives it, or _INVALID."""
+    """The value as `field.deserialize` gives it, or INVALID."""
     if isinstance(field, fields.Nested) and isinstance(field.nested, type) and not field.many:
         inner = compile_schema(field.schema)
         if inner is None or field.allow_none or field.unknown is not None or field.validators:
@@ -31,7 +31,7 @@ def _field_loader(name: str, field: fields.Field) -> Loader:
 
         def load_nested(value: Any) -> Any:
             out = inner(value)
-            return _INVALID if out is None else out
+            return INVALID if out is None else out
 
         return load_nested
     if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested) and not field.validators:
@@ -39,9 +39,9 @@ def _field_loader(name: str, field: fields.Field) -> Loader:
 
         def load_list(value: Any) -> Any:
             if type(value) is not list:
-                return _INVALID
+                return INVALID
             out = [item(entry) for entry in value]
-            return _INVALID if any(entry is _INVALID for entry in out) else out
+            return INVALID if any(entry is INVALID for entry in out) else out
 
         return load_list
     if isinstance(field, fields.Nested | fields.List):
@@ -52,51 +52,61 @@ def _field_loader(name: str, field: fields.Field) -> Loader:
 
     def load_plain(value: Any) -> Any:
         if value is None:
-            return None if allow_none else _INVALID
+            return None if allow_none else INVALID
         value = convert(value)
-        if value is _INVALID:
-            return _INVALID
+        if value is INVALID:
+            return INVALID
         for check in checks:
             if not check(value):
-                return _INVALID
+                return INVALID
         return value
 
     return load_plain
 
 
 def _converter(field: Any) -> Loader:
-    """What `field._deserialize` does to a plainly valid value (_INVALID otherwise)."""
+    """What `field._deserialize` does to a plainly valid value (INVALID otherwise)."""
     kind = type(field)
     if kind is fields.String:
-        return lambda v: v if type(v) is str else _INVALID
+        return lambda v: v if type(v) is str else INVALID
     if isinstance(field, fields.Integer) and field.strict and kind in (fields.Integer, StrictInt):
-        return lambda v: v if type(v) is int else _INVALID
+        return lambda v: v if type(v) is int else INVALID
     if kind is StrictBool:
-        return lambda v: v if type(v) is bool else _INVALID
-    if kind in (fields.Date, fields.AwareDateTime) and field.format in field.DESERIALIZATION_FUNCS:
-        parse = field.DESERIALIZATION_FUNCS[field.format]
-        aware = kind is fields.AwareDateTime
-        if aware and field.default_timezone is not None:
-            raise _Unsupported(field.name)
-
-        def temporal(v: Any) -> Any:
-            if type(v) is not str:
-                return _INVALID
-            try:
-                out = parse(v)
-            except (TypeError, AttributeError, ValueError):
-                return _INVALID
-            return _INVALID if aware and not utils.is_aware(out) else out
-
+        return lambda v: v if type(v) is bool else INVALID
+    temporal = temporal_loader(field)
+    if temporal is not None:
         return temporal
 
     def generic(v: Any) -> Any:
         try:
             return field._deserialize(v, field.name, None)  # noqa: SLF001 - validators run separately
         except ValidationError:
-            return _INVALID
+            return INVALID
 
     return generic
+
+
+def temporal_loader(field: Any) -> Loader | None:
+    """A Date's or AwareDateTime's parsing of a string, as its `_deserialize` does it (INVALID where that refuses);
+    None for any other field, and for one that parses otherwise (no string function, a default time zone)."""
+    kind = type(field)
+    if kind not in (fields.Date, fields.AwareDateTime):
+        return None
+    parse = field.DESERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
+    aware = kind is fields.AwareDateTime
+    if parse is None or (aware and field.default_timezone is not None):
+        return None
+
+    def temporal(v: Any) -> Any:
+        if type(v) is not str:
+            return INVALID
+        try:
+            out = parse(v)
+        except (TypeError, AttributeError, ValueError):
+            return INVALID
+        return INVALID if aware and not utils.is_aware(out) else out
+
+    return temporal
 
 
 def _check(validator: Any) -> Callable[[Any], bool]:
@@ -155,7 +165,7 @@ def compile_schema(schema: Schema) -> Callable[[Any], dict[str, Any] | None] | N
                     return None
                 continue
             value = loader(data[attr])
-            if value is _INVALID:
+            if value is INVALID:
                 return None
             out[attr] = value
         try:

@@ -31,6 +31,7 @@ import msgspec
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
+from shared.events.compiled import INVALID, temporal_loader
 from shared.events.fields import StrictBool, StrictInt
 
 Post = Callable[[Any], Any]  # a decoded value to the loaded one; raises _Invalid
@@ -46,10 +47,6 @@ _NOT_PLAINLY_VALID = (
     TypeError,
     RecursionError,
 )
-# json.loads refuses what msgspec reads: integers of more digits than CPython converts (sys.get_int_max_str_digits,
-# as it is when the decoder is built) and deep nesting (catalog.decode refuses more than 256 levels). A message
-# with that many digits in a row or that many brackets goes the slow way.
-_MAX_BRACKETS = 256
 
 
 class _Unsupported(Exception):
@@ -101,21 +98,14 @@ def _integer(field: Any) -> Any:
 
 
 def _temporal(field: Any) -> Post:
-    """The field's own parser, as marshmallow's `_deserialize` calls it on a string."""
-    data_format = field.format or field.DEFAULT_FORMAT
-    if data_format not in ("iso", "iso8601") or field.validators:
-        raise _Unsupported(field.name)
-    parse = field.DESERIALIZATION_FUNCS[data_format]
-    aware = type(field) is fields.AwareDateTime
-    if aware and field.default_timezone is not None:
+    """The field's own parser of a string (shared/events/compiled.py), raising _Invalid where marshmallow refuses."""
+    parse = temporal_loader(field)
+    if parse is None or (field.format or field.DEFAULT_FORMAT) not in ("iso", "iso8601") or field.validators:
         raise _Unsupported(field.name)
 
     def load(value: str) -> Any:
-        try:
-            out = parse(value)
-        except (TypeError, AttributeError, ValueError):
-            raise _Invalid from None
-        if aware and out.utcoffset() is None:  # marshmallow's utils.is_aware, in C
+        out = parse(value)
+        if out is INVALID:
             raise _Invalid
         return out
 
@@ -211,12 +201,19 @@ def _schema(schema: Schema, raw: tuple[str, ...] = ()) -> tuple[Any, Post]:
 EventDecoder = Callable[[bytes], "tuple[dict[str, Any], dict[str, Any]] | None"]
 
 
-def compile_events(envelope: Schema, data_schemas: dict[str, Schema], type_field: str = "type") -> EventDecoder | None:
+def compile_events(
+    envelope: Schema, data_schemas: dict[str, Schema], max_depth: int, type_field: str = "type"
+) -> EventDecoder | None:
     """A decoder of a message's bytes to (envelope without its `data`, data) as marshmallow loads them, or None
     when not plainly valid.
 
     The envelope's `data` is decoded by the decoder of the event type it names; a type whose schema cannot be
     compiled always gives None (the slower path). No decoder at all when the envelope cannot be compiled.
+
+    json.loads refuses what msgspec reads: integers of more digits than CPython converts
+    (`sys.get_int_max_str_digits`, as it is when the decoder is built) and nesting deeper than the slow path
+    allows (`max_depth`). A message with that many digits in a row, or more brackets than `max_depth`, goes the
+    slow way.
     """
     try:
         shape, load_envelope = _schema(envelope, raw=("data",))
@@ -235,7 +232,7 @@ def compile_events(envelope: Schema, data_schemas: dict[str, Schema], type_field
     long_digits = re.compile(rb"\d{%d}" % (digits + 1)).search if digits else None
 
     def decode(value: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        if value.count(b"{") + value.count(b"[") > _MAX_BRACKETS:
+        if value.count(b"{") + value.count(b"[") > max_depth:
             return None
         if long_digits is not None and len(value) > digits and long_digits(value):
             return None

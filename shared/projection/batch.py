@@ -45,18 +45,7 @@ def to_event(record: Any, topic: str, key: str | None) -> Event:
     """Decode and validate one record."""
     if record.value is None:
         raise InvalidEvent("empty message value")
-    event = load_event(record.value, topic, key)
-    return Event(
-        event.id,
-        event.type,
-        event.source,
-        event.time,
-        event.subject,
-        event.data,
-        topic,
-        record.partition,
-        record.offset,
-    )
+    return load_event(record.value, topic, key, record.partition, record.offset)
 
 
 def _text(key: bytes | None) -> str | None:

@@ -23,6 +23,7 @@ from shared.events.catalog import (
     ENVELOPE,
     FAST_DATA,
     FAST_ENVELOPE,
+    MAX_DEPTH,
     TYPED_EVENT,
     InvalidEvent,
     load_event,
@@ -204,7 +205,7 @@ def test_a_pattern_is_anchored_at_the_start_as_marshmallow_matches_it():
 
         number = fields.String(required=True, validate=validate.Regexp("[0-9]+"))
 
-    decoder = compile_events(ENVELOPE, {**DATA_SCHEMAS, "payment.received": Digits()})
+    decoder = compile_events(ENVELOPE, {**DATA_SCHEMAS, "payment.received": Digits()}, MAX_DEPTH)
     assert decoder is not None
     for number, accepted in (("12", True), ("1x", True), ("x1", False)):
         value = event_bytes("payment.received", {"number": number, "customer_code": "C1001"})
@@ -281,8 +282,8 @@ def test_a_schema_the_compiler_does_not_know_gets_no_typed_decoder():
         def _hook(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
             return data
 
-    assert compile_events(WithHook(), DATA_SCHEMAS) is None
-    skipped = compile_events(ENVELOPE, {**DATA_SCHEMAS, "payment.received": WithHook()})
+    assert compile_events(WithHook(), DATA_SCHEMAS, MAX_DEPTH) is None
+    skipped = compile_events(ENVELOPE, {**DATA_SCHEMAS, "payment.received": WithHook()}, MAX_DEPTH)
     assert skipped is not None
     value = event_bytes("payment.received", EXAMPLES["payment.received"])
     assert skipped(value) is None
