@@ -5,6 +5,10 @@ other, alternately, `--repeat` times: so the machine's load hits both alike. Per
 and CPU per request (all process groups, as `python -m bench` measures them) of each tree, and the ratios.
 Writes a `table` result (bench/results/<date>-<name>.json; docs/performance.md shows it where it names
 `table:<name>`). DIR is e.g. `mkdir /tmp/before && git archive main | tar -x -C /tmp/before`.
+
+`--before-servers`/`--after-servers` run APIs under another server than the stack's (gunicorn, Granian, or
+nginx in front of Granian): `services=gunicorn,gateway=nginx+granian`; `--before .` then compares the servers
+with the same code.
 """
 
 from __future__ import annotations
@@ -19,11 +23,27 @@ from pathlib import Path
 
 from bench import load, report
 from bench.dataset import cached
-from bench.infra import ROOT, Scope, start_system
+from bench.infra import ROOT, SERVERS, Scope, start_system
 from bench.throughput import SERVICE_TOPICS, publish, rebuild_retrying
 from shared.timeutil import today_budapest
+from tests.support.system import SERVICES
 
 QUERIES = ("balance", "support-calls", "quota", "contract-annex", "expected-fee")
+
+
+def servers_spec(text: str) -> dict[str, str]:
+    """`services=gunicorn,gateway=nginx+granian` as API -> server (`services` naming the four); "": every API
+    under the stack's server (bench.infra.STACK_SERVERS)."""
+    chosen: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        target, sep, server = part.partition("=")
+        if not sep or server not in SERVERS or target not in ("services", "gateway", *SERVICES):
+            raise argparse.ArgumentTypeError(
+                f"{part!r}: expected API=SERVER, API one of services, gateway, {', '.join(SERVICES)} and SERVER "
+                f"one of {', '.join(SERVERS)}"
+            )
+        chosen.update(dict.fromkeys(SERVICES if target == "services" else (target,), server))
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--results", type=Path, default=report.RESULTS)
+    parser.add_argument("--before-servers", type=servers_spec, default={}, help="e.g. services=gunicorn")
+    parser.add_argument("--after-servers", type=servers_spec, default={}, help="e.g. gateway=nginx+granian")
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
@@ -51,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         for service in SERVICE_TOPICS:
             rebuild_retrying(scope, service, "compare")
         for attempt in range(args.repeat):
-            for label, source in (("before", args.before.resolve()), ("after", ROOT)):
+            sides = (("before", args.before.resolve(), args.before_servers), ("after", ROOT, args.after_servers))
+            for label, source, servers in sides:
                 system = start_system(
                     scope,
                     ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{label}{attempt}",
@@ -59,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                     api_workers=(2, 4),
                     gateway_workers=(2, 8),
                     source=source,
+                    servers=servers,
                 )
                 try:
                     runs = load.run(system.gateway, logins, today, args.seconds, groups=system.cpu_groups, login=False)

@@ -17,6 +17,7 @@ from psycopg import sql
 
 from shared.cli.admin import create_topics, delete_topics
 from shared.config import with_database
+from tests.support.procs import spawn
 from tests.support.system import INTERNAL_TOKEN, SECRET_KEY, SERVICES, System, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,24 +128,53 @@ def children(pid: int) -> list[int]:
         return []
 
 
+# The servers an API can run under in a benchmark: gunicorn (shared/web/gunicorn_conf.py), Granian
+# (shared/web/serve.py), or nginx in front of Granian (change 16, bench/servers.py; nginx is not a dependency).
+SERVERS = ("gunicorn", "granian", "nginx+granian")
+STACK_SERVERS = {**dict.fromkeys(SERVICES, "granian"), "gateway": "gunicorn"}  # as scripts/stack.sh runs them
+
+
 class BenchSystem(System):
-    """The e2e System, with gunicorn workers and threads as scripts/stack.sh runs them."""
+    """The e2e System, with workers and threads as scripts/stack.sh runs them, and each API under the stack's
+    server unless `servers` names another."""
 
     workers: dict[str, tuple[int, int]] = {}
+    servers: dict[str, str] = {}  # API -> one of SERVERS, over STACK_SERVERS
     server_ports: tuple[int, int] = (5432, 9092)  # this run's PostgreSQL and Kafka
 
     def start_api(self, service: str, workers: int = 1) -> None:
         app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
         workers, threads = self.workers[service]
-        self.gunicorn(f"{service}-api", app, self.ports[service], workers, threads)
+        server = self.servers.get(service, STACK_SERVERS[service])
+        if server == "gunicorn":
+            self.gunicorn(f"{service}-api", app, self.ports[service], workers, threads)
+        elif server == "granian":
+            super().granian(f"{service}-api", app, self.ports[service], workers, threads)
+        else:
+            self.nginx_granian(service, app, workers, threads)
+
+    def nginx_granian(self, service: str, app: str, workers: int, threads: int) -> None:
+        """Start an API under Granian (shared/web/serve.py) behind nginx: processes `<service>-api` (nginx, on the
+        API's port) and `<service>-api-upstream`."""
+        from bench import servers  # bench.servers imports this module
+
+        scratch = self.log_dir / f"{service}-nginx"
+        scratch.mkdir(parents=True, exist_ok=True)
+        upstream = free_port()
+        nginx = servers.nginx_command(self.ports[service], upstream, scratch)
+        self.procs[f"{service}-api"] = spawn(nginx, self.env, self.log_dir / f"{service}-nginx.log")
+        super().granian(f"{service}-api-upstream", app, upstream, workers, threads)
 
     def cpu_groups(self) -> dict[str, list[int]]:
         """Pids per group whose CPU time the query benchmark divides among the requests."""
         pids = {name: [proc.pid, *children(proc.pid)] for name, proc in self.procs.items()}
         return {
-            "gateway": pids.get("gateway-api", []),
+            "gateway": [p for name in ("gateway-api", "gateway-api-upstream") for p in pids.get(name, [])],
             "services": [
-                p for name, group in pids.items() if name.endswith("-api") and name != "gateway-api" for p in group
+                p
+                for name, group in pids.items()
+                if name.endswith(("-api", "-api-upstream")) and not name.startswith("gateway-")
+                for p in group
             ],
             "projectors": [p for name, group in pids.items() if name.endswith("-projector") for p in group],
             "postgres": pids_listening(self.server_ports[0]),
@@ -169,6 +199,7 @@ def start_system(
     api_workers: tuple[int, int],
     gateway_workers: tuple[int, int],
     source: Path = ROOT,
+    servers: dict[str, str] | None = None,
 ) -> BenchSystem:
     """Projectors (continuing from the rebuilt read models), APIs and the gateway on free ports; the APIs and the
     gateway run the code of `source` (another tree for `bench.compare_queries`)."""
@@ -194,6 +225,7 @@ def start_system(
     system = BenchSystem(env, log_dir, ports)
     system.workers = {**dict.fromkeys(SERVICES, api_workers), "gateway": gateway_workers}
     system.source = source
+    system.servers = servers or {}
     system.server_ports = (
         urlsplit(scope.server_url).port or 5432,
         int(scope.bootstrap.split(",")[0].rsplit(":", 1)[1]),

@@ -123,14 +123,19 @@ def _problem_location(status: int, title: str) -> str:
     )
 
 
-def nginx_granian_command(port: int, tmp: Path) -> list[list[str]]:
-    """nginx (Debian's) in front, refusing malformed HTTP with problem+json; Granian behind it on loopback."""
-    upstream = free_port()
+def nginx_command(port: int, upstream: int, tmp: Path) -> list[str]:
+    """nginx (Debian's) on `port`, refusing malformed HTTP with problem+json, passing the rest to `upstream`."""
     config = tmp / f"nginx-{port}.conf"
     problems = "\n".join(_problem_location(status, title) for status, title in PROBLEMS.items())
     config.write_text(NGINX.format(tmp=tmp, port=port, upstream=upstream, problems=problems))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    return [[nginx, "-e", str(tmp / "nginx-error.log"), "-c", str(config)], *granian_command(upstream, tmp)]
+    return [nginx, "-e", str(tmp / "nginx-error.log"), "-c", str(config)]
+
+
+def nginx_granian_command(port: int, tmp: Path) -> list[list[str]]:
+    """nginx in front, refusing malformed HTTP with problem+json; Granian behind it on loopback."""
+    upstream = free_port()
+    return [nginx_command(port, upstream, tmp), *granian_command(upstream, tmp)]
 
 
 SERVERS: dict[str, Variant] = {

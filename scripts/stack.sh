@@ -40,12 +40,12 @@ services_up() {
     # each process its own Kafka principal and PostgreSQL role (docs/security.md), never the operator's
     mapfile -t identity < <(identity_env "projector-$s" "portal_$s")
     start_bg "$s-projector" env "${identity[@]}" PROJECTOR_METRICS_PORT="${PROJECTOR_METRICS_PORT[$s]}" "$PY" -m "services.$s.projector"
-    # shared/web/gunicorn_conf.py: JSON log lines from gunicorn too; metrics of every worker in one scrape
+    # shared/web/serve.py: Granian, JSON log lines from it too; metrics of every worker in one scrape
     mapfile -t identity < <(identity_env "api-$s" "portal_${s}_reader")
-    start_bg "$s-api" env "${identity[@]}" PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/$s-api" "$VENV/bin/gunicorn" \
-      -c python:shared.web.gunicorn_conf --workers "${PORTAL_API_WORKERS:-2}" --threads 4 \
-      --bind "127.0.0.1:${SERVICE_PORT[$s]}" "services.$s.app:create_app()"
+    start_bg "$s-api" env "${identity[@]}" PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/$s-api" "$PY" -m shared.web.serve \
+      --workers "${PORTAL_API_WORKERS:-2}" --threads 4 --bind "127.0.0.1:${SERVICE_PORT[$s]}" "services.$s.app:create_app()"
   done
+  # the gateway, the internet's door, under gunicorn (shared/web/gunicorn_conf.py; docs/decisions.md)
   mapfile -t identity < <(identity_env portal portal_gateway)
   start_bg gateway env "${identity[@]}" PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/gateway" "$VENV/bin/gunicorn" \
     -c python:shared.web.gunicorn_conf --workers "${PORTAL_GATEWAY_WORKERS:-2}" --threads 8 \

@@ -224,7 +224,7 @@ def _table() -> list[Setting]:
             str,
             "",
             "APIs, gateway",
-            "prometheus_client's directory of per-worker metric files; gunicorn_conf makes one when unset",
+            "prometheus_client's directory of per-worker metric files; the API's server makes one when unset",
         ),
     ]
 

@@ -93,7 +93,7 @@ def register_scrape_collector(app: Flask, collector: Collector) -> None:
 def metrics_text(app: Flask) -> bytes:
     """The Prometheus text of this process group.
 
-    In multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set for gunicorn by scripts/stack.sh) the counters and
+    In multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set for every API by scripts/stack.sh) the counters and
     histograms of every worker are read from the directory and added up; otherwise this process's own.
     """
     scrape = app.extensions.get("scrape_registry")

@@ -95,10 +95,29 @@ class System:
             self.handed_over.add(url)
         return {**env, **identity}
 
+    def granian(
+        self, name: str, app: str, port: int, workers: int = 1, threads: int = 4, env: dict[str, str] | None = None
+    ) -> None:
+        """Start a service's API under Granian as scripts/stack.sh does (shared/web/serve.py, a metrics directory
+        of its own: `<log_dir>/metrics/<name>`), logging to `<log_dir>/<name>.log`."""
+        self.procs[name] = spawn(
+            ["-m", "shared.web.serve", "--workers", str(workers), "--threads", str(threads)]
+            + ["--bind", f"127.0.0.1:{port}", app],
+            self._with_identity(
+                security.app_service(app),
+                {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
+                security.app_identity(app),
+            ),
+            self.log_dir / f"{name}.log",
+            **({"cwd": self.source} if self.source else {}),
+        )
+
     def start_api(self, service: str, workers: int = 1) -> None:
-        """Start one service's API (or the gateway) under gunicorn."""
-        app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
-        self.gunicorn(f"{service}-api", app, self.ports[service], workers)
+        """Start one service's API under Granian, or the gateway under gunicorn, as scripts/stack.sh does."""
+        if service == "gateway":
+            self.gunicorn("gateway-api", "gateway.app:create_app()", self.ports[service], workers)
+        else:
+            self.granian(f"{service}-api", f"services.{service}.app:create_app()", self.ports[service], workers)
 
     def start_gateway(self, name: str, **env: str) -> str:
         """Start one more gateway process (own port, settings changed by `env`); returns its URL."""
