@@ -33,14 +33,15 @@ def _served(metrics: str) -> float:
 
 
 @pytest.fixture
-def ledger_env(make_database, kafka_bootstrap, topic_prefix) -> dict[str, str]:
+def ledger_env(make_database, kafka_bootstrap, topic_prefix, request) -> dict[str, str]:
+    name = re.sub(r"\W", "_", request.node.name)[-40:].lower()  # a database of each test's own
     return {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "TOPIC_PREFIX": topic_prefix,
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "PYTHONPATH": str(ROOT),
-        "LEDGER_DATABASE_URL": make_database("servers"),
+        "LEDGER_DATABASE_URL": make_database(name),
     }
 
 
