@@ -8,6 +8,8 @@ import json
 import os
 import re
 import signal
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,14 @@ def ledger_env(make_database, kafka_bootstrap, topic_prefix, request) -> dict[st
         "PYTHONPATH": str(ROOT),
         "LEDGER_DATABASE_URL": make_database(name),
     }
+
+
+def running(pid: int) -> bool:
+    """Whether a process runs (a zombie waiting for its new parent to reap it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 def children(pid: int) -> list[int]:
@@ -104,19 +114,67 @@ def test_granian_replaces_a_worker_that_dies(ledger_env, tmp_path):
         system.shutdown()
 
 
-def test_granian_stops_when_the_service_s_settings_are_bad(ledger_env, tmp_path):
-    """A default internal token: every worker refuses to start, and the server exits instead of respawning."""
-    log = tmp_path / "ledger-api.log"
-    proc = spawn(
-        ["-m", "shared.web.serve", "--workers", "1", "--bind", f"127.0.0.1:{free_port()}", LEDGER],
-        {**ledger_env, "INTERNAL_TOKEN": "change-me", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")},
-        log,
+def serve(env: dict[str, str], tmp_path: Path, port: int, **extra: str) -> subprocess.Popen:
+    """The ledger's API under Granian as the stack starts it, with one worker, logging to ledger-api.log."""
+    return spawn(
+        ["-m", "shared.web.serve", "--workers", "1", "--bind", f"127.0.0.1:{port}", LEDGER],
+        {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), **extra},
+        tmp_path / "ledger-api.log",
     )
+
+
+def ended(proc: subprocess.Popen, timeout: float = 60) -> int:
     try:
-        assert proc.wait(timeout=60) == 1  # Granian's status when its workers crash in a loop
+        return proc.wait(timeout=timeout)
     finally:
         if proc.poll() is None:
             proc.kill()
-    text = log.read_text()
-    assert text.count("INTERNAL_TOKEN is a known default") >= 2  # the worker, and at least one replacement
+
+
+def test_a_bad_setting_stops_granian_before_any_worker_with_one_line(ledger_env, tmp_path):
+    proc = serve(ledger_env, tmp_path, free_port(), INTERNAL_TOKEN="change-me")
+    assert ended(proc) == 4  # shared/config.py's status for a bad setting
+    lines = (tmp_path / "ledger-api.log").read_text().splitlines()
+    errors = [line for line in lines if "INTERNAL_TOKEN is a known default" in line]
+    assert len(errors) == 1, lines
+    assert not [line for line in lines if "Spawning worker" in line], lines
+
+
+def test_a_worker_that_cannot_load_the_app_stops_granian_after_one_replacement(ledger_env, tmp_path):
+    """A setting only the ledger's app checks (its account number): each worker fails while loading; the failure
+    is a JSON line, the replacement fails too, and Granian stops instead of respawning forever."""
+    proc = serve(ledger_env, tmp_path, free_port(), VENDOR_ACCOUNT_NUMBER="123")
+    assert ended(proc) == 1  # Granian's status when a replaced worker dies again within seconds
+    text = (tmp_path / "ledger-api.log").read_text()
+    assert text.count("VENDOR_ACCOUNT_NUMBER") >= 2, text  # the worker, and at least one replacement
     assert "Worker crash loop detected" in text
+
+
+def test_granian_refuses_a_port_that_is_taken(ledger_env, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        proc = serve(ledger_env, tmp_path, taken.getsockname()[1])
+        assert ended(proc) == 1
+    records = [json.loads(line) for line in (tmp_path / "ledger-api.log").read_text().splitlines() if line.strip()]
+    assert any(r["level"] == "error" and "is in use already" in r["msg"] for r in records), records
+
+
+def test_granian_s_workers_end_with_their_main_process(ledger_env, tmp_path):
+    """SIGKILL of the main process (it cannot stop its workers then): the workers end too, and the port is free
+    for the next start (Granian's workers would otherwise go on answering on it)."""
+    port = free_port()
+    proc = serve(ledger_env, tmp_path, port)
+    try:
+        wait_live(f"http://127.0.0.1:{port}")
+        workers = children(proc.pid)
+        assert len(workers) == 1
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        wait_for(lambda: not running(workers[0]), timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))  # nobody listens on it any more
