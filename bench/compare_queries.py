@@ -6,9 +6,9 @@ and CPU per request (all process groups, as `python -m bench` measures them) of 
 Writes a `table` result (bench/results/<date>-<name>.json; docs/performance.md shows it where it names
 `table:<name>`). DIR is e.g. `mkdir /tmp/before && git archive main | tar -x -C /tmp/before`.
 
-`--before-servers`/`--after-servers` run APIs under another server than the stack's (gunicorn, Granian, or
-nginx in front of Granian): `services=gunicorn,gateway=nginx+granian`; `--before .` then compares the servers
-with the same code.
+Each tree's APIs run under the servers its own stack used (a tree from before change 18 has every API under
+gunicorn). `--before-servers`/`--after-servers` choose others (gunicorn, Granian, or nginx in front of
+Granian): `services=gunicorn,gateway=nginx+granian`; `--before .` then compares the servers with the same code.
 """
 
 from __future__ import annotations

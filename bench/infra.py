@@ -121,7 +121,7 @@ def pids_listening(port: int) -> list[int]:
 
 
 def children(pid: int) -> list[int]:
-    """Direct children of a process (gunicorn workers of their master)."""
+    """Direct children of a process (an API server's workers)."""
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
@@ -139,13 +139,17 @@ class BenchSystem(System):
     server unless `servers` names another."""
 
     workers: dict[str, tuple[int, int]] = {}
-    servers: dict[str, str] = {}  # API -> one of SERVERS, over STACK_SERVERS
+    servers: dict[str, str] = {}  # API -> one of SERVERS, over STACK_SERVERS (or gunicorn, for an older tree)
     server_ports: tuple[int, int] = (5432, 9092)  # this run's PostgreSQL and Kafka
 
     def start_api(self, service: str, workers: int = 1) -> None:
         app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
         workers, threads = self.workers[service]
-        server = self.servers.get(service, STACK_SERVERS[service])
+        launcher = (self.source or ROOT) / "shared" / "web" / "serve.py"
+        # a tree from before change 18 has no Granian launcher: its stack ran every API under gunicorn
+        server = self.servers.get(service, STACK_SERVERS[service] if launcher.exists() else "gunicorn")
+        if server != "gunicorn" and not launcher.exists():
+            raise SystemExit(f"{self.source} has no shared/web/serve.py: its APIs run only under gunicorn")
         if server == "gunicorn":
             self.gunicorn(f"{service}-api", app, self.ports[service], workers, threads)
         elif server == "granian":

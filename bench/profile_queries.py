@@ -2,7 +2,7 @@
 
 A small system of its own (20,000 events by default, rebuilt with this tree), 30 s of wrk on
 `GET /api/v1/balance` with 32 connections; 5 s in, `bench.profile --gil` samples the gateway's and the ledger
-API's gunicorn for 15 s each, at once, and writes `profile-gateway-balance-gil` and `profile-ledger-balance-gil`.
+API's server for 15 s each, at once, and writes `profile-gateway-balance-gil` and `profile-ledger-balance-gil`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 for proc, name, label in (
                     ("gateway-api", "gateway", "the gateway's gunicorn (2 workers × 8 threads)"),
-                    ("ledger-api", "ledger", "the ledger API's gunicorn (2 workers × 4 threads)"),
+                    ("ledger-api", "ledger", "the ledger API's Granian (2 workers × 4 threads)"),
                 )
             ]
             for profile in profiles:

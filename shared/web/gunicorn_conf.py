@@ -1,4 +1,5 @@
-"""gunicorn settings of every API and the gateway: `gunicorn -c python:shared.web.gunicorn_conf ...`.
+"""gunicorn settings of the gateway: `gunicorn -c python:shared.web.gunicorn_conf ...` (the services' APIs run
+under Granian, shared/web/serve.py).
 
 - gunicorn's own lines ("Booting worker", "WORKER TIMEOUT", ...) are JSON lines like the application's
   (the same formatter, shared.web.observability.JsonFormatter); no access log (the app logs each request).

@@ -1,6 +1,6 @@
 """Operations against real Kafka and PostgreSQL: lag, metrics, request ids, dead letters, rebuild while serving.
 
-The ledger service runs as real processes (gunicorn API + projector) with its own database and
+The ledger service runs as real processes (API under its server + projector) with its own database and
 consumer group, on this run's topics.
 """
 

@@ -38,7 +38,7 @@ def ask(gateway: str, path: str, auth: dict) -> tuple[int, float, requests.Respo
 
 
 def children(pid: int) -> list[int]:
-    """Pids of a process's children (gunicorn's workers)."""
+    """Pids of a process's children (the API server's workers)."""
     with open(f"/proc/{pid}/task/{pid}/children") as handle:
         return [int(p) for p in handle.read().split()]
 
@@ -70,8 +70,8 @@ def test_a_stopped_service_fails_only_its_queries(system, gateway, customer, ser
     try:
         if how == "stopped":
             system.stop(f"{service}-api")
-        else:  # the whole service crashes: gunicorn's master and its worker, at once
-            for pid in [*children(proc.pid), proc.pid]:
+        else:  # the whole service crashes: the server's main process and its worker, at once
+            for pid in [proc.pid, *children(proc.pid)]:  # the main first: it would replace a worker killed alone
                 os.kill(pid, signal.SIGKILL)
             proc.wait(timeout=10)
             system.procs.pop(f"{service}-api")

@@ -68,7 +68,7 @@ def api_identity(service: str) -> dict[str, str]:
 
 
 def app_service(app: str) -> str | None:
-    """The service of a gunicorn app: `gateway.app:...` or `services.<name>.app:...` (None for others)."""
+    """The service of an app target: `gateway.app:...` or `services.<name>.app:...` (None for others)."""
     if app.startswith("gateway."):
         return "gateway"
     if app.startswith("services."):
@@ -77,7 +77,7 @@ def app_service(app: str) -> str | None:
 
 
 def app_identity(app: str) -> dict[str, str]:
-    """The identity of a gunicorn app's process (others keep the tests')."""
+    """The identity of an API's process, by its app target (others keep the tests')."""
     service = app_service(app)
     return api_identity(service) if service else {}
 

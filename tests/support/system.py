@@ -20,8 +20,8 @@ from tests.support.procs import spawn, terminate
 SERVICES = ("contracts", "ledger", "tickets", "quota")
 INTERNAL_TOKEN = "e2e-internal-token"  # test values: long enough and no known default (shared/config.py)
 SECRET_KEY = "e2e-gateway-secret-0123456789abcdef0123"
-# The one gunicorn configuration of every API and the gateway (also used by scripts/stack.sh and Docker).
-GUNICORN_CONF = "python:shared.web.gunicorn_conf"  # the one gunicorn configuration, as scripts/stack.sh uses it
+# The gateway's gunicorn configuration, as scripts/stack.sh and Docker use it (the services run shared/web/serve.py).
+GUNICORN_CONF = "python:shared.web.gunicorn_conf"
 
 
 def free_port() -> int:
