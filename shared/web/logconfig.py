@@ -1,6 +1,7 @@
 """The logging configuration both API servers are given: JSON lines on stderr (shared.web.observability's
-JsonFormatter), the server's own loggers as named. No imports beyond the standard library: gunicorn's arbiter
-reads it before anything imports prometheus_client."""
+JsonFormatter), the server's own loggers as named. This module imports nothing beyond the standard library,
+but applying the configuration imports the formatter's module, and with it prometheus_client: set
+PROMETHEUS_MULTIPROC_DIR first (gunicorn_conf.py and serve.py do)."""
 
 from __future__ import annotations
 

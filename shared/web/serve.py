@@ -11,7 +11,8 @@ As gunicorn_conf.py does for gunicorn:
   answered by any worker adds up all of them; the directory is emptied at start, and when none is given a
   temporary one is made and removed at exit.
 - The service's settings are checked once before any worker starts: a bad one ends the server with one line
-  and exit status 4. A port already taken ends it with one line too (Granian's own socket would share it).
+  and exit status 4. A port it cannot listen on (taken already: Granian's own socket would share it) ends it
+  with one line and status 1.
 - A worker that dies is replaced (Granian's default would stop the whole server); one that dies again within
   seconds of its replacement stops the server (exit status 1). A worker whose main process is gone ends too.
 """
@@ -72,7 +73,8 @@ def target(app: str) -> tuple[str, bool]:
 
 def check_settings(app: str) -> None:
     """A service's settings, read once before any worker starts: a bad one ends the process with one line and
-    exit status 4, as the service itself would (shared/config.py), instead of every worker failing in turn."""
+    exit status 4, as the service itself would (shared/config.py), instead of every worker failing in turn.
+    The app's module may check more (`check_settings()`, e.g. the ledger's account number)."""
     match = SERVICE_APP.match(app)
     if not match:
         return
@@ -82,27 +84,36 @@ def check_settings(app: str) -> None:
     with config.exit_on_bad_settings():
         settings_from_env(match.group(1))
         config.vendor_settings()
+        extra = getattr(importlib.import_module(app.partition(":")[0]), "check_settings", None)
+        if extra is not None:
+            extra()
 
 
-def port_taken(host: str, port: int) -> bool:
-    """Whether something listens on host:port already. Granian's socket allows a second listener on the port
-    (SO_REUSEPORT), so it would not notice; a plain bind does."""
+def cannot_listen(host: str, port: int) -> OSError | None:
+    """Why host:port cannot be listened on (taken already, or not an address of this host), or None. Granian's
+    socket allows a second listener on the port (SO_REUSEPORT), so it would not notice a taken one; a plain bind
+    does."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT do not count
         try:
             probe.bind((host, port))
-        except OSError:
-            return True
-    return False
+        except OSError as error:
+            return error
+    return None
 
 
 def end_with_parent(parent: int) -> None:
-    """In a worker: a SIGTERM when the main process is gone (killed too, it cannot stop its workers itself)."""
+    """In a worker: a SIGTERM when the main process is gone (killed too, it cannot stop its workers itself). Until
+    Granian installs the worker's own handler (after the app is loaded), the forked worker holds the main
+    process's, which would only set a flag: the default action ends it meanwhile."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        log.warning("a worker cannot be tied to its main process: %s", os.strerror(ctypes.get_errno()))
     if os.getppid() != parent:  # gone before the request took effect
-        os.kill(os.getpid(), signal.SIGTERM)
+        os._exit(1)
 
 
 def load_application(app: str, factory: bool, parent: int) -> Any:
@@ -140,16 +151,17 @@ def main(argv: list[str] | None = None) -> int:
     from granian.constants import Interfaces
     from granian.server import Server
 
-    logging.config.dictConfig(LOGGING)
     given = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
-    directory = metrics_directory()
+    directory = metrics_directory()  # first: the log formatter's module imports prometheus_client
+    logging.config.dictConfig(LOGGING)
     app, factory = target(args.app)
     host, port = args.bind
-    check_settings(app)
-    if port_taken(host, port):
-        log.error("%s:%s is in use already; not started", host, port)
-        return 1
     try:
+        check_settings(app)
+        error = cannot_listen(host, port)
+        if error is not None:
+            log.error("cannot listen on %s:%s: %s; not started", host, port, error.strerror or error)
+            return 1
         Server(
             app,
             address=host,
@@ -162,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
             log_access=False,
             respawn_failed_workers=True,
             workers_kill_timeout=GRACEFUL_TIMEOUT_S,
-            working_dir=Path.cwd(),
         ).serve(target_loader=partial(load_application, factory=factory, parent=os.getpid()))
     finally:
         if not given:

@@ -114,13 +114,23 @@ def test_granian_replaces_a_worker_that_dies(ledger_env, tmp_path):
         system.shutdown()
 
 
-def serve(env: dict[str, str], tmp_path: Path, port: int, **extra: str) -> subprocess.Popen:
-    """The ledger's API under Granian as the stack starts it, with one worker, logging to ledger-api.log."""
+def serve(
+    env: dict[str, str], tmp_path: Path, port: int, app: str = LEDGER, metrics: bool = True, **extra: str
+) -> subprocess.Popen:
+    """An API under Granian as the stack starts it, with one worker, logging to ledger-api.log; without
+    `metrics` no PROMETHEUS_MULTIPROC_DIR is given (as in docker compose)."""
+    env = {**env, **({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")} if metrics else {}), **extra}
+    if not metrics:
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return spawn(
-        ["-m", "shared.web.serve", "--workers", "1", "--bind", f"127.0.0.1:{port}", LEDGER],
-        {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), **extra},
+        ["-m", "shared.web.serve", "--workers", "1", "--bind", f"127.0.0.1:{port}", app],
+        env,
         tmp_path / "ledger-api.log",
     )
+
+
+def log_records(tmp_path: Path) -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / "ledger-api.log").read_text().splitlines() if line.strip()]
 
 
 def ended(proc: subprocess.Popen, timeout: float = 60) -> int:
@@ -131,23 +141,31 @@ def ended(proc: subprocess.Popen, timeout: float = 60) -> int:
             proc.kill()
 
 
-def test_a_bad_setting_stops_granian_before_any_worker_with_one_line(ledger_env, tmp_path):
-    proc = serve(ledger_env, tmp_path, free_port(), INTERNAL_TOKEN="change-me")
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("INTERNAL_TOKEN", "change-me", "INTERNAL_TOKEN is a known default"),  # every service's
+        ("VENDOR_ACCOUNT_NUMBER", "123", "VENDOR_ACCOUNT_NUMBER: not a Hungarian account number"),  # the ledger's
+    ],
+)
+def test_a_bad_setting_stops_granian_before_any_worker_with_one_line(ledger_env, tmp_path, setting, value, message):
+    proc = serve(ledger_env, tmp_path, free_port(), **{setting: value})
     assert ended(proc) == 4  # shared/config.py's status for a bad setting
     lines = (tmp_path / "ledger-api.log").read_text().splitlines()
-    errors = [line for line in lines if "INTERNAL_TOKEN is a known default" in line]
-    assert len(errors) == 1, lines
+    assert len([line for line in lines if message in line]) == 1, lines
     assert not [line for line in lines if "Spawning worker" in line], lines
 
 
 def test_a_worker_that_cannot_load_the_app_stops_granian_after_one_replacement(ledger_env, tmp_path):
-    """A setting only the ledger's app checks (its account number): each worker fails while loading; the failure
-    is a JSON line, the replacement fails too, and Granian stops instead of respawning forever."""
-    proc = serve(ledger_env, tmp_path, free_port(), VENDOR_ACCOUNT_NUMBER="123")
+    """Each worker fails while loading the application: the failure is a JSON line with its traceback, the
+    replacement fails too, and Granian stops instead of respawning forever."""
+    proc = serve(ledger_env, tmp_path, free_port(), app="tests.support.failing_app:create_app()")
     assert ended(proc) == 1  # Granian's status when a replaced worker dies again within seconds
-    text = (tmp_path / "ledger-api.log").read_text()
-    assert text.count("VENDOR_ACCOUNT_NUMBER") >= 2, text  # the worker, and at least one replacement
-    assert "Worker crash loop detected" in text
+    records = log_records(tmp_path)  # every line JSON
+    failures = [r for r in records if r["msg"].startswith("the application tests.support.failing_app")]
+    assert len(failures) >= 2, records  # the worker, and at least one replacement
+    assert all(r["level"] == "error" and "this application cannot start" in r["exc"] for r in failures)
+    assert any(r["msg"] == "Worker crash loop detected, exiting" for r in records), records
 
 
 def test_granian_refuses_a_port_that_is_taken(ledger_env, tmp_path):
@@ -156,8 +174,25 @@ def test_granian_refuses_a_port_that_is_taken(ledger_env, tmp_path):
         taken.listen()
         proc = serve(ledger_env, tmp_path, taken.getsockname()[1])
         assert ended(proc) == 1
-    records = [json.loads(line) for line in (tmp_path / "ledger-api.log").read_text().splitlines() if line.strip()]
-    assert any(r["level"] == "error" and "is in use already" in r["msg"] for r in records), records
+    records = log_records(tmp_path)
+    assert any(r["level"] == "error" and "Address already in use" in r["msg"] for r in records), records
+
+
+def test_without_a_metrics_directory_one_is_made_and_the_workers_count_in_it(ledger_env, tmp_path):
+    """As in docker compose: no PROMETHEUS_MULTIPROC_DIR given. The launcher makes one before anything imports
+    prometheus_client, so the worker's requests are counted where the scrape reads."""
+    port = free_port()
+    proc = serve(ledger_env, tmp_path, port, metrics=False)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_live(url)
+        before = _served(requests.get(f"{url}/metrics", timeout=10).text)
+        for _ in range(3):
+            assert requests.get(f"{url}/health/live", timeout=5).status_code == 200
+        assert _served(requests.get(f"{url}/metrics", timeout=10).text) == before + 3
+    finally:
+        proc.terminate()
+        assert ended(proc, timeout=30) == 0
 
 
 def test_granian_s_workers_end_with_their_main_process(ledger_env, tmp_path):
