@@ -33,7 +33,7 @@ QUERIES = ("balance", "support-calls", "quota", "contract-annex", "expected-fee"
 
 def servers_spec(text: str) -> dict[str, str]:
     """`services=gunicorn,gateway=nginx+granian` as API -> server (`services` naming the four); "": every API
-    under the stack's server (bench.infra.STACK_SERVERS)."""
+    under the stack's server (tests.support.system.STACK_SERVERS)."""
     chosen: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         target, sep, server = part.partition("=")

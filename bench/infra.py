@@ -18,7 +18,7 @@ from psycopg import sql
 from shared.cli.admin import create_topics, delete_topics
 from shared.config import with_database
 from tests.support.procs import spawn
-from tests.support.system import INTERNAL_TOKEN, SECRET_KEY, SERVICES, System, free_port
+from tests.support.system import INTERNAL_TOKEN, SECRET_KEY, SERVICES, STACK_SERVERS, System, app_target, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,7 +131,6 @@ def children(pid: int) -> list[int]:
 # The servers an API can run under in a benchmark: gunicorn (shared/web/gunicorn_conf.py), Granian
 # (shared/web/serve.py), or nginx in front of Granian (change 16, bench/servers.py; nginx is not a dependency).
 SERVERS = ("gunicorn", "granian", "nginx+granian")
-STACK_SERVERS = {**dict.fromkeys(SERVICES, "granian"), "gateway": "gunicorn"}  # as scripts/stack.sh runs them
 
 
 class BenchSystem(System):
@@ -143,7 +142,7 @@ class BenchSystem(System):
     server_ports: tuple[int, int] = (5432, 9092)  # this run's PostgreSQL and Kafka
 
     def start_api(self, service: str, workers: int = 1) -> None:
-        app = "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
+        app = app_target(service)
         workers, threads = self.workers[service]
         launcher = (self.source or ROOT) / "shared" / "web" / "serve.py"
         # a tree from before change 18 has no Granian launcher: its stack ran every API under gunicorn
@@ -153,7 +152,7 @@ class BenchSystem(System):
         if server == "gunicorn":
             self.gunicorn(f"{service}-api", app, self.ports[service], workers, threads)
         elif server == "granian":
-            super().granian(f"{service}-api", app, self.ports[service], workers, threads)
+            self.granian(f"{service}-api", app, self.ports[service], workers, threads)
         else:
             self.nginx_granian(service, app, workers, threads)
 
@@ -167,7 +166,7 @@ class BenchSystem(System):
         upstream = free_port()
         nginx = servers.nginx_command(self.ports[service], upstream, scratch)
         self.procs[f"{service}-api"] = spawn(nginx, self.env, self.log_dir / f"{service}-nginx.log")
-        super().granian(f"{service}-api-upstream", app, upstream, workers, threads)
+        self.granian(f"{service}-api-upstream", app, upstream, workers, threads)
 
     def cpu_groups(self) -> dict[str, list[int]]:
         """Pids per group whose CPU time the query benchmark divides among the requests."""

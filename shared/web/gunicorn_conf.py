@@ -12,19 +12,13 @@ under Granian, shared/web/serve.py).
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
-from pathlib import Path
 
 from shared import config as _config  # not `config`: gunicorn reads every module name that is one of its settings
-from shared.web.logconfig import json_lines
+from shared.web.server_setup import empty_metrics_directory, json_lines, metrics_directory
 
 # before anything imports prometheus_client: it picks its multiprocess value class at import
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _MADE = tempfile.mkdtemp(prefix="portal-metrics-")
-else:
-    _MADE = ""
+_METRICS, _MADE = metrics_directory()
 
 logconfig_dict = json_lines(
     {
@@ -59,12 +53,7 @@ def on_starting(server) -> None:  # noqa: ANN001 - gunicorn hook
     """Refuse to start the gateway on missing or unsafe settings (one line, before any worker); start from an
     empty metrics directory: values of an earlier run would be added to this one's."""
     _check_gateway_settings(server)
-    directory = _config.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        for stale in path.glob("*.db"):
-            stale.unlink()
+    empty_metrics_directory(_METRICS)
 
 
 def _check_gateway_settings(server) -> None:  # noqa: ANN001 - gunicorn's arbiter
@@ -84,7 +73,7 @@ def _check_gateway_settings(server) -> None:  # noqa: ANN001 - gunicorn's arbite
 def on_exit(server) -> None:  # noqa: ANN001 - gunicorn hook
     """Remove the temporary metrics directory this gunicorn made (not one it was given)."""
     if _MADE:
-        shutil.rmtree(_MADE, ignore_errors=True)
+        shutil.rmtree(_METRICS, ignore_errors=True)
 
 
 def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn hook

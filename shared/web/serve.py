@@ -31,14 +31,12 @@ import shutil
 import signal
 import socket
 import sys
-import tempfile
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-from shared.web.logconfig import json_lines
+from shared.web import server_setup
 
-LOGGING: dict[str, Any] = json_lines(
+LOGGING: dict[str, Any] = server_setup.json_lines(
     {
         "_granian": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
         "granian.access": {"level": "WARNING", "handlers": [], "propagate": False},  # no access log
@@ -132,12 +130,8 @@ def load_application(app: str, factory: bool, parent: int) -> Any:
 def metrics_directory() -> str:
     """PROMETHEUS_MULTIPROC_DIR emptied of an earlier run's values (made, and set, when not given): before any
     worker imports prometheus_client, which picks its multiprocess value class at import."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="portal-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
-    path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
-        stale.unlink()
+    directory, _ = server_setup.metrics_directory()
+    server_setup.empty_metrics_directory(directory)
     return directory
 
 

@@ -22,6 +22,13 @@ INTERNAL_TOKEN = "e2e-internal-token"  # test values: long enough and no known d
 SECRET_KEY = "e2e-gateway-secret-0123456789abcdef0123"
 # The gateway's gunicorn configuration, as scripts/stack.sh and Docker use it (the services run shared/web/serve.py).
 GUNICORN_CONF = "python:shared.web.gunicorn_conf"
+# Which server each API runs under, as scripts/stack.sh runs them (docs/decisions.md).
+STACK_SERVERS = {**dict.fromkeys(SERVICES, "granian"), "gateway": "gunicorn"}
+
+
+def app_target(service: str) -> str:
+    """The app factory of a service's API, or of the gateway, as the servers take it."""
+    return "gateway.app:create_app()" if service == "gateway" else f"services.{service}.app:create_app()"
 
 
 def free_port() -> int:
@@ -57,24 +64,18 @@ class System:
     def gunicorn(
         self, name: str, app: str, port: int, workers: int = 1, threads: int = 8, env: dict[str, str] | None = None
     ) -> None:
-        """Start `app` under gunicorn as scripts/stack.sh does (shared/web/gunicorn_conf.py, a metrics directory of
-        its own: `<log_dir>/metrics/<name>`), logging to `<log_dir>/<name>.log`."""
+        """Start `app` under gunicorn as scripts/stack.sh does (shared/web/gunicorn_conf.py)."""
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        config = ["-c", "python:shared.web.gunicorn_conf", "--workers", str(workers), "--threads", str(threads)]
+        self._start_server(
+            name, app, [gunicorn, *config, "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2"], env
+        )
+
+    def _start_server(self, name: str, app: str, command: list[str], env: dict[str, str] | None) -> None:
+        """Start an API server (`command` then `app`) with the app's identity, a metrics directory of its own
+        (`<log_dir>/metrics/<name>`), logging to `<log_dir>/<name>.log`, in the source tree's directory."""
         self.procs[name] = spawn(
-            [
-                gunicorn,
-                "-c",
-                "python:shared.web.gunicorn_conf",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--graceful-timeout",
-                "2",
-                app,
-            ],
+            [*command, app],
             self._with_identity(
                 security.app_service(app),
                 {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
@@ -98,26 +99,14 @@ class System:
     def granian(
         self, name: str, app: str, port: int, workers: int = 1, threads: int = 4, env: dict[str, str] | None = None
     ) -> None:
-        """Start a service's API under Granian as scripts/stack.sh does (shared/web/serve.py, a metrics directory
-        of its own: `<log_dir>/metrics/<name>`), logging to `<log_dir>/<name>.log`."""
-        self.procs[name] = spawn(
-            ["-m", "shared.web.serve", "--workers", str(workers), "--threads", str(threads)]
-            + ["--bind", f"127.0.0.1:{port}", app],
-            self._with_identity(
-                security.app_service(app),
-                {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.log_dir / "metrics" / name), **(env or {})},
-                security.app_identity(app),
-            ),
-            self.log_dir / f"{name}.log",
-            **({"cwd": self.source} if self.source else {}),
-        )
+        """Start a service's API under Granian as scripts/stack.sh does (shared/web/serve.py)."""
+        options = ["--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}"]
+        self._start_server(name, app, ["-m", "shared.web.serve", *options], env)
 
     def start_api(self, service: str, workers: int = 1) -> None:
         """Start one service's API under Granian, or the gateway under gunicorn, as scripts/stack.sh does."""
-        if service == "gateway":
-            self.gunicorn("gateway-api", "gateway.app:create_app()", self.ports[service], workers)
-        else:
-            self.granian(f"{service}-api", f"services.{service}.app:create_app()", self.ports[service], workers)
+        start = getattr(self, STACK_SERVERS[service])
+        start(f"{service}-api", app_target(service), self.ports[service], workers)
 
     def start_gateway(self, name: str, **env: str) -> str:
         """Start one more gateway process (own port, settings changed by `env`); returns its URL."""
