@@ -18,6 +18,7 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
+from shared.web.app import POOL_RECONNECT_TIMEOUT_S
 from shared.web.problems import ProblemError
 
 log = logging.getLogger("gateway.ratelimit")
@@ -165,6 +166,7 @@ def make_pool(dsn: str, size: int) -> ConnectionPool:
         open=False,
         name="gateway",
         check=ConnectionPool.check_connection,
+        reconnect_timeout=POOL_RECONNECT_TIMEOUT_S,
     )
     pool.open(wait=False)
     return pool

@@ -73,6 +73,12 @@ def db_connection() -> Iterator[psycopg.Connection[DictRow]]:
         raise ProblemError(503, "Service Unavailable", f"The read model is unreachable: {exc}") from None
 
 
+# How long a pool retries one lost connection (1, 2, 4… s apart) before it gives the slot up; the next request that
+# finds no connection then starts a new attempt at once. psycopg_pool's default, 300 s with an uncapped back-off,
+# left a pool refusing for about as long again as the database had been away (tests/reliability/test_pool_reconnect.py).
+POOL_RECONNECT_TIMEOUT_S = 5.0
+
+
 def make_pool(dsn: str, schema: str, size: int = 8) -> ConnectionPool[Any]:
     """A connection pool of the service's read model; every checkout is pointed at the live schema."""
 
@@ -89,6 +95,7 @@ def make_pool(dsn: str, schema: str, size: int = 8) -> ConnectionPool[Any]:
         kwargs={"row_factory": dict_row, "autocommit": True},
         configure=configure,
         check=pointer.live_schema_check(schema),
+        reconnect_timeout=POOL_RECONNECT_TIMEOUT_S,
         open=False,
         name=schema,
     )

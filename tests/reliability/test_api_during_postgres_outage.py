@@ -4,6 +4,8 @@ back, every query answers 200 again without restarting anything."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -50,7 +52,9 @@ def test_queries_are_503_problems_while_postgres_is_down_then_answer_again(
         assert response.headers["Content-Type"].startswith("application/problem+json"), query
         assert response.json()["status"] == 503, query
     # Back: the pools replace their dead connections; no process was restarted.
+    back = time.monotonic()
     wait_for(lambda: all(r.status_code == 200 for r in answers(gateway, auth).values()), timeout=60, interval=0.5)
+    recovered_s = round(time.monotonic() - back, 1)
     after = answers(gateway, auth)
     assert {q: r.json() for q, r in after.items()} == {q: r.json() for q, r in before.items()}
     assert login(gateway, customer["code"], customer["serials"][0])
@@ -59,4 +63,6 @@ def test_queries_are_503_problems_while_postgres_is_down_then_answer_again(
         during={q: r.status_code for q, r in during.items()},
         login=session.status_code,
         postgres_restart_s=postgres["restart_s"],
+        outage_s=round(back - postgres["stopped_at"], 1),
+        recovered_s=recovered_s,
     )
