@@ -16,6 +16,7 @@ from psycopg.rows import DictRow
 
 from services.contracts import rules
 from shared.readmodel.connections import one
+from shared.readmodel.rowsets import RowSets
 from shared.web.jsonready import json_ready
 
 DISCREPANCY_NOTE = (
@@ -54,23 +55,24 @@ class CustomerFacts:
         return any(c["signed_on"] <= as_of for c in self.contracts)
 
 
-CUSTOMER_FACT_QUERIES = {
-    "contracts": "SELECT contract_id, signed_on, starts_on FROM contracts"
-    " WHERE customer_code = %(customer_code)s AND signed_on <= %(as_of)s",
-    "item_changes": "SELECT * FROM contract_item_changes"
-    " WHERE customer_code = %(customer_code)s AND effective_on <= %(as_of)s",
-    "terminations": "SELECT contract_id, terminated_on FROM contract_terminations"
-    " WHERE customer_code = %(customer_code)s AND terminated_on <= %(as_of)s",
-    "detail_changes": "SELECT effective_on, arrival, details FROM customer_detail_changes"
-    " WHERE customer_code = %(customer_code)s AND effective_on <= %(as_of)s",
-}
+CUSTOMER_FACTS = RowSets(
+    {
+        "contracts": "SELECT contract_id, signed_on, starts_on FROM contracts"
+        " WHERE customer_code = %(customer_code)s AND signed_on <= %(as_of)s",
+        "item_changes": "SELECT * FROM contract_item_changes"
+        " WHERE customer_code = %(customer_code)s AND effective_on <= %(as_of)s",
+        "terminations": "SELECT contract_id, terminated_on FROM contract_terminations"
+        " WHERE customer_code = %(customer_code)s AND terminated_on <= %(as_of)s",
+        "detail_changes": "SELECT effective_on, arrival, details FROM customer_detail_changes"
+        " WHERE customer_code = %(customer_code)s AND effective_on <= %(as_of)s",
+    },
+    dates=("signed_on", "starts_on", "effective_on", "terminated_on"),
+)
 
 
 def _customer_facts(conn: psycopg.Connection[DictRow], customer_code: str, as_of: date) -> CustomerFacts:
-    """Load the customer's contract facts dated on or before `as_of` (four indexed queries)."""
-    params = {"customer_code": customer_code, "as_of": as_of}
-    loaded = {name: conn.execute(query, params).fetchall() for name, query in CUSTOMER_FACT_QUERIES.items()}
-    return CustomerFacts(**loaded)
+    """Load the customer's contract facts dated on or before `as_of` (four indexed queries in one statement)."""
+    return CustomerFacts(**CUSTOMER_FACTS.fetch(conn, {"customer_code": customer_code, "as_of": as_of}))
 
 
 def contract_annex(conn: psycopg.Connection[DictRow], customer_code: str, as_of: date) -> dict[str, Any] | None:
