@@ -1,0 +1,190 @@
+"""The gateway's client of a service's API (gateway/clients.py) against a real HTTP/1.1 server on a socket:
+keep-alive per thread, a connection the service closed, timeouts, refusals, 5xx, streamed bodies."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from flask import Flask
+
+from gateway import clients
+from gateway.clients import ServiceClient, ServiceUnavailable
+from tests.support.procs import wait_for
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.connections = 0
+        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.open_sockets: list[socket.socket] = []
+
+    def process_request(self, request, client_address) -> None:  # noqa: ANN001 - socketserver's signature
+        self.connections += 1
+        self.open_sockets.append(request)
+        super().process_request(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - a client closing a half-read answer
+        pass
+
+    def close_idle_connections(self) -> None:
+        """The service ends every kept-alive connection, as a restarted or idle-timing-out server does."""
+        for sock in self.open_sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    server: Server
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.server.requests.append((self.command, self.path, dict(self.headers), body))
+        path = self.path.removeprefix("/base")
+        if path.startswith("/slow"):
+            time.sleep(2)
+        if path.startswith("/fail"):
+            self._send(500, b'{"status": 500}')
+        elif path.startswith("/missing"):
+            self._send(404, b'{"status": 404, "title": "Not Found"}', "application/problem+json")
+        elif path.startswith("/big"):
+            self._send(200, b"x" * 200_000, "text/csv")
+        else:
+            self._send(200, json.dumps({"path": self.path}).encode())
+
+    def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer  # noqa: N815 - http.server's names
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    running = Server()
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[ServiceClient]:
+    host, port = server.server_address[:2]
+    made = ServiceClient("ledger", f"http://{host}:{port}/base", "token-" + "t" * 26, (1.0, 1.0))
+    with Flask(__name__).test_request_context():
+        yield made
+    made.close()
+
+
+def test_answers_come_over_one_kept_alive_connection_with_token_and_request_id(server, client) -> None:
+    for n in range(5):
+        answer = client.request("GET", "/internal/v1/x", params={"n": n, "q": "á b"})
+        assert answer.status_code == 200 and answer.json() == {"path": f"/base/internal/v1/x?n={n}&q=%C3%A1+b"}
+    assert server.connections == 1
+    headers = server.requests[0][2]
+    assert headers["X-Internal-Token"] == "token-" + "t" * 26 and "X-Request-ID" in headers
+
+
+def test_a_json_body_is_sent_as_json(server, client) -> None:
+    answer = client.request("POST", "/internal/v1/act", json={"a": 1})
+    assert answer.status_code == 200
+    method, _, headers, body = server.requests[-1]
+    assert (method, headers["Content-Type"], json.loads(body)) == ("POST", "application/json", {"a": 1})
+
+
+def test_a_connection_the_service_closed_is_replaced_without_a_failure(server, client) -> None:
+    assert client.request("GET", "/one").status_code == 200
+    server.close_idle_connections()
+    idle = client._idle.conn  # this thread's kept-alive connection
+    wait_for(lambda: clients._dropped(idle.sock))  # the close has reached the client
+    assert client.request("GET", "/two").json() == {"path": "/base/two"}
+    assert server.connections == 2
+
+
+def test_a_get_is_sent_again_when_the_close_comes_after_the_check(server, client, monkeypatch) -> None:
+    assert client.request("GET", "/one").status_code == 200
+    server.close_idle_connections()
+    dropped = clients._dropped
+    wait_for(lambda: dropped(client._idle.conn.sock))
+    monkeypatch.setattr(clients, "_dropped", lambda sock: False)  # the check saw nothing: the close came after it
+    assert client.request("GET", "/two").json() == {"path": "/base/two"}
+    assert server.connections == 2
+    assert client.request("GET", "/three").status_code == 200
+    server.close_idle_connections()
+    wait_for(lambda: dropped(client._idle.conn.sock))
+    with pytest.raises(ServiceUnavailable):
+        client.request("POST", "/act", json={"a": 1})  # never sent twice: it may have been done
+    assert [r[1] for r in server.requests].count("/base/act") == 0
+
+
+def test_each_thread_keeps_its_own_connection(server, client) -> None:
+    answers: list[int] = []
+
+    def ask() -> None:
+        with Flask(__name__).test_request_context():
+            answers.extend(client.request("GET", "/t").status_code for _ in range(3))
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * 9
+    assert server.connections == 3
+
+
+def test_refused_slow_and_failing_services_are_503_problems(server, client) -> None:
+    with pytest.raises(ServiceUnavailable):
+        client.request("GET", "/fail")
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable):
+        client.request("GET", "/slow")  # the read timeout is 1 s, the answer takes 2 s
+    assert time.monotonic() - started < 2
+    assert client.request("GET", "/after").status_code == 200  # the timed-out connection is not reused
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with pytest.raises(ServiceUnavailable):
+        ServiceClient("ledger", f"http://127.0.0.1:{port}", "t" * 32, (1.0, 1.0)).request("GET", "/x")
+
+
+def test_a_4xx_problem_is_the_callers_answer(client) -> None:
+    answer = client.request("GET", "/missing")
+    assert (answer.status_code, answer.headers["Content-Type"]) == (404, "application/problem+json")
+    assert answer.json()["status"] == 404
+
+
+def test_a_streamed_body_comes_whole_and_a_half_read_one_is_not_reused(server, client) -> None:
+    with client.request("GET", "/big", stream=True) as answer:
+        assert b"".join(answer.iter_content(16 * 1024)) == b"x" * 200_000
+    assert client.request("GET", "/next").status_code == 200
+    assert server.connections == 1  # read to the end: kept
+    with client.request("GET", "/big", stream=True) as answer:
+        assert len(next(answer.iter_content(1024))) == 1024
+    assert client.request("GET", "/after").status_code == 200
+    assert server.connections == 2  # half read: closed, a new one made
+
+
+def test_only_http_urls_are_accepted() -> None:
+    with pytest.raises(ValueError, match="http"):
+        ServiceClient("ledger", "ftp://host/x", "t" * 32, (1.0, 1.0))
