@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from psycopg import sql
 
-from services.contracts.queries import CUSTOMER_FACT_QUERIES
+from services.contracts.queries import CUSTOMER_FACTS
 from services.ledger import queries as ledger
 from services.quota import queries as quota
 from services.tickets import queries as tickets
@@ -29,8 +29,8 @@ def hot_queries(customer_code: str, serial_number: str, today: date) -> dict[str
             quota.WORK_LOGS_SQL,
             {"customer_code": customer_code, "start": today - timedelta(days=365), "end": today + timedelta(days=1)},
         ),
-        ("contracts", "annex/fee/login: item changes"): (CUSTOMER_FACT_QUERIES["item_changes"], as_of),
-        ("contracts", "annex/fee/login: detail changes"): (CUSTOMER_FACT_QUERIES["detail_changes"], as_of),
+        ("contracts", "annex/fee/login: item changes"): (CUSTOMER_FACTS.queries["item_changes"], as_of),
+        ("contracts", "annex/fee/login: detail changes"): (CUSTOMER_FACTS.queries["detail_changes"], as_of),
     }
     return plans
 

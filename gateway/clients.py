@@ -9,7 +9,14 @@ import socket
 import threading
 import weakref
 from collections.abc import Iterator
-from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection, RemoteDisconnected
+from http.client import (
+    HTTPConnection,
+    HTTPException,
+    HTTPResponse,
+    HTTPSConnection,
+    IncompleteRead,
+    RemoteDisconnected,
+)
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -48,17 +55,22 @@ def customer_path(customer_code: str, query: str) -> str:
 class Answer:
     """A service's answer: status, headers and the body (read whole, or streamed with `iter_content`).
 
-    Closing it gives its connection back to the client when the body was read to the end, else closes it.
+    Closing it gives its connection back to the client when the body was read to its end, else closes it.
     """
 
-    def __init__(self, client: ServiceClient, conn: HTTPConnection, raw: HTTPResponse, stream: bool) -> None:
-        self.client, self.raw = client, raw
+    def __init__(
+        self, client: ServiceClient, conn: HTTPConnection, raw: HTTPResponse, stream: bool, keep: bool
+    ) -> None:
+        self.client, self.raw, self.keep = client, raw, keep
         self.conn: HTTPConnection | None = conn
         self.status_code = raw.status
         self.reason = raw.reason
         self.headers = raw.headers
-        self._content = None if stream else raw.read()
+        self._complete = False  # the body read to its end, nothing left on the connection
+        self._content: bytes | None = None
         if not stream:
+            self._content = raw.read()  # a body cut short raises IncompleteRead (a 503 in ServiceClient.send)
+            self._complete = True
             self.close()
 
     @property
@@ -67,9 +79,15 @@ class Answer:
 
     @property
     def content(self) -> bytes:
+        """The whole body (the rest of a streamed one); ServiceUnavailable when it cannot be read to its end."""
         if self._content is None:
-            self._content = self.raw.read()
-            self.close()
+            try:
+                self._content = self.raw.read()
+                self._complete = True
+            except (HTTPException, OSError):
+                raise ServiceUnavailable(self.client.name) from None
+            finally:
+                self.close()
         return self._content
 
     def json(self) -> Any:
@@ -77,15 +95,19 @@ class Answer:
         return jsonlib.loads(self.content)
 
     def iter_content(self, chunk_size: int) -> Iterator[bytes]:
-        """The body in chunks, as it arrives."""
-        while chunk := self.raw.read(chunk_size):
+        """The body in pieces of up to `chunk_size` bytes, each as it arrives; IncompleteRead if it is cut short."""
+        while chunk := self.raw.read1(chunk_size):
             yield chunk
+        if self.raw.length:  # Content-Length announced more than came
+            raise IncompleteRead(b"", self.raw.length)
+        self.raw.close()  # read1 leaves a Content-Length body open at its end: http.client sends no next request
+        self._complete = True
 
     def close(self) -> None:
-        """Give the connection back (body read to the end, kept alive) or close it."""
+        """Give the connection back (body read to its end, kept alive) or close it."""
         conn, self.conn = self.conn, None
         if conn is not None:
-            self.client.release(conn, reusable=self.raw.isclosed() and not self.raw.will_close)
+            self.client.release(conn, reusable=self.keep and self._complete and not self.raw.will_close)
 
     def __enter__(self) -> Answer:
         return self
@@ -145,8 +167,12 @@ class ServiceClient:
         stream: bool = False,
         timeout: tuple[float, float] | None = None,
         request_id: str | None = None,
+        keep_alive: bool = True,
     ) -> Answer:
-        """Any answer of the service; ServiceUnavailable when it is unreachable or too slow."""
+        """Any answer of the service; ServiceUnavailable when it is unreachable or too slow.
+
+        `keep_alive=False`: the connection is closed after the answer (a thread of its own that ends soon).
+        """
         if request_id is None:  # outside a request (health probes) the caller passes it
             request_id = g.get("request_id", "")
         headers = {"X-Internal-Token": self.internal_token, REQUEST_ID_HEADER: request_id}
@@ -167,11 +193,14 @@ class ServiceClient:
                 conn.close()
                 conn = self._new_connection(connect_s)
                 raw = self._exchange(conn, method, url, body, headers, connect_s, read_s)
-            return Answer(self, conn, raw, stream)
+            return Answer(self, conn, raw, stream, keep_alive)
         except (HTTPException, OSError) as exc:
             conn.close()
             log.warning("service call failed", extra={"service": self.name, "path": path, "error": str(exc)})
             raise ServiceUnavailable(self.name) from None
+        except BaseException:
+            conn.close()
+            raise
 
     @staticmethod
     def _exchange(

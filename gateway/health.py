@@ -26,7 +26,14 @@ REPORTED = ("database", "kafka", "rejected_events")
 def service_status(client: ServiceClient, timeout_s: float, lag_limit: int, request_id: str) -> dict[str, Any]:
     """One service's readiness: down if unreachable or not ready, degraded if a topic lags too far."""
     try:
-        answer = client.send("GET", "/health/ready", timeout=(min(timeout_s, 0.5), timeout_s), request_id=request_id)
+        # keep_alive=False: each /health asks from threads of its own, which end with it
+        answer = client.send(
+            "GET",
+            "/health/ready",
+            timeout=(min(timeout_s, 0.5), timeout_s),
+            request_id=request_id,
+            keep_alive=False,
+        )
         report = answer.json()
     except (ServiceUnavailable, ValueError):
         report, answer = None, None

@@ -154,5 +154,6 @@ def csv_download(tickets: ServiceClient, path: str, params: dict[str, Any]) -> R
             yield from answer.iter_content(chunk_size=16 * 1024)
 
     response = Response(chunks(), mimetype=CSV_TYPE)
+    response.call_on_close(answer.close)  # also when the body is never sent (the client went away first)
     response.headers["Content-Disposition"] = 'attachment; filename="support-calls.csv"'
     return response

