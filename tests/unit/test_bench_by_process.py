@@ -1,0 +1,39 @@
+"""`bench.compare_queries`' table by process group: the median of the runs per side, and after ÷ before."""
+
+from __future__ import annotations
+
+import math
+
+from bench.compare_queries import QUERIES, by_process_table
+
+
+def runs(gateway: list[float], services: list[float]) -> list[dict]:
+    return [
+        {"cpu_us": {"gateway": g, "services": s, "postgres": 50.0, "projectors": 1.0}}
+        for g, s in zip(gateway, services, strict=True)
+    ]
+
+
+def test_medians_and_ratios_by_group() -> None:
+    names = ("health/live", *QUERIES)
+    figures = {
+        "before": {n: runs([100, 300, 200], [400, 1_000, 500]) for n in names},
+        "after": {n: runs([150, 100, 90], [250, 250, 0]) for n in names},
+    }
+    table = by_process_table(figures, {"id": "compare-x", "when": "w", "code": "c", "load_average": {}}, 3)
+    assert table["id"] == "compare-x-by-process"
+    assert [row[0] for row in table["rows"]] == list(names)
+    gateway_before, gateway_after, gateway_ratio, services_before, services_after, services_ratio = table["rows"][1][
+        1:7
+    ]
+    assert (gateway_before, gateway_after, gateway_ratio) == (200, 100, 0.5)
+    assert (services_before, services_after, services_ratio) == (500, 250, 0.5)
+    assert table["rows"][1][7:] == [50.0, 50.0, 1.0]
+    assert len(table["columns"]) == len(table["formats"]) == len(table["rows"][0])
+
+
+def test_a_group_without_cpu_before_has_no_ratio() -> None:
+    names = ("health/live", *QUERIES)
+    figures = {side: {n: runs([0, 0, 0], [1, 1, 1]) for n in names} for side in ("before", "after")}
+    table = by_process_table(figures, {"id": "x", "when": "w", "code": "c", "load_average": {}}, 3)
+    assert math.isnan(table["rows"][0][3])
