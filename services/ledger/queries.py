@@ -10,7 +10,6 @@ from psycopg.rows import DictRow
 
 from services.ledger import invoicing, payment, rules, sheet
 from shared.config import vendor_settings
-from shared.readmodel.rowsets import RowSets
 from shared.web.jsonready import json_ready
 
 INVOICES = """
@@ -37,22 +36,21 @@ WHERE customer_code = %(customer_code)s AND serial_number = %(serial_number)s
 """
 
 
-# The facts `rules.statement` takes, by argument name: their rule type, and their query (all four in one statement).
-FACT_TYPES: dict[str, type] = {
-    "invoices": rules.Invoice,
-    "payments": rules.Payment,
-    "refunds": rules.Refund,
-    "codes": rules.LicenseCode,
+# The facts `rules.statement` takes, by argument name: their query and their rule type.
+FACTS = {
+    "invoices": (INVOICES, rules.Invoice),
+    "payments": (PAYMENTS, rules.Payment),
+    "refunds": (REFUNDS, rules.Refund),
+    "codes": (LICENSE_CODES, rules.LicenseCode),
 }
-FACTS = RowSets(
-    {"invoices": INVOICES, "payments": PAYMENTS, "refunds": REFUNDS, "codes": LICENSE_CODES},
-    dates=("issued_on", "due_on", "cancelled_on", "received_on", "refunded_on", "valid_from", "valid_until"),
-)
 
 
 def _facts(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> dict[str, list[Any]]:
-    """Invoices, payments, refunds and codes as rule facts (columns named as the facts' fields), in one round trip."""
-    return {name: [FACT_TYPES[name](**row) for row in rows] for name, rows in FACTS.fetch(conn, params).items()}
+    """Invoices, payments, refunds and codes as rule facts (columns named as the facts' fields): the four
+    statements go out in one pipeline, one round trip."""
+    with conn.pipeline():
+        cursors = {name: conn.execute(query, params) for name, (query, _) in FACTS.items()}
+        return {name: [FACTS[name][1](**row) for row in cur.fetchall()] for name, cur in cursors.items()}
 
 
 def balance(
