@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json as jsonlib
 import logging
 import select
@@ -103,6 +104,17 @@ class Answer:
         self.raw.close()  # read1 leaves a Content-Length body open at its end: http.client sends no next request
         self._complete = True
 
+    def body_stream(self, chunk_size: int) -> Iterator[bytes]:
+        """The body as `iter_content` gives it, its first piece read now: a service that fails before its first
+        byte is a ServiceUnavailable (a 503 problem), not an error once the answer has begun."""
+        pieces = self.iter_content(chunk_size)
+        try:
+            first = next(pieces, b"")
+        except (HTTPException, OSError):
+            self.close()
+            raise ServiceUnavailable(self.client.name) from None
+        return itertools.chain((first,), pieces)
+
     def close(self) -> None:
         """Give the connection back (body read to its end, kept alive) or close it."""
         conn, self.conn = self.conn, None
@@ -119,9 +131,9 @@ class Answer:
 class ServiceClient:
     """Calls one service with the internal token, the request id and the configured timeouts.
 
-    http.client directly, one keep-alive connection per thread: urllib3 took about twice its CPU per call
-    (docs/performance.md, change 21), and requests' per-call preparation, before that, a third of the gateway's
-    CPU per query. No retries but one: a GET on a kept-alive connection that the service closed meanwhile is
+    http.client directly, one keep-alive connection per thread: with urllib3's pool the gateway took more CPU
+    per query (docs/performance.md, change 21), and with requests' per-call preparation, before that, a third
+    more. No retries but one: a GET on a kept-alive connection that the service closed meanwhile is
     sent once more on a new connection. No proxy, no cookies.
     """
 

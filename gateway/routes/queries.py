@@ -149,9 +149,11 @@ def csv_download(tickets: ServiceClient, path: str, params: dict[str, Any]) -> R
         with answer:
             return relay_problem(answer)
 
+    pieces = answer.body_stream(chunk_size=16 * 1024)  # a failure before the first byte is still a 503 problem
+
     def chunks() -> Iterator[bytes]:
         with answer:
-            yield from answer.iter_content(chunk_size=16 * 1024)
+            yield from pieces
 
     response = Response(chunks(), mimetype=CSV_TYPE)
     response.call_on_close(answer.close)  # also when the body is never sent (the client went away first)
