@@ -197,14 +197,14 @@ class ServiceClient:
         conn, reused = self._acquire(connect_s)
         try:
             try:
-                raw = self._exchange(conn, method, url, body, headers, connect_s, read_s)
+                raw = self._exchange(conn, method, url, body, headers, read_s)
             except (RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 if not (reused and method == "GET"):
                     raise
                 # the service closed the kept-alive connection between our check and the request: once more
                 conn.close()
                 conn = self._new_connection(connect_s)
-                raw = self._exchange(conn, method, url, body, headers, connect_s, read_s)
+                raw = self._exchange(conn, method, url, body, headers, read_s)
             return Answer(self, conn, raw, stream, keep_alive)
         except (HTTPException, OSError) as exc:
             conn.close()
@@ -221,11 +221,9 @@ class ServiceClient:
         url: str,
         body: bytes | None,
         headers: dict[str, str],
-        connect_s: float,
         read_s: float,
     ) -> HTTPResponse:
-        if conn.sock is None:
-            conn.timeout = connect_s
+        if conn.sock is None:  # a new connection: its timeout is the connect timeout (_new_connection)
             conn.connect()
         assert conn.sock is not None
         conn.sock.settimeout(read_s)

@@ -68,41 +68,33 @@ class Handler(BaseHTTPRequestHandler):
         elif path.startswith("/big"):
             self._send(200, b"x" * 200_000, "text/csv")
         elif path.startswith("/chunked"):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/csv")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
+            self._head(200, {"Content-Type": "text/csv", "Transfer-Encoding": "chunked"})
             self.wfile.write(b"5\r\nfirst\r\n")
             self.wfile.flush()
             self.server.proceed.wait(timeout=5)
             self.wfile.write(b"6\r\nsecond\r\n0\r\n\r\n")
         elif path.startswith("/short-before-any-byte"):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/csv")
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
+            self._head(200, {"Content-Type": "text/csv", "Content-Length": "1000"})
             self.close_connection = True
         elif path.startswith("/short"):
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
+            self._head(200, {"Content-Length": "1000"})
             self.wfile.write(b"only a part")
             self.close_connection = True
         elif path.startswith("/close"):
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self._head(200, {"Content-Length": "2", "Connection": "close"})
             self.wfile.write(b"{}")
             self.close_connection = True
         else:
             self._send(200, json.dumps({"path": self.path}).encode())
 
-    def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
+    def _head(self, status: int, headers: dict[str, str]) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
+
+    def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        self._head(status, {"Content-Type": kind, "Content-Length": str(len(body))})
         self.wfile.write(body)
 
     do_GET = do_POST = _answer  # noqa: N815 - http.server's names
