@@ -6,78 +6,72 @@ re-send under a new event id) replaces the first, so the later arrival on the to
 
 from __future__ import annotations
 
-import psycopg
-from psycopg.rows import DictRow
-
 from shared.events.envelope import Event
 from shared.projection.protocol import WriteOnlyProjection, ddl_beside
+from shared.projection.writes import GroupedWrites, Insert, replace_others
 
-INSERT_INVOICE = """
-INSERT INTO invoice (invoice_number, customer_code, issued_on, due_on, kind, description,
-                     net_amount, vat_amount, gross_amount, currency, serial_number)
-VALUES (%(invoice_number)s, %(customer_code)s, %(issued_on)s, %(due_on)s, %(kind)s, %(description)s,
-        %(net_amount)s, %(vat_amount)s, %(gross_amount)s, %(currency)s, %(serial_number)s)
-ON CONFLICT (invoice_number) DO UPDATE SET
-    customer_code = EXCLUDED.customer_code, issued_on = EXCLUDED.issued_on, due_on = EXCLUDED.due_on,
-    kind = EXCLUDED.kind, description = EXCLUDED.description, net_amount = EXCLUDED.net_amount,
-    vat_amount = EXCLUDED.vat_amount, gross_amount = EXCLUDED.gross_amount,
-    currency = EXCLUDED.currency, serial_number = EXCLUDED.serial_number
-"""
-
-INSERT_CANCELLATION = """
-INSERT INTO invoice_cancellation (invoice_number, customer_code, cancelled_on, reason)
-VALUES (%(invoice_number)s, %(customer_code)s, %(cancelled_on)s, %(reason)s)
-ON CONFLICT (invoice_number) DO UPDATE SET
-    customer_code = EXCLUDED.customer_code, cancelled_on = EXCLUDED.cancelled_on, reason = EXCLUDED.reason
-"""
-
-INSERT_PAYMENT = """
-INSERT INTO payment (payment_id, customer_code, received_on, amount, method, reference)
-VALUES (%(payment_id)s, %(customer_code)s, %(received_on)s, %(amount)s, %(method)s, %(reference)s)
-ON CONFLICT (payment_id) DO UPDATE SET
-    customer_code = EXCLUDED.customer_code, received_on = EXCLUDED.received_on, amount = EXCLUDED.amount,
-    method = EXCLUDED.method, reference = EXCLUDED.reference
-"""
-
-INSERT_REFUND = """
-INSERT INTO refund (refund_id, customer_code, refunded_on, amount)
-VALUES (%(refund_id)s, %(customer_code)s, %(refunded_on)s, %(amount)s)
-ON CONFLICT (refund_id) DO UPDATE SET
-    customer_code = EXCLUDED.customer_code, refunded_on = EXCLUDED.refunded_on, amount = EXCLUDED.amount
-"""
-
-INSERT_LICENSE_CODE = """
-INSERT INTO license_code (event_id, customer_code, serial_number, valid_from, valid_until,
-                          rental_code, internet_code)
-VALUES (%(event_id)s, %(customer_code)s, %(serial_number)s, %(valid_from)s, %(valid_until)s,
-        %(rental_code)s, %(internet_code)s)
-ON CONFLICT (event_id) DO NOTHING
-"""
+INVOICE = (
+    "invoice_number",
+    "customer_code",
+    "issued_on",
+    "due_on",
+    "kind",
+    "description",
+    "net_amount",
+    "vat_amount",
+    "gross_amount",
+    "currency",
+    "serial_number",
+)
+CANCELLATION = ("invoice_number", "customer_code", "cancelled_on", "reason")
+PAYMENT = ("payment_id", "customer_code", "received_on", "amount", "method", "reference")
+REFUND = ("refund_id", "customer_code", "refunded_on", "amount")
+LICENSE_CODE = (
+    "event_id",
+    "customer_code",
+    "serial_number",
+    "valid_from",
+    "valid_until",
+    "rental_code",
+    "internet_code",
+)
 
 
-def invoice_issued(cur: psycopg.Cursor[DictRow], event: Event) -> None:
+def _replacing(table: str, columns: tuple[str, ...], key: str) -> Insert:
+    """Keyed by `key`: a later fact with the same key replaces every other column (its arrival stays)."""
+    return Insert(table, columns, key=(key,), on_conflict=replace_others(columns, (key,)))
+
+
+INSERT_INVOICE = _replacing("invoice", INVOICE, "invoice_number")
+INSERT_CANCELLATION = _replacing("invoice_cancellation", CANCELLATION, "invoice_number")
+INSERT_PAYMENT = _replacing("payment", PAYMENT, "payment_id")
+INSERT_REFUND = _replacing("refund", REFUND, "refund_id")
+INSERT_LICENSE_CODE = Insert("license_code", LICENSE_CODE, key=("event_id",), on_conflict="DO NOTHING")
+
+
+def invoice_issued(writes: GroupedWrites, event: Event) -> None:
     """Store an issued invoice."""
-    cur.execute(INSERT_INVOICE, {"serial_number": None} | event.data)
+    writes.execute(INSERT_INVOICE, {"serial_number": None} | event.data)
 
 
-def invoice_cancelled(cur: psycopg.Cursor[DictRow], event: Event) -> None:
+def invoice_cancelled(writes: GroupedWrites, event: Event) -> None:
     """Store a cancellation (storno) by invoice number, whether or not its invoice has arrived."""
-    cur.execute(INSERT_CANCELLATION, {"reason": None} | event.data)
+    writes.execute(INSERT_CANCELLATION, {"reason": None} | event.data)
 
 
-def payment_received(cur: psycopg.Cursor[DictRow], event: Event) -> None:
+def payment_received(writes: GroupedWrites, event: Event) -> None:
     """Store a payment; its reference is informational only."""
-    cur.execute(INSERT_PAYMENT, {"reference": None} | event.data)
+    writes.execute(INSERT_PAYMENT, {"reference": None} | event.data)
 
 
-def payment_refunded(cur: psycopg.Cursor[DictRow], event: Event) -> None:
+def payment_refunded(writes: GroupedWrites, event: Event) -> None:
     """Store an overpayment paid back to the customer."""
-    cur.execute(INSERT_REFUND, event.data)
+    writes.execute(INSERT_REFUND, event.data)
 
 
-def license_codes_issued(cur: psycopg.Cursor[DictRow], event: Event) -> None:
+def license_codes_issued(writes: GroupedWrites, event: Event) -> None:
     """Store issued license codes; every issue is kept, the one shown is chosen at query time."""
-    cur.execute(INSERT_LICENSE_CODE, event.data | {"event_id": event.id})
+    writes.execute(INSERT_LICENSE_CODE, event.data | {"event_id": event.id})
 
 
 # Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.

@@ -8,6 +8,7 @@ from psycopg.types.json import Jsonb
 
 from services.tickets.rules import event_moment
 from shared.events.envelope import Event
+from shared.projection.writes import Insert
 
 # The facts each kind of event carries into the history (beyond its moment).
 FACTS = {
@@ -22,11 +23,12 @@ FACTS = {
 KINDS = tuple(FACTS)
 
 # Replay-safe: an event id is kept once, whatever path (direct or batched) writes it.
-INSERT_HISTORY = """
-    INSERT INTO support_call_history (event_id, customer_code, call_id, kind, at, facts)
-    VALUES (%(event_id)s, %(customer_code)s, %(call_id)s, %(kind)s, %(at)s, %(facts)s)
-    ON CONFLICT (event_id) DO NOTHING
-"""
+INSERT_HISTORY = Insert(
+    "support_call_history",
+    ("event_id", "customer_code", "call_id", "kind", "at", "facts"),
+    key=("event_id",),
+    on_conflict="DO NOTHING",
+)
 
 
 def kind_of(event_type: str) -> str:

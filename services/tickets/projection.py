@@ -14,6 +14,7 @@ from services.tickets.history import INSERT_HISTORY, history_row
 from services.tickets.rules import CallState
 from shared.events.envelope import Event
 from shared.projection.protocol import Projection, ddl_beside
+from shared.projection.writes import GroupedWrites, Insert
 
 KEY_COLUMNS = ("customer_code", "call_id")
 STATE_COLUMNS = tuple(field.name for field in fields(CallState))
@@ -29,33 +30,28 @@ SELECT_STATES = (
     .as_string()
 )
 
-INSERT_WORK = """
-    INSERT INTO support_call_work
-        (work_id, customer_code, call_id, performed_at, staff, minutes, description, chargeable)
-    VALUES (%(work_id)s, %(customer_code)s, %(call_id)s, %(performed_at)s, %(staff)s,
-            %(minutes)s, %(description)s, %(chargeable)s)
-    ON CONFLICT (work_id) DO NOTHING
-"""
+INSERT_WORK = Insert(
+    "support_call_work",
+    ("work_id", "customer_code", "call_id", "performed_at", "staff", "minutes", "description", "chargeable"),
+    key=("work_id",),
+    on_conflict="DO NOTHING",
+)
 
 
-def _upsert_sql(columns: tuple[str, ...]) -> sql.Composed:
+def _upsert(columns: tuple[str, ...]) -> Insert:
     """INSERT of a call row that, on an existing row, overwrites `columns` and adds the minutes."""
-    all_columns = (*KEY_COLUMNS, *columns, "minutes_logged")
     updates: list[sql.Composable] = [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name)) for name in columns]
     updates.append(sql.SQL("minutes_logged = support_call.minutes_logged + EXCLUDED.minutes_logged"))
-    return sql.SQL(
-        "INSERT INTO support_call ({columns}) VALUES ({values})"
-        " ON CONFLICT (customer_code, call_id) DO UPDATE SET {updates}"
-    ).format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, all_columns)),
-        values=sql.SQL(", ").join(sql.Placeholder() * len(all_columns)),
-        updates=sql.SQL(", ").join(updates),
+    return Insert(
+        "support_call",
+        (*KEY_COLUMNS, *columns, "minutes_logged"),
+        key=KEY_COLUMNS,
+        on_conflict=(sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(updates)).as_string(),
     )
 
 
-# Rendered once: composing the statement again on every execute cost more than running it.
-UPSERT_STATE = _upsert_sql(STATE_COLUMNS).as_string()
-UPSERT_OPENING = _upsert_sql((*STATE_COLUMNS, *OPENING_COLUMNS)).as_string()
+UPSERT_STATE = _upsert(STATE_COLUMNS)
+UPSERT_OPENING = _upsert((*STATE_COLUMNS, *OPENING_COLUMNS))
 
 
 @dataclass
@@ -101,19 +97,13 @@ class CallBatch:
             change[0] = opening or change[0]  # a repeated opening overwrites the facts
             change[1] += minutes
 
-    def write(self, cur: psycopg.Cursor[DictRow]) -> None:
-        """The batch's new work logs and history, and each changed call once: a few executemany."""
-        if self.work_rows:
-            cur.executemany(INSERT_WORK, self.work_rows)
-        if self.history_rows:
-            cur.executemany(INSERT_HISTORY, self.history_rows)
-        opened_rows: list[tuple] = []
-        other_rows: list[tuple] = []
+    def write(self, writes: GroupedWrites) -> None:
+        """The batch's new work logs and history, and each changed call once (its key once: `changed` is a dict)."""
+        writes.executemany(INSERT_WORK, self.work_rows)
+        writes.executemany(INSERT_HISTORY, self.history_rows)
         for key, (opening, minutes) in self.changed.items():
-            (opened_rows if opening else other_rows).append(_upsert_row(key, self.calls[key], opening, minutes))
-        for statement, rows in ((UPSERT_OPENING, opened_rows), (UPSERT_STATE, other_rows)):
-            if rows:
-                cur.executemany(statement, rows)
+            row = _upsert_row(key, self.calls[key], opening, minutes)
+            writes.execute(UPSERT_OPENING if opening else UPSERT_STATE, row)
 
 
 def _upsert_row(key: tuple[str, str], state: CallState | None, opening: tuple[Any, ...], minutes: int) -> tuple:
@@ -148,8 +138,10 @@ class TicketsProjection(Projection):
         batch = CallBatch.load(cur, events)
         for event in events:
             self.handlers[event.type](batch, event)
+        writes = GroupedWrites()
+        batch.write(writes)
         with cur.connection.pipeline():
-            batch.write(cur)
+            writes.flush(cur)
 
 
 PROJECTION = TicketsProjection(

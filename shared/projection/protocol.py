@@ -6,9 +6,10 @@ has no handler for is skipped and counted by the runner, never retried or dead-l
 
 Two ready implementations:
 - `Projection`: each handler `(cursor, event)` runs in order, all statements in one libpq pipeline.
-- `WriteOnlyProjection`: the handlers' statements are grouped into one `executemany` per statement. Correct only
-  for handlers that never read and write each table with one statement (then the rows of a table keep their
-  order, and rows of different tables do not depend on each other). Measured: docs/performance.md.
+- `WriteOnlyProjection`: the handlers' rows are grouped per statement (`shared.projection.writes`) and each
+  statement's rows sent at once. Correct only for handlers that never read and write each table with one
+  statement (then the rows of a table keep their order, and rows of different tables do not depend on each
+  other). Measured: docs/performance.md.
 
 A projection whose handlers read state overrides `apply_batch` (tickets loads the batch's calls once).
 `tests/integration/test_batched_apply.py` checks that every projection gives the same tables batched as
@@ -17,7 +18,7 @@ event by event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import psycopg
 from psycopg.rows import DictRow
 
 from shared.events.envelope import Event
+from shared.projection.writes import GroupedWrites
 
 Handler = Callable[[Any, Event], None]
 
@@ -54,7 +56,7 @@ class Projection:
 
 @dataclass(frozen=True)
 class WriteOnlyProjection(Projection):
-    """A projection whose handlers only write: each statement's rows of a batch go out in one executemany."""
+    """A projection whose handlers only write (`Insert`s): each statement's rows of a batch are sent at once."""
 
     def apply_batch(self, cur: psycopg.Cursor[DictRow], events: list[Event]) -> None:
         """Collect the handlers' statements, then send each one's rows at once, in first-use order."""
@@ -63,25 +65,6 @@ class WriteOnlyProjection(Projection):
             self.handlers[event.type](writes, event)
         with cur.connection.pipeline():
             writes.flush(cur)
-
-
-class GroupedWrites:
-    """Stands in for the cursor given to write-only handlers: collects rows per statement, in order."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, list[Any]] = {}
-
-    def execute(self, query: str, params: Any = None) -> None:
-        self._rows.setdefault(query, []).append(params)
-
-    def executemany(self, query: str, params_seq: Iterable[Any]) -> None:
-        self._rows.setdefault(query, []).extend(params_seq)
-
-    def flush(self, cur: psycopg.Cursor[DictRow]) -> None:
-        """Send each statement's rows with one executemany, statements in the order they first appeared."""
-        for query, rows in self._rows.items():
-            cur.executemany(query, rows)
-        self._rows.clear()
 
 
 def ddl_beside(module_file: str) -> Path:

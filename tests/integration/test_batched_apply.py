@@ -1,7 +1,8 @@
 """The projector's batched apply gives exactly the tables that applying event by event gives.
 
 Batched: `apply_batch` on batches of 250 in a transaction, as the projector runs them: grouped statements
-for the write-only projections (ledger, quota, contracts), one write per call per batch for tickets.
+for the write-only projections (ledger, quota, contracts), one write per call per batch for tickets, and each
+statement's rows of a batch sent as one JSON set when they are enough (shared.projection.writes).
 Event by event: `apply_batch` with one event at a time, each in its own transaction. The same events (the demo
 generator's, shuffled across topics and customers, with re-sends of the same facts under new ids) go both ways.
 """
@@ -19,6 +20,7 @@ import pytest
 from demo import generate
 from shared.events.catalog import validate_event
 from shared.events.envelope import Event
+from shared.projection.writes import GroupedWrites
 from tests.support.readmodel import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,19 +60,29 @@ def tables(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_batched_apply_equals_event_by_event(service: str) -> None:
+def test_batched_apply_equals_event_by_event(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
     projection = importlib.import_module(f"services.{service}.projection").PROJECTION
     ddl = ROOT / "services" / service / "schema.sql"
     events = [e for e in demo_events(projection.topics, seed=7) if projection.uses(e.type)]
     assert len(events) > 250
+    sets: list[int] = []
+    flush = GroupedWrites.flush
+
+    def counted_flush(self: GroupedWrites, cur: psycopg.Cursor) -> int:
+        sets.append(flush(self, cur))
+        return sets[-1]
+
+    monkeypatch.setattr(GroupedWrites, "flush", counted_flush)  # counts, and writes as before
     with scratch_schema(ddl) as one_by_one, scratch_schema(ddl) as batched:
         for event in events:
             with one_by_one.transaction(), one_by_one.cursor() as cur:
                 projection.apply_batch(cur, [event])
+        assert sum(sets) == 0  # one event's rows go row by row
         for start in range(0, len(events), 250):
             with batched.transaction(), batched.cursor() as cur:
                 projection.apply_batch(cur, events[start : start + 250])
         expected, got = tables(one_by_one), tables(batched)
+    assert sum(sets) > 0  # some statements of the batches went as sets
     assert sum(len(rows) for rows in expected.values()) > 100
     assert got.keys() == expected.keys()
     for name in expected:

@@ -1,0 +1,144 @@
+"""A batch's writes: each statement's rows collected, then sent at once, as one JSON array when they are many.
+
+A projection declares each of its writes as an `Insert` (a table, the columns, and what a conflict on a unique key
+does). `GroupedWrites` stands in for the cursor its handlers are given and collects the rows per `Insert`; `flush`
+sends them. A few rows go as an `executemany` of the row statement (one Bind/Execute per row); more go as a single
+`INSERT … SELECT … FROM json_populate_recordset(NULL::<table>, <json>) WITH ORDINALITY ORDER BY ordinality`: one
+parameter, parsed by PostgreSQL into the table's own column types, the rows in their order, so every default (the
+`arrival` serials) is drawn in the same order as row by row. An `ON CONFLICT … DO UPDATE` may not touch one row twice
+in one statement, so rows whose keys repeat within a batch go row by row. `DO NOTHING` needs no such care: a repeated
+key in one statement is skipped as it would be row by row, its serial drawn all the same.
+`tests/integration/test_grouped_writes.py` checks both ways give the same table on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+# From this many rows a statement goes as one JSON array instead of one execute per row (measured:
+# docs/performance.md, change 22).
+SET_MIN_ROWS = 8
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, the key of a batch's row lists
+class Insert:
+    """An INSERT of one row into `table`; with `key`, `on_conflict` says what a row whose key exists does.
+
+    `on_conflict` is `"DO NOTHING"` or `"DO UPDATE SET …"` (see `replace_others`); without `key` there is none.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...] = ()
+    on_conflict: str = ""
+    row_sql: str = field(init=False, repr=False)
+    set_sql: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if bool(self.key) != bool(self.on_conflict):
+            raise ValueError(f"{self.table}: a key needs its on_conflict, and on_conflict a key")
+        if not set(self.key) <= set(self.columns):
+            raise ValueError(f"{self.table}: the key {self.key} must be among the columns")
+        if self.on_conflict and not self.on_conflict.startswith(("DO NOTHING", "DO UPDATE SET ")):
+            raise ValueError(f"{self.table}: on_conflict is DO NOTHING or DO UPDATE SET …, not {self.on_conflict!r}")
+        table = sql.Identifier(self.table)
+        columns = sql.SQL(", ").join(map(sql.Identifier, self.columns))
+        conflict: sql.Composable = sql.SQL("")
+        if self.key:
+            keys = sql.SQL(", ").join(map(sql.Identifier, self.key))
+            # on_conflict is the projection's own constant (checked above), never an event's value
+            conflict = sql.SQL(" ON CONFLICT ({}) ").format(keys) + sql.SQL(self.on_conflict)  # type: ignore[arg-type]
+        row = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            table, columns, sql.SQL(", ").join(sql.Placeholder() * len(self.columns))
+        )
+        many = sql.SQL(
+            "INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"
+            " WITH ORDINALITY AS r ORDER BY r.ordinality"
+        ).format(table=table, columns=columns)
+        object.__setattr__(self, "row_sql", (row + conflict).as_string())
+        object.__setattr__(self, "set_sql", (many + conflict).as_string())
+
+    @property
+    def updates(self) -> bool:
+        """True when a conflicting row changes the stored one (DO UPDATE)."""
+        return self.on_conflict.startswith("DO UPDATE")
+
+    def values(self, params: Mapping[str, Any] | Sequence[Any]) -> tuple[Any, ...]:
+        """One row's values in column order, from named parameters (others ignored) or a sequence in that order."""
+        if isinstance(params, Mapping):
+            return tuple(params[name] for name in self.columns)
+        if len(params) != len(self.columns):
+            raise ValueError(f"{self.table}: {len(params)} values for {len(self.columns)} columns")
+        return tuple(params)
+
+    def goes_as_set(self, rows: list[tuple[Any, ...]]) -> bool:
+        """True when these rows may go as one statement: enough of them, and no key twice if conflicts update."""
+        if len(rows) < SET_MIN_ROWS:
+            return False
+        if not self.updates:
+            return True
+        where = [self.columns.index(name) for name in self.key]
+        return len({tuple(row[i] for i in where) for row in rows}) == len(rows)
+
+    def as_json(self, rows: list[tuple[Any, ...]]) -> str:
+        """The rows as a JSON array of objects named by column, for `set_sql`."""
+        columns = self.columns
+        return json.dumps(
+            [dict(zip(columns, row, strict=True)) for row in rows], default=_json_value, ensure_ascii=False
+        )
+
+
+def replace_others(columns: Iterable[str], key: Iterable[str]) -> str:
+    """`DO UPDATE SET` every column but the key to the new row's value: the later row of a key wins."""
+    keys = set(key)
+    sets = [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name)) for name in columns if name not in keys]
+    return (sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(sets)).as_string()
+
+
+def _json_value(value: Any) -> Any:
+    """What json.dumps cannot write itself: dates and times as ISO 8601, JSON documents as themselves."""
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    if isinstance(value, Jsonb):
+        return value.obj
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
+class GroupedWrites:
+    """Stands in for a cursor: collects each `Insert`'s rows, in order; `flush` sends each statement's rows at once."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Insert, list[tuple[Any, ...]]] = {}
+
+    def execute(self, insert: Insert, params: Mapping[str, Any] | Sequence[Any]) -> None:
+        """Add one row."""
+        self._rows.setdefault(insert, []).append(insert.values(params))
+
+    def executemany(self, insert: Insert, params_seq: Iterable[Mapping[str, Any] | Sequence[Any]]) -> None:
+        """Add rows."""
+        self._rows.setdefault(insert, []).extend(map(insert.values, params_seq))
+
+    def flush(self, cur: psycopg.Cursor[Any]) -> int:
+        """Send every statement's rows, statements in the order they first appeared; how many went as one set."""
+        sets = 0
+        for insert, rows in self._rows.items():
+            if not rows:
+                continue
+            if insert.goes_as_set(rows):
+                cur.execute(insert.set_sql, (insert.as_json(rows),))
+                sets += 1
+            else:
+                cur.executemany(insert.row_sql, rows)
+        self._rows.clear()
+        return sets

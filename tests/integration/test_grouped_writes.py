@@ -1,0 +1,195 @@
+"""A statement's rows sent as one JSON set give exactly the table that sending them row by row gives.
+
+On the real PostgreSQL, in a scratch schema with a table like the read models' (a unique key, an `arrival` serial,
+dates, times with zones, JSON documents, NULLs, text that JSON must escape). The same rows, with keys repeated
+within the batch and keys stored before, go once through `GroupedWrites` as one batch and once one row per batch
+(the row statement); the tables, serials included, must be equal.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from shared.projection import writes as writes_module
+from shared.projection.writes import GroupedWrites, Insert, replace_others
+from tests.support.readmodel import scratch_schema
+
+DDL = """
+CREATE TABLE IF NOT EXISTS doc (
+    doc_id     text PRIMARY KEY,
+    owner      text NOT NULL,
+    issued_on  date NOT NULL,
+    seen_at    timestamptz,
+    amount     bigint NOT NULL,
+    paid       boolean,
+    note       text,
+    facts      jsonb,
+    arrival    bigserial NOT NULL
+);
+CREATE TABLE IF NOT EXISTS doc_log (
+    arrival   bigserial PRIMARY KEY,
+    doc_id    text NOT NULL,
+    owner     text NOT NULL,
+    note      text
+);
+"""
+COLUMNS = ("doc_id", "owner", "issued_on", "seen_at", "amount", "paid", "note", "facts")
+KEEP_FIRST = Insert("doc", COLUMNS, key=("doc_id",), on_conflict="DO NOTHING")
+KEEP_LAST = Insert("doc", COLUMNS, key=("doc_id",), on_conflict=replace_others(COLUMNS, ("doc_id",)))
+ADD_UP = Insert("doc", COLUMNS, key=("doc_id",), on_conflict="DO UPDATE SET amount = doc.amount + EXCLUDED.amount")
+APPEND = Insert("doc_log", ("doc_id", "owner", "note"))
+NOTES = [None, "", "árvíztűrő tükörfúrógép", 'quote " and \\ backslash', "line\nbreak\ttab", "emoji 🧾", "'; --"]
+
+
+@pytest.fixture
+def schemas(tmp_path: Path) -> Iterator[tuple[psycopg.Connection, psycopg.Connection]]:
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text(DDL)
+    with scratch_schema(ddl) as row_by_row, scratch_schema(ddl) as grouped:
+        yield row_by_row, grouped
+
+
+def make_rows(seed: int, count: int, keys: int) -> list[dict[str, Any]]:
+    """Rows over `keys` distinct keys (so some repeat when count > keys), every column type varied."""
+    rng = random.Random(seed)
+    zones = [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5, minutes=-30))]
+    rows = []
+    for n in range(count):
+        rows.append(
+            {
+                "doc_id": f"D{rng.randrange(keys):04d}",
+                "owner": rng.choice(["C1001", "C1002", "Kovács Kft."]),
+                "issued_on": date(2026, 1, 1) + timedelta(days=rng.randrange(400)),
+                "seen_at": rng.choice(
+                    [None, datetime(2026, 3, 1, 8, 30, 15, rng.randrange(10**6), tzinfo=rng.choice(zones))]
+                ),
+                "amount": rng.randrange(-(10**12), 10**12),
+                "paid": rng.choice([None, True, False]),
+                "note": rng.choice(NOTES),
+                "facts": rng.choice([None, Jsonb({"n": n, "list": [1, "két", None], "nested": {"x": 1.5}})]),
+                "unused": object(),  # named parameters the statement does not take are left alone
+            }
+        )
+    return rows
+
+
+def table(conn: psycopg.Connection, name: str) -> list[tuple[Any, ...]]:
+    with conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
+        return cur.execute(f"SELECT * FROM {name} ORDER BY arrival").fetchall()  # noqa: S608 - the test's own names
+
+
+def write(conn: psycopg.Connection, batches: list[list[tuple[Insert, dict[str, Any]]]]) -> int:
+    """Each batch in a transaction, as the projector does; how many statements went as sets."""
+    sets = 0
+    for batch in batches:
+        grouped = GroupedWrites()
+        for insert, row in batch:
+            grouped.execute(insert, row)
+        with conn.transaction(), conn.cursor() as cur, conn.pipeline():
+            sets += grouped.flush(cur)
+    return sets
+
+
+def both_ways(
+    schemas: tuple[psycopg.Connection, psycopg.Connection], rows: list[tuple[Insert, dict[str, Any]]]
+) -> tuple[int, int]:
+    """Write the rows one per batch and all in one batch; the set counts of each way."""
+    row_by_row, grouped = schemas
+    return write(row_by_row, [[row] for row in rows]), write(grouped, [rows])
+
+
+@pytest.mark.parametrize("insert", [KEEP_FIRST, KEEP_LAST, ADD_UP], ids=["do-nothing", "replace", "add"])
+def test_one_set_equals_row_by_row_with_keys_stored_before(
+    schemas: tuple[psycopg.Connection, psycopg.Connection], insert: Insert
+) -> None:
+    before = make_rows(seed=1, count=30, keys=30)
+    for conn in schemas:  # keys stored by earlier batches, some of which the set meets again
+        write(conn, [[(insert, row) for row in before]])
+    # a keyed update may not touch a row twice in one statement: distinct keys for the set, repeats for DO NOTHING
+    count, keys = (200, 60) if not insert.updates else (60, 10_000)
+    rows = [(insert, row) for row in make_rows(seed=2, count=count, keys=keys)]
+    if insert.updates:
+        assert len({row["doc_id"] for _, row in rows}) == len(rows)
+    else:
+        assert len({row["doc_id"] for _, row in rows}) < len(rows)
+
+    assert both_ways(schemas, rows) == (0, 1)
+    expected, got = table(schemas[0], "doc"), table(schemas[1], "doc")
+    assert len(expected) == len({row["doc_id"] for row in before} | {row["doc_id"] for _, row in rows})
+    assert got == expected
+
+
+def test_repeated_keys_of_an_update_go_row_by_row(schemas: tuple[psycopg.Connection, psycopg.Connection]) -> None:
+    rows = [(KEEP_LAST, row) for row in make_rows(seed=3, count=100, keys=20)]
+    assert both_ways(schemas, rows) == (0, 0)  # a set would fail: ON CONFLICT DO UPDATE cannot touch a row twice
+    assert table(schemas[1], "doc") == table(schemas[0], "doc")
+    assert len(table(schemas[0], "doc")) == len({row["doc_id"] for _, row in rows})
+
+
+def test_plain_inserts_and_keyed_ones_in_one_batch(schemas: tuple[psycopg.Connection, psycopg.Connection]) -> None:
+    docs = make_rows(seed=4, count=50, keys=25)
+    rows: list[tuple[Insert, dict[str, Any]]] = []
+    for doc in docs:
+        rows += [(KEEP_FIRST, doc), (APPEND, doc)]
+    assert both_ways(schemas, rows) == (0, 2)
+    for name in ("doc", "doc_log"):
+        assert table(schemas[1], name) == table(schemas[0], name)
+    assert [row[1:] for row in table(schemas[1], "doc_log")] == [(d["doc_id"], d["owner"], d["note"]) for d in docs]
+
+
+def test_few_rows_go_row_by_row(schemas: tuple[psycopg.Connection, psycopg.Connection]) -> None:
+    few = [(APPEND, row) for row in make_rows(seed=5, count=writes_module.SET_MIN_ROWS - 1, keys=100)]
+    enough = [(APPEND, row) for row in make_rows(seed=6, count=writes_module.SET_MIN_ROWS, keys=100)]
+    assert write(schemas[1], [few]) == 0
+    assert write(schemas[1], [enough]) == 1
+
+
+def test_a_value_json_cannot_carry_is_refused_before_anything_is_sent(
+    schemas: tuple[psycopg.Connection, psycopg.Connection],
+) -> None:
+    rows = make_rows(seed=7, count=20, keys=100)
+    rows[5]["note"] = b"bytes"
+    grouped = GroupedWrites()
+    grouped.executemany(APPEND, rows)
+    conn = schemas[1]
+    with pytest.raises(TypeError, match="no JSON form for bytes"), conn.transaction(), conn.cursor() as cur:
+        grouped.flush(cur)
+    assert table(conn, "doc_log") == []
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Insert("t", ("a", "b"), key=("a",)), "a key needs its on_conflict"),
+        (lambda: Insert("t", ("a", "b"), on_conflict="DO NOTHING"), "a key needs its on_conflict"),
+        (lambda: Insert("t", ("a", "b"), key=("c",), on_conflict="DO NOTHING"), "must be among the columns"),
+        (lambda: Insert("t", ("a",), key=("a",), on_conflict="DELETE"), "DO NOTHING or DO UPDATE SET"),
+    ],
+)
+def test_a_malformed_declaration_is_refused(make: Callable[[], Insert], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_the_statements() -> None:
+    assert KEEP_FIRST.row_sql == (
+        'INSERT INTO "doc" ("doc_id", "owner", "issued_on", "seen_at", "amount", "paid", "note", "facts")'
+        ' VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT ("doc_id") DO NOTHING'
+    )
+    assert APPEND.set_sql == (
+        'INSERT INTO "doc_log" ("doc_id", "owner", "note") SELECT "doc_id", "owner", "note"'
+        ' FROM json_populate_recordset(NULL::"doc_log", %s::json) WITH ORDINALITY AS r ORDER BY r.ordinality'
+    )
+    assert KEEP_LAST.on_conflict.startswith('DO UPDATE SET "owner" = EXCLUDED."owner", ')
+    assert '"doc_id" = EXCLUDED' not in KEEP_LAST.on_conflict
+    assert APPEND.values(("D1", "C1", None)) == ("D1", "C1", None)
+    with pytest.raises(ValueError, match="2 values for 3 columns"):
+        APPEND.values(("D1", "C1"))
