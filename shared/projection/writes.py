@@ -27,6 +27,7 @@ from psycopg.types.json import Jsonb
 # From this many rows a statement goes as one JSON array instead of one execute per row (measured:
 # docs/performance.md, change 22).
 SET_MIN_ROWS = 8
+SET_CHUNK_ROWS = 100
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, the key of a batch's row lists
@@ -116,9 +117,13 @@ def _json_value(value: Any) -> Any:
 
 
 class GroupedWrites:
-    """Stands in for a cursor: collects each `Insert`'s rows, in order; `flush` sends each statement's rows at once."""
+    """Stands in for a cursor: collects each `Insert`'s rows, in order; `flush` sends each statement's rows at once.
 
-    def __init__(self) -> None:
+    `sets=False`: always an executemany of the row statement (quota's narrow rows went slower as sets).
+    """
+
+    def __init__(self, sets: bool = True) -> None:
+        self.sets = sets
         self._rows: dict[Insert, list[tuple[Any, ...]]] = {}
 
     def execute(self, insert: Insert, params: Mapping[str, Any] | Sequence[Any]) -> None:
@@ -135,8 +140,9 @@ class GroupedWrites:
         for insert, rows in self._rows.items():
             if not rows:
                 continue
-            if insert.goes_as_set(rows):
-                cur.execute(insert.set_sql, (insert.as_json(rows),))
+            if self.sets and insert.goes_as_set(rows):
+                for start in range(0, len(rows), SET_CHUNK_ROWS):  # PostgreSQL works on one while the next is made
+                    cur.execute(insert.set_sql, (insert.as_json(rows[start : start + SET_CHUNK_ROWS]),))
                 sets += 1
             else:
                 cur.executemany(insert.row_sql, rows)
