@@ -96,7 +96,6 @@ def price_list_published(writes: GroupedWrites, event: Event) -> None:
 # Write-only: no handler reads, and each table is written by one statement, so the runtime may group them.
 PROJECTION = WriteOnlyProjection(
     service="quota",
-    sets=False,  # its narrow rows rebuilt slower as JSON sets than row by row (docs/performance.md, change 22)
     topics=(
         "invoices",
         "support-calls",

@@ -58,11 +58,9 @@ class Projection:
 class WriteOnlyProjection(Projection):
     """A projection whose handlers only write (`Insert`s): each statement's rows of a batch are sent at once."""
 
-    sets: bool = True  # many rows of a statement as one JSON set (GroupedWrites); measured per projection
-
     def apply_batch(self, cur: psycopg.Cursor[DictRow], events: list[Event]) -> None:
         """Collect the handlers' statements, then send each one's rows at once, in first-use order."""
-        writes = GroupedWrites(sets=self.sets)
+        writes = GroupedWrites()
         for event in events:
             self.handlers[event.type](writes, event)
         with cur.connection.pipeline():

@@ -117,13 +117,9 @@ def _json_value(value: Any) -> Any:
 
 
 class GroupedWrites:
-    """Stands in for a cursor: collects each `Insert`'s rows, in order; `flush` sends each statement's rows at once.
+    """Stands in for a cursor: collects each `Insert`'s rows, in order; `flush` sends each statement's rows at once."""
 
-    `sets=False`: always an executemany of the row statement (quota's narrow rows went slower as sets).
-    """
-
-    def __init__(self, sets: bool = True) -> None:
-        self.sets = sets
+    def __init__(self) -> None:
         self._rows: dict[Insert, list[tuple[Any, ...]]] = {}
 
     def execute(self, insert: Insert, params: Mapping[str, Any] | Sequence[Any]) -> None:
@@ -140,7 +136,7 @@ class GroupedWrites:
         for insert, rows in self._rows.items():
             if not rows:
                 continue
-            if self.sets and insert.goes_as_set(rows):
+            if insert.goes_as_set(rows):
                 for start in range(0, len(rows), SET_CHUNK_ROWS):  # PostgreSQL works on one while the next is made
                     cur.execute(insert.set_sql, (insert.as_json(rows[start : start + SET_CHUNK_ROWS]),))
                 sets += 1
