@@ -3,9 +3,9 @@
 A projection declares each of its writes as an `Insert` (a table, the columns, and what a conflict on a unique key
 does). `GroupedWrites` stands in for the cursor its handlers are given and collects the rows per `Insert`; `flush`
 sends them. A few rows go as an `executemany` of the row statement (one Bind/Execute per row); more go as a single
-`INSERT … SELECT … FROM json_populate_recordset(NULL::<table>, <json>) WITH ORDINALITY ORDER BY ordinality`: one
-parameter, parsed by PostgreSQL into the table's own column types, the rows in their order, so every default (the
-`arrival` serials) is drawn in the same order as row by row. An `ON CONFLICT … DO UPDATE` may not touch one row twice
+`INSERT … SELECT … FROM json_populate_recordset(NULL::<table>, <json>) WITH ORDINALITY ORDER BY ordinality` per
+chunk of rows: one parameter, parsed by PostgreSQL into the table's own column types, the rows in their order, so
+every default (the `arrival` serials) is drawn in the same order as row by row. An `ON CONFLICT … DO UPDATE` may not touch one row twice
 in one statement, so rows whose keys repeat within a batch go row by row. `DO NOTHING` needs no such care: a repeated
 key in one statement is skipped as it would be row by row, its serial drawn all the same.
 `tests/integration/test_grouped_writes.py` checks both ways give the same table on PostgreSQL.
@@ -24,8 +24,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-# From this many rows a statement goes as one JSON array instead of one execute per row (measured:
-# docs/performance.md, change 22).
+# From this many rows a statement goes as JSON sets instead of one execute per row: about where a set took no longer
+# than the rows (docs/performance.md, change 22). Sets of at most SET_CHUNK_ROWS rows, so that PostgreSQL works on
+# one while the next is encoded.
 SET_MIN_ROWS = 8
 SET_CHUNK_ROWS = 100
 
@@ -91,7 +92,7 @@ class Insert:
         return len({tuple(row[i] for i in where) for row in rows}) == len(rows)
 
     def as_json(self, rows: list[tuple[Any, ...]]) -> str:
-        """The rows as a JSON array of objects named by column, for `set_sql`."""
+        """The rows as a JSON array of objects named by column, the parameter of `set_sql`."""
         columns = self.columns
         return json.dumps(
             [dict(zip(columns, row, strict=True)) for row in rows], default=_json_value, ensure_ascii=False
@@ -131,7 +132,7 @@ class GroupedWrites:
         self._rows.setdefault(insert, []).extend(map(insert.values, params_seq))
 
     def flush(self, cur: psycopg.Cursor[Any]) -> int:
-        """Send every statement's rows, statements in the order they first appeared; how many went as one set."""
+        """Send every statement's rows, statements in the order they first appeared; how many statements went as sets."""
         sets = 0
         for insert, rows in self._rows.items():
             if not rows:

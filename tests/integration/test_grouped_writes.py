@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def make_rows(seed: int, count: int, keys: int) -> list[dict[str, Any]]:
                 "seen_at": rng.choice(
                     [None, datetime(2026, 3, 1, 8, 30, 15, rng.randrange(10**6), tzinfo=rng.choice(zones))]
                 ),
-                "amount": rng.randrange(-(10**12), 10**12),
+                "amount": rng.choice([int, Decimal])(rng.randrange(-(10**12), 10**12)),
                 "paid": rng.choice([None, True, False]),
                 "note": rng.choice(NOTES),
                 "facts": rng.choice([None, Jsonb({"n": n, "list": [1, "két", None], "nested": {"x": 1.5}})]),
