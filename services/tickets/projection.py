@@ -14,7 +14,7 @@ from services.tickets.history import INSERT_HISTORY, history_row
 from services.tickets.rules import CallState
 from shared.events.envelope import Event
 from shared.projection.protocol import Projection, ddl_beside
-from shared.projection.writes import GroupedWrites, Insert
+from shared.projection.writes import GroupedWrites, Insert, replace_others
 
 KEY_COLUMNS = ("customer_code", "call_id")
 STATE_COLUMNS = tuple(field.name for field in fields(CallState))
@@ -40,13 +40,12 @@ INSERT_WORK = Insert(
 
 def _upsert(columns: tuple[str, ...]) -> Insert:
     """INSERT of a call row that, on an existing row, overwrites `columns` and adds the minutes."""
-    updates: list[sql.Composable] = [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name)) for name in columns]
-    updates.append(sql.SQL("minutes_logged = support_call.minutes_logged + EXCLUDED.minutes_logged"))
+    adding = ", minutes_logged = support_call.minutes_logged + EXCLUDED.minutes_logged"
     return Insert(
         "support_call",
         (*KEY_COLUMNS, *columns, "minutes_logged"),
         key=KEY_COLUMNS,
-        on_conflict=(sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(updates)).as_string(),
+        on_conflict=replace_others(columns, ()) + adding,
     )
 
 

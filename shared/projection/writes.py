@@ -1,14 +1,17 @@
-"""A batch's writes: each statement's rows collected, then sent at once, as one JSON array when they are many.
+"""A batch's writes: each statement's rows collected, then sent at once, as JSON sets when they are many.
 
 A projection declares each of its writes as an `Insert` (a table, the columns, and what a conflict on a unique key
 does). `GroupedWrites` stands in for the cursor its handlers are given and collects the rows per `Insert`; `flush`
-sends them. A few rows go as an `executemany` of the row statement (one Bind/Execute per row); more go as a single
-`INSERT … SELECT … FROM json_populate_recordset(NULL::<table>, <json>) WITH ORDINALITY ORDER BY ordinality` per
-chunk of rows: one parameter, parsed by PostgreSQL into the table's own column types, the rows in their order, so
-every default (the `arrival` serials) is drawn in the same order as row by row. An `ON CONFLICT … DO UPDATE` may not touch one row twice
-in one statement, so rows whose keys repeat within a batch go row by row. `DO NOTHING` needs no such care: a repeated
-key in one statement is skipped as it would be row by row, its serial drawn all the same.
-`tests/integration/test_grouped_writes.py` checks both ways give the same table on PostgreSQL.
+sends them. A few rows go as an `executemany` of the row statement (one Bind/Execute per row); more go as
+`INSERT … SELECT … FROM json_populate_recordset(NULL::<table>, <json>) WITH ORDINALITY ORDER BY ordinality`, one per
+chunk of rows: one parameter, read by PostgreSQL into the table's own column types, the rows in their order, so
+every default (the `arrival` serials) is drawn in the same order as row by row.
+
+A statement goes row by row instead when one of its rows has a value JSON would not carry as the row statement's
+parameter does (`_json_value`), or when it updates on a conflict and a key repeats within the batch: one statement
+may not update a row twice. `DO NOTHING` needs no such care: a key repeated in one statement is skipped as it would
+be row by row, its serial drawn all the same. `tests/integration/test_grouped_writes.py` checks both ways give the
+same table on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -91,12 +93,23 @@ class Insert:
         where = [self.columns.index(name) for name in self.key]
         return len({tuple(row[i] for i in where) for row in rows}) == len(rows)
 
-    def as_json(self, rows: list[tuple[Any, ...]]) -> str:
-        """The rows as a JSON array of objects named by column, the parameter of `set_sql`."""
+    def as_sets(self, rows: list[tuple[Any, ...]]) -> list[str]:
+        """The rows as `set_sql`'s parameters (JSON arrays of objects named by column, SET_CHUNK_ROWS rows each), or
+        none when they go row by row: too few, a key twice in an update, or a value JSON cannot carry."""
+        if not self.goes_as_set(rows):
+            return []
         columns = self.columns
-        return json.dumps(
-            [dict(zip(columns, row, strict=True)) for row in rows], default=_json_value, ensure_ascii=False
-        )
+        try:
+            return [
+                json.dumps(
+                    [dict(zip(columns, row, strict=True)) for row in rows[start : start + SET_CHUNK_ROWS]],
+                    default=_json_value,
+                    ensure_ascii=False,
+                )
+                for start in range(0, len(rows), SET_CHUNK_ROWS)
+            ]
+        except TypeError:
+            return []
 
 
 def replace_others(columns: Iterable[str], key: Iterable[str]) -> str:
@@ -107,13 +120,15 @@ def replace_others(columns: Iterable[str], key: Iterable[str]) -> str:
 
 
 def _json_value(value: Any) -> Any:
-    """What json.dumps cannot write itself: dates and times as ISO 8601, JSON documents as themselves."""
-    if isinstance(value, date):  # datetime too
+    """What json.dumps cannot write itself: dates and times as ISO 8601, JSON documents as themselves.
+
+    Anything else (a Decimal, a JSON document that is null, bytes…) has no form PostgreSQL would read back as the
+    row statement's parameter gives it: TypeError, and the statement goes row by row.
+    """
+    if isinstance(value, date):  # datetime too; every time column of the read models is timestamptz or date
         return value.isoformat()
-    if isinstance(value, Jsonb):
+    if isinstance(value, Jsonb) and value.obj is not None:  # JSON null would be SQL NULL, not jsonb 'null'
         return value.obj
-    if isinstance(value, Decimal):
-        return str(value)
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
@@ -137,9 +152,10 @@ class GroupedWrites:
         for insert, rows in self._rows.items():
             if not rows:
                 continue
-            if insert.goes_as_set(rows):
-                for start in range(0, len(rows), SET_CHUNK_ROWS):  # PostgreSQL works on one while the next is made
-                    cur.execute(insert.set_sql, (insert.as_json(rows[start : start + SET_CHUNK_ROWS]),))
+            chunks = insert.as_sets(rows)
+            if chunks:
+                for chunk in chunks:  # PostgreSQL works on one while the next is sent
+                    cur.execute(insert.set_sql, (chunk,))
                 sets += 1
             else:
                 cur.executemany(insert.row_sql, rows)
