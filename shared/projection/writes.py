@@ -7,9 +7,9 @@ sends them. A few rows go as an `executemany` of the row statement (one Bind/Exe
 chunk of rows: one parameter, read by PostgreSQL into the table's own column types, the rows in their order, so
 every default (the `arrival` serials) is drawn in the same order as row by row.
 
-A statement goes row by row instead when one of its rows has a value JSON would not carry as the row statement's
-parameter does (`_json_value`), or when it updates on a conflict and a key repeats within the batch: one statement
-may not update a row twice. `DO NOTHING` needs no such care: a key repeated in one statement is skipped as it would
+A statement goes row by row instead when it updates on a conflict and a key repeats within the batch (one statement
+may not update a row twice); from the chunk with a value JSON would not carry as the row statement's parameter does
+(`_json_value`), its rows go row by row. `DO NOTHING` needs no such care: a key repeated in one statement is skipped as it would
 be row by row, its serial drawn all the same. `tests/integration/test_grouped_writes.py` checks both ways give the
 same table on PostgreSQL.
 """
@@ -93,23 +93,19 @@ class Insert:
         where = [self.columns.index(name) for name in self.key]
         return len({tuple(row[i] for i in where) for row in rows}) == len(rows)
 
-    def as_sets(self, rows: list[tuple[Any, ...]]) -> list[str]:
-        """The rows as `set_sql`'s parameters (JSON arrays of objects named by column, SET_CHUNK_ROWS rows each), or
-        none when they go row by row: too few, a key twice in an update, or a value JSON cannot carry."""
-        if not self.goes_as_set(rows):
-            return []
+    def as_json(self, rows: list[tuple[Any, ...]]) -> str | None:
+        """The rows as `set_sql`'s parameter, a JSON array of objects named by column; None when a value has no JSON
+        form PostgreSQL would read as the row statement's parameter (`_json_value`)."""
         columns = self.columns
         try:
-            return [
-                json.dumps(
-                    [dict(zip(columns, row, strict=True)) for row in rows[start : start + SET_CHUNK_ROWS]],
-                    default=_json_value,
-                    ensure_ascii=False,
-                )
-                for start in range(0, len(rows), SET_CHUNK_ROWS)
-            ]
-        except TypeError:
-            return []
+            return json.dumps(
+                [dict(zip(columns, row, strict=True)) for row in rows],
+                default=_json_value,
+                ensure_ascii=False,
+                allow_nan=False,  # NaN and infinities are not JSON
+            )
+        except (TypeError, ValueError):
+            return None
 
 
 def replace_others(columns: Iterable[str], key: Iterable[str]) -> str:
@@ -123,7 +119,7 @@ def _json_value(value: Any) -> Any:
     """What json.dumps cannot write itself: dates and times as ISO 8601, JSON documents as themselves.
 
     Anything else (a Decimal, a JSON document that is null, bytes…) has no form PostgreSQL would read back as the
-    row statement's parameter gives it: TypeError, and the statement goes row by row.
+    row statement's parameter gives it: TypeError, and those rows go row by row.
     """
     if isinstance(value, date):  # datetime too; every time column of the read models is timestamptz or date
         return value.isoformat()
@@ -152,12 +148,16 @@ class GroupedWrites:
         for insert, rows in self._rows.items():
             if not rows:
                 continue
-            chunks = insert.as_sets(rows)
-            if chunks:
-                for chunk in chunks:  # PostgreSQL works on one while the next is sent
+            sent = 0
+            if insert.goes_as_set(rows):
+                while sent < len(rows):  # PostgreSQL works on one chunk while the next is encoded
+                    chunk = insert.as_json(rows[sent : sent + SET_CHUNK_ROWS])
+                    if chunk is None:
+                        break  # a value JSON would not carry: this chunk and the rest row by row, still in order
                     cur.execute(insert.set_sql, (chunk,))
-                sets += 1
-            else:
-                cur.executemany(insert.row_sql, rows)
+                    sent += SET_CHUNK_ROWS
+                sets += sent > 0
+            if sent < len(rows):
+                cur.executemany(insert.row_sql, rows[sent:])
         self._rows.clear()
         return sets
