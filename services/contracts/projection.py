@@ -16,7 +16,7 @@ from services.contracts.rules import (
 )
 from shared.events.envelope import Event
 from shared.projection.protocol import WriteOnlyProjection, ddl_beside
-from shared.projection.writes import GroupedWrites, Insert, replace_others
+from shared.projection.writes import GroupedWrites, Insert
 
 ITEM_COLUMNS = ("product_code", "product_name", "quantity", "license_type")
 INSERT_ITEM_CHANGE = Insert(
@@ -24,9 +24,7 @@ INSERT_ITEM_CHANGE = Insert(
     ("contract_id", "customer_code", "kind", "effective_on", "serial_number", *ITEM_COLUMNS),
 )
 CONTRACT = ("contract_id", "customer_code", "signed_on", "starts_on")
-INSERT_CONTRACT = Insert(
-    "contracts", CONTRACT, key=("contract_id",), on_conflict=replace_others(CONTRACT, ("contract_id",))
-)
+INSERT_CONTRACT = Insert.replacing("contracts", CONTRACT, ("contract_id",))
 INSERT_DETAILS = Insert("customer_detail_changes", ("customer_code", "effective_on", "details"))
 INSERT_TERMINATION = Insert("contract_terminations", ("contract_id", "customer_code", "terminated_on"))
 INSERT_PASSWORD = Insert("portal_password_changes", ("customer_code", "password_hash", "changed_at"))

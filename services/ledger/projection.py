@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from shared.events.envelope import Event
 from shared.projection.protocol import WriteOnlyProjection, ddl_beside
-from shared.projection.writes import GroupedWrites, Insert, replace_others
+from shared.projection.writes import GroupedWrites, Insert
 
 INVOICE = (
     "invoice_number",
@@ -37,15 +37,11 @@ LICENSE_CODE = (
 )
 
 
-def _replacing(table: str, columns: tuple[str, ...], key: str) -> Insert:
-    """Keyed by `key`: a later fact with the same key replaces every other column (its arrival stays)."""
-    return Insert(table, columns, key=(key,), on_conflict=replace_others(columns, (key,)))
-
-
-INSERT_INVOICE = _replacing("invoice", INVOICE, "invoice_number")
-INSERT_CANCELLATION = _replacing("invoice_cancellation", CANCELLATION, "invoice_number")
-INSERT_PAYMENT = _replacing("payment", PAYMENT, "payment_id")
-INSERT_REFUND = _replacing("refund", REFUND, "refund_id")
+# keyed by their number or id: a later fact with the same key replaces every other column (its arrival stays)
+INSERT_INVOICE = Insert.replacing("invoice", INVOICE, ("invoice_number",))
+INSERT_CANCELLATION = Insert.replacing("invoice_cancellation", CANCELLATION, ("invoice_number",))
+INSERT_PAYMENT = Insert.replacing("payment", PAYMENT, ("payment_id",))
+INSERT_REFUND = Insert.replacing("refund", REFUND, ("refund_id",))
 INSERT_LICENSE_CODE = Insert("license_code", LICENSE_CODE, key=("event_id",), on_conflict="DO NOTHING")
 
 

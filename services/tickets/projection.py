@@ -139,8 +139,7 @@ class TicketsProjection(Projection):
             self.handlers[event.type](batch, event)
         writes = GroupedWrites()
         batch.write(writes)
-        with cur.connection.pipeline():
-            writes.flush(cur)
+        writes.flush(cur)
 
 
 PROJECTION = TicketsProjection(

@@ -63,8 +63,7 @@ class WriteOnlyProjection(Projection):
         writes = GroupedWrites()
         for event in events:
             self.handlers[event.type](writes, event)
-        with cur.connection.pipeline():
-            writes.flush(cur)
+        writes.flush(cur)
 
 
 def ddl_beside(module_file: str) -> Path:

@@ -46,6 +46,12 @@ class Insert:
     on_conflict: str = ""
     row_sql: str = field(init=False, repr=False)
     set_sql: str = field(init=False, repr=False)
+    key_at: tuple[int, ...] = field(init=False, repr=False)  # the key columns' places in a row
+
+    @classmethod
+    def replacing(cls, table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> Insert:
+        """Keyed by `key`: a later row with the same key replaces every other column (`replace_others`)."""
+        return cls(table, columns, key=key, on_conflict=replace_others(columns, key))
 
     def __post_init__(self) -> None:
         if bool(self.key) != bool(self.on_conflict):
@@ -70,6 +76,7 @@ class Insert:
         ).format(table=table, columns=columns)
         object.__setattr__(self, "row_sql", (row + conflict).as_string())
         object.__setattr__(self, "set_sql", (many + conflict).as_string())
+        object.__setattr__(self, "key_at", tuple(self.columns.index(name) for name in self.key))
 
     @property
     def updates(self) -> bool:
@@ -90,8 +97,7 @@ class Insert:
             return False
         if not self.updates:
             return True
-        where = [self.columns.index(name) for name in self.key]
-        return len({tuple(row[i] for i in where) for row in rows}) == len(rows)
+        return len({tuple(row[i] for i in self.key_at) for row in rows}) == len(rows)
 
     def as_json(self, rows: list[tuple[Any, ...]]) -> str | None:
         """The rows as `set_sql`'s parameter, a JSON array of objects named by column; None when a value has no JSON
@@ -143,21 +149,25 @@ class GroupedWrites:
         self._rows.setdefault(insert, []).extend(map(insert.values, params_seq))
 
     def flush(self, cur: psycopg.Cursor[Any]) -> int:
-        """Send every statement's rows, statements in the order they first appeared; how many statements went as sets."""
-        sets = 0
-        for insert, rows in self._rows.items():
-            if not rows:
-                continue
-            sent = 0
-            if insert.goes_as_set(rows):
-                while sent < len(rows):  # PostgreSQL works on one chunk while the next is encoded
-                    chunk = insert.as_json(rows[sent : sent + SET_CHUNK_ROWS])
-                    if chunk is None:
-                        break  # a value JSON would not carry: this chunk and the rest row by row, still in order
-                    cur.execute(insert.set_sql, (chunk,))
-                    sent += SET_CHUNK_ROWS
-                sets += sent > 0
-            if sent < len(rows):
-                cur.executemany(insert.row_sql, rows[sent:])
+        """Send every statement's rows in one pipeline, statements in the order they first appeared; how many
+        statements went as sets."""
+        with cur.connection.pipeline():
+            sets = sum(_send(cur, insert, rows) for insert, rows in self._rows.items() if rows)
         self._rows.clear()
         return sets
+
+
+def _send(cur: psycopg.Cursor[Any], insert: Insert, rows: list[tuple[Any, ...]]) -> bool:
+    """Send one statement's rows: as sets when they may go so, else (or from a chunk JSON cannot carry) row by row;
+    True when some went as sets."""
+    sent = 0
+    if insert.goes_as_set(rows):
+        while sent < len(rows):  # PostgreSQL works on one chunk while the next is encoded
+            chunk = insert.as_json(rows[sent : sent + SET_CHUNK_ROWS])
+            if chunk is None:
+                break  # a value JSON would not carry: this chunk and the rest row by row, still in order
+            cur.execute(insert.set_sql, (chunk,))
+            sent += SET_CHUNK_ROWS
+    if sent < len(rows):
+        cur.executemany(insert.row_sql, rows[sent:])
+    return sent > 0
