@@ -1,7 +1,8 @@
 """`python -m bench.compare --before DIR`: projection rebuild throughput of another source tree against this one.
 
 Both trees rebuild the same topics, alternately, so the machine's load hits both alike. DIR is e.g.
-`mkdir /tmp/before && git archive HEAD | tar -x -C /tmp/before`.
+`mkdir /tmp/before && git archive HEAD | tar -x -C /tmp/before`. `--before . --after-processes N` measures one tree
+with N projector processes of one group (a projector scaled out over its partitions) against one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--services", nargs="*", default=list(SERVICE_TOPICS))
+    parser.add_argument(
+        "--after-processes",
+        type=int,
+        default=1,
+        help="projector processes of one group for the after tree (the before tree runs one)",
+    )
     parser.add_argument("--name", help="also write the table as bench/results/<date>-<name>.json (id <name>)")
     parser.add_argument("--what", default="", help="the change, for the table's introduction")
     parser.add_argument("--results", type=Path, default=report.RESULTS)
@@ -47,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             for attempt in range(args.repeat):
                 events, seconds = bare_consume(scope, SERVICE_TOPICS[service], 1000)
                 bare.append(events / seconds)
-                for label, source in (("before", args.before), ("after", ROOT)):
-                    rates[label].append(rebuild_retrying(scope, service, f"{label}{attempt}", source).rate)
+                for label, source, processes in (("before", args.before, 1), ("after", ROOT, args.after_processes)):
+                    rebuilt = rebuild_retrying(scope, service, f"{label}{attempt}", source, processes)
+                    rates[label].append(rebuilt.rate)
             before, after = statistics.median(rates["before"]), statistics.median(rates["after"])
             rows.append([service, events, before, after, after / before, statistics.median(bare)])
             print(

@@ -122,9 +122,10 @@ class Rebuild:
         return self.events / self.wall
 
 
-def _consuming_seconds(log: Path) -> tuple[float, bool]:
-    """Seconds from the partitions' assignment to the last applied batch, from the projector's JSON log;
-    and whether the broker was lost meanwhile (another user restarting it: the figure is not comparable)."""
+def _consuming_span(log: Path) -> tuple[datetime, datetime, bool] | None:
+    """From the projector's JSON log: its partitions' assignment before its first batch, its last applied batch, and whether
+    the broker was lost meanwhile (another user restarting it: the figure is not comparable); None when it
+    applied nothing (a member that joined after the others had finished)."""
     assigned = last = None
     disturbed = False
     for line in log.read_text().splitlines():
@@ -139,12 +140,26 @@ def _consuming_seconds(log: Path) -> tuple[float, bool]:
         elif entry.get("msg") == "batch applied":
             last = stamp
     if assigned is None or last is None:
-        raise RuntimeError(f"no assignment or batch in {log}")
-    return max((last - assigned).total_seconds(), 0.001), disturbed
+        return None
+    return assigned, last, disturbed
 
 
-def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Rebuild:
-    """`python -m services.X.projector --until-caught-up` (code from `source`) on a fresh database and group, timed."""
+def _consuming_seconds(logs: list[Path]) -> tuple[float, bool]:
+    """Seconds from the first member's first assignment to the last applied batch of any member; and whether
+    any member lost the broker meanwhile."""
+    spans = [span for span in map(_consuming_span, logs) if span is not None]
+    if not spans:
+        raise RuntimeError(f"no assignment or batch in {', '.join(map(str, logs))}")
+    seconds = (max(last for _, last, _ in spans) - min(first for first, _, _ in spans)).total_seconds()
+    return max(seconds, 0.001), any(disturbed for _, _, disturbed in spans)
+
+
+def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT, processes: int = 1) -> Rebuild:
+    """`python -m services.X.projector --until-caught-up` (code from `source`) on a fresh database and group, timed.
+
+    With `processes` > 1, that many projectors of one group share the partitions and the database, as the
+    members of a scaled-out projector do; each stops once every partition's stored offset reaches its end.
+    """
     events = sum(end_offsets(scope, SERVICE_TOPICS[service]).values())
     env = {
         **os.environ,
@@ -154,37 +169,44 @@ def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Re
         f"{service.upper()}_DATABASE_URL": scope.database(service, fresh=True),
         "CONSUMER_GROUP": f"{scope.prefix}{service}-rebuild-{attempt}",
     }
-    log = ROOT / ".run" / "bench-logs"
-    log.mkdir(parents=True, exist_ok=True)
-    path = log / f"{service}-rebuild-{scope.run_id}-{attempt}.log"
-    path.write_bytes(b"")
+    folder = ROOT / ".run" / "bench-logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    logs = [folder / f"{service}-rebuild-{scope.run_id}-{attempt}{f'-{n}' if n else ''}.log" for n in range(processes)]
+    for path in logs:
+        path.write_bytes(b"")
     started = time.perf_counter()
-    proc = spawn(["-m", f"services.{service}.projector", "--until-caught-up"], env, path, cwd=source)
-    peak, size, progressed = 0.0, 0, time.monotonic()
-    while proc.poll() is None:
-        peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
-        if path.stat().st_size != size:
-            size, progressed = path.stat().st_size, time.monotonic()
-        elif time.monotonic() - progressed > STALL_S:
-            proc.kill()
-            proc.wait()
-            raise Stalled(f"{service} projector made no progress for {STALL_S}s; see {path}")
-        time.sleep(0.2)
+    procs = [spawn(["-m", f"services.{service}.projector", "--until-caught-up"], env, path, cwd=source) for path in logs]
+    peak, sizes, progressed = 0.0, [0] * processes, time.monotonic()
+    try:
+        while any(proc.poll() is None for proc in procs):
+            peak = max(peak, *(peak_rss_mb(proc.pid) or 0.0 for proc in procs))
+            now = [path.stat().st_size for path in logs]
+            if now != sizes:
+                sizes, progressed = now, time.monotonic()
+            elif time.monotonic() - progressed > STALL_S:
+                raise Stalled(f"{service} projector made no progress for {STALL_S}s; see {logs[0]}")
+            time.sleep(0.2)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{service} projector failed ({proc.returncode}); see {path}")
-    seconds, disturbed = _consuming_seconds(path)
+    failed = [(path, proc.returncode) for path, proc in zip(logs, procs, strict=True) if proc.returncode != 0]
+    if failed:
+        raise RuntimeError(f"{service} projector failed ({failed[0][1]}); see {failed[0][0]}")
+    seconds, disturbed = _consuming_seconds(logs)
     return Rebuild(service, events, seconds, wall, peak, disturbed)
 
 
-def rebuild_retrying(scope: Scope, service: str, attempt: str, source: Path = ROOT) -> Rebuild:
+def rebuild_retrying(scope: Scope, service: str, attempt: str, source: Path = ROOT, processes: int = 1) -> Rebuild:
     """A rebuild; one more try (new group, fresh database) if the projector failed or stalled, as kafka-python 3
     can when a group rebalance meets a metadata refresh while other topics are being deleted on the broker."""
     try:
-        return rebuild(scope, service, attempt, source)
+        return rebuild(scope, service, attempt, source, processes)
     except (Stalled, RuntimeError) as exc:  # also a broker restarted under us by another user of the machine
         print(f"  {exc}; retrying", flush=True)
-        return rebuild(scope, service, attempt + "-retry", source)
+        return rebuild(scope, service, attempt + "-retry", source, processes)
 
 
 def rejected(scope: Scope, service: str) -> int:
