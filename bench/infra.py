@@ -121,7 +121,7 @@ def pids_listening(port: int) -> list[int]:
 
 
 def children(pid: int) -> list[int]:
-    """Direct children of a process (an API server's workers)."""
+    """Direct children of a process (an API server's workers, a rebuild's members)."""
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:

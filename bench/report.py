@@ -133,6 +133,8 @@ def summary(result: Result) -> Result:
     python_cpu = [(q["cpu_us"]["gateway"] + q["cpu_us"]["services"]) / 1000 for q in named if q.get("cpu_us")]
     statuses = {int(k): v for k, v in (queries.get("login", {}).get("statuses") or {}).items()}
     memory = [p["peak_rss_mb"] for p in large["projection"].values()] + list(large.get("memory", {}).values())
+    members = [p["members"] for p in large["projection"].values() if "members" in p]
+    memory += [m["peak_rss_mb"] for m in members]
 
     def span(values: list[float]) -> list[float] | None:
         return [min(values), max(values)] if values else None
@@ -142,6 +144,9 @@ def summary(result: Result) -> Result:
         "customers": large["data"]["customers"],
         "rates": {s: p["rate"] for s, p in large["projection"].items()},
         "ratio": span([p["ratio"] for p in large["projection"].values()]),
+        # the rebuilds by several members of one group (bench --members), when the run had them for every service
+        "members_ratio": span([m["ratio"] for m in members]) if len(members) == len(large["projection"]) else None,
+        "members": members[0]["processes"] if members else None,
         "freshness_p99_s": (large.get("freshness") or {}).get("p99"),
         "rps": span([q["rps"] for q in named]),
         "p99": span([q["p99"] for q in named]),
@@ -188,6 +193,15 @@ def _cpu(s: Result) -> str:
     return f"{_range(s['cpu_ms'], '{:.2f}')} ms"
 
 
+def _rebuild_ratio(s: Result) -> str:
+    """The rebuilds' ratio to the bare consumer: by the members of one group when the run had them (`--processes`,
+    as `--rebuild-shadow --processes N` rebuilds), with the one-process figure beside it."""
+    one = _range(s["ratio"], "{:.2f}")
+    if not s.get("members_ratio"):
+        return one
+    return f"{_range(s['members_ratio'], '{:.2f}')} with {s['members']} members of one group (one process: {one})"
+
+
 def _queries(s: Result) -> str:
     return f"{_range(s['rps'])} requests/s, p99 {_range(s['p99'])} ms"
 
@@ -204,7 +218,7 @@ def targets_section(results: list[Result]) -> list[str]:
     now, got = summary(baseline), summary(latest)
     rows = [
         ("each projector's rebuild ÷ a bare consumer of the same topics", _range(now["ratio"], "{:.2f}"), "≥ 0.5",
-         _range(got["ratio"], "{:.2f}"), got["ratio"][0] >= 0.5),
+         _rebuild_ratio(got), (got.get("members_ratio") or got["ratio"])[0] >= 0.5),
         ("each query, 32 clients", _queries(now), "≥ 1,500 requests/s, p99 ≤ 50 ms", _queries(got),
          got["rps"][0] >= 1500 and got["p99"][1] <= 50),
         ("each query's requests/s ÷ gateway `/health/live`", _range(now["live_ratio"], "{:.2f}"), "≥ 0.25",
@@ -234,9 +248,9 @@ def history_section(results: list[Result]) -> list[str]:
     """Every committed full run, oldest first."""
     lines = [
         "| when | run | code | events | projectors ev/s (contracts / ledger / tickets / quota) | ÷ bare | "
-        "freshness p99 ms | queries req/s | queries p99 ms | CPU ms per query | p50 growth (max) | logins | "
-        "projector peak MB | load before / after |",
-        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "÷ bare, members | freshness p99 ms | queries req/s | queries p99 ms | CPU ms per query | p50 growth (max) | "
+        "logins | projector peak MB | load before / after |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     runs = [r for r in results if r["kind"] in ("bench", "bench-summary")]
     for result in runs:
@@ -249,12 +263,17 @@ def history_section(results: list[Result]) -> list[str]:
         growth = "-" if s["growth_max"] is None else f"{s['growth_max']:.2f}"
         lines.append(
             f"| {result['when'][:10]} | {result.get('label') or result['name']} | {result.get('code', '-')} | "
-            f"{s['events']:,} | {rates} | {_range(s['ratio'], '{:.2f}')} | {freshness} | {_range(s['rps'])} | "
+            f"{s['events']:,} | {rates} | {_range(s['ratio'], '{:.2f}')} | {_members(s)} | {freshness} | "
+            f"{_range(s['rps'])} | "
             f"{_range(s['p99'])} | {_range(s['cpu_ms'], '{:.1f}')} | {growth} | {_logins(s['login'])} | "
             f"{s['projector_peak_mb']:.0f} | {loads} |"
         )
     notes = [r["note"] for r in runs if r.get("note")]
     return lines + ([""] + [f"- {note}" for note in notes] if notes else [])
+
+
+def _members(s: Result) -> str:
+    return "-" if not s.get("members_ratio") else f"{_range(s['members_ratio'], '{:.2f}')} ({s['members']})"
 
 
 def table_section(result: Result) -> list[str]:
@@ -307,10 +326,36 @@ def projection_rows(results: dict) -> list[str]:
             )
     rows += [
         "",
-        "\"Ratio, reading free\": the ratio the projector would reach if reading the topics cost it nothing, its "
+        '"Ratio, reading free": the ratio the projector would reach if reading the topics cost it nothing, its '
         "time per event less the bare consumer's (projector ev/s ÷ (bare − projector ev/s)); no faster Kafka "
         "client can take a projector beyond it.",
     ]
+    return rows
+
+
+def members_rows(results: dict) -> list[str]:
+    """The rebuilds by several members of one group, beside the one-process rebuilds of the same run."""
+    found = [(size, service, p) for size, r in results.items() for service, p in r["projection"].items()]
+    found = [(size, service, p) for size, service, p in found if "members" in p]
+    if not found:
+        return []
+    rows = [
+        "",
+        f"Each rebuild again with {found[0][2]['members']['processes']} members of one group "
+        "(`--until-caught-up --processes N`, as `--rebuild-shadow --processes N` fills its shadow: each member a "
+        "process of its own, whole partitions each), after the one-process rebuild of the same attempt:",
+        "",
+        "| size | service | members ev/s (median) | runs | ratio to the bare consumer | ÷ one process | "
+        "peak RSS MB per process | ≥0.5 |",
+        "|---|---|---:|---|---:|---:|---:|---|",
+    ]
+    for size, service, p in found:
+        m = p["members"]
+        rows.append(
+            f"| {size} | {service} | {m['rate']:,.0f} | {m['rates']} | {m['ratio']:.2f} | {m['rate'] / p['rate']:.2f} "
+            f"| {m['peak_rss_mb']:.0f} | {_ok(m['ratio'] >= 0.5)} |"
+            + (" broker lost during a run" if m.get("disturbed") else "")
+        )
     return rows
 
 
@@ -380,6 +425,13 @@ def memory_rows(results: dict) -> list[str]:
     rows = ["| process | peak RSS MB (large run) | ≤300 MB |", "|---|---:|---|"]
     large = results["large"]
     peaks = {f"{s}-projector (rebuild)": p["peak_rss_mb"] for s, p in large["projection"].items()}
+    peaks.update(
+        {
+            f"{s}-projector (rebuild, {p['members']['processes']} members: the largest)": p["members"]["peak_rss_mb"]
+            for s, p in large["projection"].items()
+            if "members" in p
+        }
+    )
     peaks.update({f"{name} (system, during 2-3)": mb for name, mb in large["memory"].items()})
     rows += [f"| {name} | {mb:.0f} | {_ok(mb <= 300)} |" for name, mb in sorted(peaks.items())]
     return rows
@@ -389,6 +441,7 @@ def table(results: dict) -> str:
     """Plain-text summary for the console."""
     lines = ["", "Projection (events/s):"]
     lines += projection_rows(results)
+    lines += members_rows(results)
     fresh = results["large"].get("freshness")
     if fresh:
         lines += [
@@ -423,6 +476,7 @@ def latest_section(all_results: list[Result]) -> list[str]:
         )
     lines += ["", "### 1. Projection throughput (rebuild from scratch; median of the runs)", ""]
     lines += projection_rows(results)
+    lines += members_rows(results)
     lines += ["", "### 2. Freshness (payments published, visible in the gateway's `GET /api/v1/balance`)", ""]
     if fresh:
         lines += [

@@ -1,7 +1,7 @@
 """`python -m bench`: every benchmark at one size and at a tenth of it; prints a table, writes docs/performance.md.
 
 Sizes come from flags or the environment (BENCH_EVENTS, BENCH_CUSTOMERS, BENCH_SECONDS, BENCH_FRESHNESS_SECONDS,
-BENCH_RATE, BENCH_REPEAT); `--quick` is 50k events / 5k customers / 10 s. Nothing here asserts a timing.
+BENCH_RATE, BENCH_REPEAT, BENCH_MEMBERS); `--quick` is 50k events / 5k customers / 10 s. Nothing here asserts a timing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from bench import freshness, load, plans, report
 from bench.dataset import DataSet, cached
 from bench.infra import ROOT, Scope, machine, outages, start_system
-from bench.throughput import SERVICE_TOPICS, bare_consume, publish, rebuild_retrying, rejected
+from bench.throughput import SERVICE_TOPICS, Rebuild, bare_consume, publish, rebuild_retrying, rejected
 from shared.timeutil import today_budapest
 
 QUICK = {"events": 50_000, "customers": 5_000, "seconds": 10, "freshness_seconds": 20, "repeat": 3}
@@ -33,6 +33,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--freshness-seconds", type=int, default=env("BENCH_FRESHNESS_SECONDS"))
     parser.add_argument("--rate", type=int, default=int(env("BENCH_RATE", "500")), help="freshness events/s")
     parser.add_argument("--repeat", type=int, default=env("BENCH_REPEAT"), help="projection rebuilds per service")
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=int(env("BENCH_MEMBERS", "3")),
+        help="each rebuild also with this many members of one group (`--processes N`; the topics have 3 "
+        "partitions); 1: not",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--growth-factor", type=int, default=10, help="the small run has 1/N events and customers")
     parser.add_argument("--shared", default=env("BENCH_SHARED", "yes"), help="was the machine shared? (yes/no)")
@@ -50,33 +57,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def projection(scope: Scope, repeat: int) -> dict[str, dict]:
-    """Per service: median events/s of the rebuilds and of the bare consumer, median ratio, peak RSS."""
+def projection(scope: Scope, repeat: int, members: int) -> dict[str, dict]:
+    """Per service: median events/s of the rebuilds and of the bare consumer, median ratio, peak RSS; and the same
+    of the rebuilds by `members` members of one group (`--processes`), when more than one."""
     out = {}
     for service, topics in SERVICE_TOPICS.items():
-        runs = []
+        runs, shared = [], []
         for attempt in range(repeat):
             bare_events, bare_s = bare_consume(scope, topics, batch_size=1000)
+            bare = bare_events / bare_s
             result = rebuild_retrying(scope, service, str(attempt))
-            runs.append((result, bare_events / bare_s))
+            runs.append((result, bare))
             print(
                 f"  {service} #{attempt + 1}: {result.rate:,.0f} ev/s ({result.wall_rate:,.0f} with start-up), "
-                f"bare {bare_events / bare_s:,.0f} ev/s, {'BROKER LOST DURING RUN, ' if result.disturbed else ''}"
+                f"bare {bare:,.0f} ev/s, {'BROKER LOST DURING RUN, ' if result.disturbed else ''}"
                 f"peak {result.peak_rss_mb:.0f} MB",
                 flush=True,
             )
-        out[service] = {
-            "events": runs[0][0].events,
-            "rate": statistics.median(r.rate for r, _ in runs),
-            "wall_rate": statistics.median(r.wall_rate for r, _ in runs),
-            "bare": statistics.median(b for _, b in runs),
-            "ratio": statistics.median(r.rate / b for r, b in runs),
-            "rates": [round(r.rate) for r, _ in runs],
-            "peak_rss_mb": max(r.peak_rss_mb for r, _ in runs),
-            "disturbed": sum(r.disturbed for r, _ in runs),
-            "rejected": rejected(scope, service),
-        }
+            if members > 1:
+                spread = rebuild_retrying(scope, service, f"{attempt}-members", processes=members)
+                shared.append((spread, bare))
+                print(f"  {service} #{attempt + 1}, {members} members: {spread.rate:,.0f} ev/s", flush=True)
+        out[service] = _figures(runs) | {"rejected": rejected(scope, service)}
+        if shared:
+            out[service]["members"] = {"processes": members, **_figures(shared)}
     return out
+
+
+def _figures(runs: list[tuple[Rebuild, float]]) -> dict:
+    """Medians of timed rebuilds, each with the bare consumer's rate measured beside it."""
+    return {
+        "events": runs[0][0].events,
+        "rate": statistics.median(r.rate for r, _ in runs),
+        "wall_rate": statistics.median(r.wall_rate for r, _ in runs),
+        "bare": statistics.median(b for _, b in runs),
+        "ratio": statistics.median(r.rate / b for r, b in runs),
+        "rates": [round(r.rate) for r, _ in runs],
+        "peak_rss_mb": max(r.peak_rss_mb for r, _ in runs),
+        "disturbed": sum(r.disturbed for r, _ in runs),
+    }
 
 
 def one_size(
@@ -91,7 +110,7 @@ def one_size(
         sent, seconds = publish(scope, data)
         result["publish"] = {"events": sent, "rate": sent / seconds}
         print(f"published {sent:,} events in {seconds:.1f}s", flush=True)
-        result["projection"] = projection(scope, args.repeat)
+        result["projection"] = projection(scope, args.repeat, args.members)
         system = start_system(
             scope,
             ROOT / ".run" / "bench-logs" / scope.run_id,
@@ -156,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "code": report.code_version(),
         "command": f"python -m bench --events {args.events} --customers {args.customers} --seconds {args.seconds} "
-        f"--freshness-seconds {args.freshness_seconds} --repeat {args.repeat}",
+        f"--freshness-seconds {args.freshness_seconds} --repeat {args.repeat} --members {args.members}",
         "machine": info,
         "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
         "cpu_scope": "own",  # the postgres and kafka CPU groups are this run's servers only

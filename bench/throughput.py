@@ -12,7 +12,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.dataset import SUBJECT, DataSet
-from bench.infra import ROOT, Scope, peak_rss_mb
+from bench.infra import ROOT, Scope, children, peak_rss_mb
 from shared import kafka_security
 from shared.events.topics import physical
 from tests.support.procs import spawn
@@ -122,10 +122,9 @@ class Rebuild:
         return self.events / self.wall
 
 
-def _consuming_span(log: Path) -> tuple[datetime, datetime, bool] | None:
-    """From the projector's JSON log: its partitions' assignment before its first batch, its last applied batch, and whether
-    the broker was lost meanwhile (another user restarting it: the figure is not comparable); None when it
-    applied nothing (a member that joined after the others had finished)."""
+def _consuming_seconds(log: Path) -> tuple[float, bool]:
+    """Seconds from the partitions' assignment to the last applied batch, from the projector's JSON log;
+    and whether the broker was lost meanwhile (another user restarting it: the figure is not comparable)."""
     assigned = last = None
     disturbed = False
     for line in log.read_text().splitlines():
@@ -140,26 +139,13 @@ def _consuming_span(log: Path) -> tuple[datetime, datetime, bool] | None:
         elif entry.get("msg") == "batch applied":
             last = stamp
     if assigned is None or last is None:
-        return None
-    return assigned, last, disturbed
-
-
-def _consuming_seconds(logs: list[Path]) -> tuple[float, bool]:
-    """Seconds from the first member's first assignment to the last applied batch of any member; and whether
-    any member lost the broker meanwhile."""
-    spans = [span for span in map(_consuming_span, logs) if span is not None]
-    if not spans:
-        raise RuntimeError(f"no assignment or batch in {', '.join(map(str, logs))}")
-    seconds = (max(last for _, last, _ in spans) - min(first for first, _, _ in spans)).total_seconds()
-    return max(seconds, 0.001), any(disturbed for _, _, disturbed in spans)
+        raise RuntimeError(f"no assignment or batch in {log}")
+    return max((last - assigned).total_seconds(), 0.001), disturbed
 
 
 def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT, processes: int = 1) -> Rebuild:
-    """`python -m services.X.projector --until-caught-up` (code from `source`) on a fresh database and group, timed.
-
-    With `processes` > 1, that many projectors of one group share the partitions and the database, as the
-    members of a scaled-out projector do; each stops once every partition's stored offset reaches its end.
-    """
+    """`python -m services.X.projector --until-caught-up` (code from `source`) on a fresh database and group, timed;
+    with `processes` > 1, `--processes N`: that many members of the group share the partitions."""
     events = sum(end_offsets(scope, SERVICE_TOPICS[service]).values())
     env = {
         **os.environ,
@@ -169,33 +155,28 @@ def rebuild(scope: Scope, service: str, attempt: str, source: Path = ROOT, proce
         f"{service.upper()}_DATABASE_URL": scope.database(service, fresh=True),
         "CONSUMER_GROUP": f"{scope.prefix}{service}-rebuild-{attempt}",
     }
-    folder = ROOT / ".run" / "bench-logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    logs = [folder / f"{service}-rebuild-{scope.run_id}-{attempt}{f'-{n}' if n else ''}.log" for n in range(processes)]
-    for path in logs:
-        path.write_bytes(b"")
+    log = ROOT / ".run" / "bench-logs"
+    log.mkdir(parents=True, exist_ok=True)
+    path = log / f"{service}-rebuild-{scope.run_id}-{attempt}.log"
+    path.write_bytes(b"")
     started = time.perf_counter()
-    procs = [spawn(["-m", f"services.{service}.projector", "--until-caught-up"], env, path, cwd=source) for path in logs]
-    peak, sizes, progressed = 0.0, [0] * processes, time.monotonic()
-    try:
-        while any(proc.poll() is None for proc in procs):
-            peak = max(peak, *(peak_rss_mb(proc.pid) or 0.0 for proc in procs))
-            now = [path.stat().st_size for path in logs]
-            if now != sizes:
-                sizes, progressed = now, time.monotonic()
-            elif time.monotonic() - progressed > STALL_S:
-                raise Stalled(f"{service} projector made no progress for {STALL_S}s; see {logs[0]}")
-            time.sleep(0.2)
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    command = ["-m", f"services.{service}.projector", "--until-caught-up"]
+    proc = spawn(command + (["--processes", str(processes)] if processes > 1 else []), env, path, cwd=source)
+    peak, size, progressed = 0.0, 0, time.monotonic()
+    while proc.poll() is None:
+        members = children(proc.pid) if processes > 1 else []
+        peak = max(peak, *(peak_rss_mb(pid) or 0.0 for pid in [proc.pid, *members]))  # the largest process
+        if path.stat().st_size != size:
+            size, progressed = path.stat().st_size, time.monotonic()
+        elif time.monotonic() - progressed > STALL_S:
+            proc.kill()
+            proc.wait()
+            raise Stalled(f"{service} projector made no progress for {STALL_S}s; see {path}")
+        time.sleep(0.2)
     wall = time.perf_counter() - started
-    failed = [(path, proc.returncode) for path, proc in zip(logs, procs, strict=True) if proc.returncode != 0]
-    if failed:
-        raise RuntimeError(f"{service} projector failed ({failed[0][1]}); see {failed[0][0]}")
-    seconds, disturbed = _consuming_seconds(logs)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{service} projector failed ({proc.returncode}); see {path}")
+    seconds, disturbed = _consuming_seconds(path)
     return Rebuild(service, events, seconds, wall, peak, disturbed)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from shared import config, kafka_security
+from shared.projection.members import run_members
 from shared.projection.protocol import Projection
 from shared.projection.runner import Projector, ProjectorSettings
 from shared.readmodel import connections as db
@@ -53,7 +54,7 @@ def build_app(projection: Projection, routes: ModuleType, overrides: dict[str, A
 
 
 def projector_main(projection: Projection, argv: list[str] | None = None) -> int:
-    """`python -m services.<name>.projector [--rebuild | --rebuild-shadow] [--until-caught-up]`."""
+    """`python -m services.<name>.projector [--rebuild | --rebuild-shadow] [--until-caught-up] [--processes N]`."""
     args = _projector_args(f"services.{projection.service}", argv)
     configure_logging()
     with config.exit_on_bad_settings():
@@ -79,8 +80,10 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
         projection_version=projection.version,
     )
     if args.rebuild_shadow:
-        rebuild_shadow(settings, projection, args.grace_seconds)
+        rebuild_shadow(settings, projection, args.grace_seconds, args.processes)
         return 0
+    if args.processes > 1:  # --until-caught-up (checked by the parser)
+        return 0 if run_members(settings, projection, args.processes) else 1
     projector = Projector(settings, projection)
     if args.rebuild:
         rebuild(settings)
@@ -109,4 +112,17 @@ def _projector_args(package: str, argv: list[str] | None) -> argparse.Namespace:
         help="with --rebuild-shadow: wait this long after the switch before dropping the old schema",
     )
     parser.add_argument("--until-caught-up", action="store_true", help="exit once every partition is applied")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --rebuild-shadow or --until-caught-up: N members of one group share the partitions, each "
+        "in a process of its own (a rebuild spread over the partitions; more than the partitions wait idle)",
+    )
+    args = parser.parse_args(argv)
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
+    if args.processes > 1 and (args.rebuild or not (args.rebuild_shadow or args.until_caught_up)):
+        parser.error("--processes needs --rebuild-shadow or --until-caught-up (without --rebuild)")
+    return args

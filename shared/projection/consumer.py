@@ -56,6 +56,7 @@ def make_consumer(s: ProjectorSettings, projector: Assignee) -> KafkaConsumer:
             auto_offset_reset="earliest",
             max_poll_records=s.batch_size,
             session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=s.heartbeat_interval_ms,
             # a batch is at most max_poll_records; bigger fetch buffers only cost memory (a larger
             # message is still fetched whole: the limits are soft)
             fetch_max_bytes=16 * 1024 * 1024,

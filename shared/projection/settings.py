@@ -33,6 +33,10 @@ class ProjectorSettings:
     # A member that died without leaving holds its partitions this long; Kafka's 45 s default stalled
     # a restarted projector (its group waited for the dead member) for most of a minute.
     session_timeout_ms: int = 10_000
+    # How often the consumer tells the group it is alive; a rebalance (a member joining) reaches this member
+    # with the answer to one. kafka-python's default; a rebuild's members (shared.projection.members) ask
+    # sooner, so that members started together split the partitions within a moment.
+    heartbeat_interval_ms: int = 3_000
     max_backoff_s: float = 10.0
     # A partition that waited this long without progress makes the consumer be made again
     # (shared.projection.stall). A batch takes well under a second, and a member that died holds its

@@ -1,6 +1,6 @@
 """Rebuild without downtime: fill a shadow schema with a second consumer group, switch, drop the old one.
 
-    python -m services.<name>.projector --rebuild-shadow [--grace-seconds 30]
+    python -m services.<name>.projector --rebuild-shadow [--grace-seconds 30] [--processes N]
 
 The live projector and API keep working on the live schema meanwhile. Once the shadow has
 applied everything it fetched from every partition, one transaction locks the pointer
@@ -20,6 +20,7 @@ import time
 import psycopg
 
 from shared.projection import bookkeeping
+from shared.projection.members import run_members
 from shared.projection.protocol import Projection
 from shared.projection.runner import Projector
 from shared.projection.settings import ProjectorSettings, with_overrides
@@ -63,8 +64,15 @@ def prepare(settings: ProjectorSettings) -> tuple[str, str]:
     return old, shadow
 
 
-def rebuild_shadow(settings: ProjectorSettings, projection: Projection, grace_s: float = 30.0) -> str:
-    """Build the read model again beside the live one, switch to it, drop the old one; the new schema."""
+def rebuild_shadow(
+    settings: ProjectorSettings, projection: Projection, grace_s: float = 30.0, processes: int = 1
+) -> str:
+    """Build the read model again beside the live one, switch to it, drop the old one; the new schema.
+
+    With `processes` > 1 the shadow is first filled by that many members of one group, each a process of its
+    own (shared.projection.members), until every partition is applied; then one member, as with a single
+    process, applies what arrived meanwhile and switches.
+    """
     started = time.monotonic()
     old, shadow = prepare(settings)
     log.info("building shadow read model", extra={"schema": shadow, "live_schema": old})
@@ -77,6 +85,11 @@ def rebuild_shadow(settings: ProjectorSettings, projection: Projection, grace_s:
         stop_when_caught_up=True,
         metrics_port=None,
     )
+    if processes > 1:
+        log.info("filling the shadow with %d members", processes, extra={"schema": shadow})
+        if not run_members(with_overrides(builder, group_id=f"{builder.group}.members"), projection, processes, True):
+            drop(settings, shadow)
+            raise SystemExit(f"rebuild stopped before the switch; {old} stays live, {shadow} was dropped")
     switcher = Switcher(settings, old, shadow)
     projector = Projector(builder, projection, on_caught_up=switcher)
     projector.on_progress = ReplayProgress(shadow)

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 
 from shared.events.publisher import Publisher
-from tests.support import events
+from tests.support import events, security
 from tests.support.infra import ROOT
 from tests.support.ops import (
     INTERNAL_TOKEN,
@@ -31,7 +33,7 @@ from tests.support.ops import (
     snapshot,
     start_service,
 )
-from tests.support.procs import rows, send_raw, wait_for
+from tests.support.procs import rows, send_raw, spawn, wait_for
 
 BALANCE_ENDPOINT = "/internal/v1/customers/<path:customer_code>/balance"
 
@@ -274,3 +276,105 @@ def test_prometheus_config_is_valid_and_the_alert_rules_fire_as_documented(tmp_p
     for command in (["check", "config", "prometheus.yml"], ["test", "rules", "alerts_test.yml"]):
         result = subprocess.run(["promtool", *command], cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert (result.returncode, "SUCCESS" in result.stdout) == (0, True), result.stdout + result.stderr
+
+
+def _plain_rebuild(ledger: Service, make_database, name: str, *extra: str) -> str:  # noqa: ANN001
+    """The ledger's read model built from the topics into a new database (`--until-caught-up`); its URL."""
+    database = make_database(name)
+    env = {
+        **ledger.env,
+        "LEDGER_DATABASE_URL": database,
+        "CONSUMER_GROUP": f"ops-{name}-{uuid.uuid4().hex[:6]}",
+        "PROJECTOR_METRICS_PORT": "",
+    }
+    result = ledger.run_projector("--until-caught-up", *extra, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return database
+
+
+def _members_logged(stderr: str) -> set[int]:
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return {line["member"] for line in lines if "member" in line}
+
+
+def test_a_rebuild_by_three_members_ends_equal_to_a_rebuild_by_one(ledger, publisher, make_database):
+    customers = [events.customer_code() for _ in range(30)]
+    for topic, batch in ledger_load(customers).items():
+        assert publisher.publish(topic, batch).sent == len(batch)
+    ledger.wait_caught_up()
+    one = _plain_rebuild(ledger, make_database, "members_one")
+    database = make_database("members_three")
+    env = {
+        **ledger.env,
+        "LEDGER_DATABASE_URL": database,
+        "CONSUMER_GROUP": f"ops-members-{uuid.uuid4().hex[:6]}",
+        "PROJECTOR_METRICS_PORT": "",
+    }
+    result = ledger.run_projector("--until-caught-up", "--processes", "3", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _members_logged(result.stderr) == {1, 2, 3}  # each joined the group (its first poll logs a revocation)
+    three = snapshot(database, "readmodel")
+    assert three == snapshot(one, "readmodel")
+    assert sum(len(rows) for rows in three.values()) > 300
+
+
+def test_a_shadow_rebuild_by_three_members_switches_to_a_read_model_equal_to_a_plain_one(ledger, make_database):
+    ledger.wait_caught_up()
+    old = rows(ledger.database_url, "SELECT active_schema FROM public.read_model_pointer")[0]["active_schema"]
+    result = ledger.run_projector("--rebuild-shadow", "--processes", "3", "--grace-seconds", "0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "filling the shadow with 3 members" in result.stderr
+    assert _members_logged(result.stderr) == {1, 2, 3}
+    new = rows(ledger.database_url, "SELECT active_schema FROM public.read_model_pointer")[0]["active_schema"]
+    assert new != old
+    assert rows(ledger.database_url, "SELECT count(*) AS n FROM pg_namespace WHERE nspname = %(s)s", {"s": old}) == [
+        {"n": 0}
+    ]
+    ledger.wait_caught_up()
+    assert snapshot(ledger.database_url, new) == snapshot(
+        _plain_rebuild(ledger, make_database, "members_plain"), "readmodel"
+    )
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Live processes whose environment holds `marker` (forked members inherit their parent's)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_shadow_rebuild_stopped_while_its_members_fill_it_drops_the_shadow_and_leaves_no_member(ledger, tmp_path):
+    ledger.wait_caught_up()
+    old = rows(ledger.database_url, "SELECT active_schema FROM public.read_model_pointer")[0]["active_schema"]
+    marker = f"OPS_MEMBERS_MARK={uuid.uuid4().hex}"
+    env = {
+        **ledger.env,
+        **security.projector_identity("ledger"),
+        "PROJECTOR_HOLD_AT": "1",  # every member holds inside its first batch's transaction
+        marker.split("=")[0]: marker.split("=")[1],
+    }
+    log = tmp_path / "rebuild.log"
+    proc = spawn(["-m", "services.ledger.projector", "--rebuild-shadow", "--processes", "3"], env, log)
+    try:
+        wait_for(lambda: "holding before the commit" in log.read_text(), timeout=120)
+        assert len(_processes_with(marker)) >= 2  # the command and its members
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert "rebuild stopped before the switch" in text and "was dropped" in text
+    assert "stopped while held before the commit" in text
+    assert _processes_with(marker) == []
+    pointer = rows(ledger.database_url, "SELECT active_schema FROM public.read_model_pointer")[0]
+    assert pointer["active_schema"] == old
+    assert rows(ledger.database_url, "SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'readmodel%%'") == [
+        {"n": 1}
+    ]
+    assert balance(ledger, events.customer_code()).status_code == 200  # the live read model still answers

@@ -304,8 +304,6 @@ def test_route_answers_json_or_streamed_csv(conn, client, customer) -> None:
     url = f"/internal/v1/customers/{customer}/support-calls"
     page = client.get(f"{url}?status=all&page=2&per_page=1&ignored=1", headers=TOKEN)
     assert (page.status_code, page.json) == (200, listed(conn, customer, page=2, per_page=1))
-    # encoded by orjson (shared/web/jsonprovider.py): UTF-8 as it is, Flask's separators and closing newline
-    assert '"subject":"Árvíz, \\"quoted\\""'.encode() in page.get_data() and page.get_data().endswith(b"}\n")
     for asked, headers in [("?format=csv", TOKEN), ("", {**TOKEN, "Accept": "text/csv"})]:
         response = client.get(url + asked, headers=headers)  # read before the next request: it is streamed
         assert (response.status_code, response.content_type) == (200, "text/csv; charset=utf-8")
