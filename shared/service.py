@@ -82,8 +82,8 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
     if args.rebuild_shadow:
         rebuild_shadow(settings, projection, args.grace_seconds, args.processes)
         return 0
-    if args.processes > 1:  # --until-caught-up (checked by the parser)
-        return 0 if run_members(settings, projection, args.processes) else 1
+    if args.processes > 1:  # --until-caught-up (checked by the parser); stopped by a signal: 0, as one process
+        return 1 if run_members(settings, projection, args.processes).failed else 0
     projector = Projector(settings, projection)
     if args.rebuild:
         rebuild(settings)

@@ -50,12 +50,13 @@ def mark_applied(cur: psycopg.Cursor[DictRow], applied: list[tuple[str, str]]) -
 
 
 def bump_counters(cur: psycopg.Cursor[DictRow], counts: Counter[str], column: str) -> None:
-    """Add to the applied or rejected counter of each event type."""
+    """Add to the applied or rejected counter of each event type, in the types' order: members of one group
+    writing one read model (shared.projection.members) then lock the counters in one order and cannot deadlock."""
     assert column in ("applied", "rejected")
     cur.executemany(
         f"INSERT INTO projection_counters (event_type, {column}) VALUES (%(t)s, %(n)s) "
         f"ON CONFLICT (event_type) DO UPDATE SET {column} = projection_counters.{column} + %(n)s",
-        [{"t": t, "n": n} for t, n in counts.items()],
+        [{"t": t, "n": n} for t, n in sorted(counts.items())],
     )
 
 

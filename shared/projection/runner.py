@@ -60,6 +60,7 @@ class Projector(PointerFollowing):
         self.stall = StallWatch(settings.stall_s)
         self.hold_at = settings.hold_at
         self.on_progress: Callable[[int, dict[tuple[str, int], int]], object] | None = None  # rebuilds: x of y
+        self.first_ends: dict[tuple[str, int], int] | None = None  # stop_at_first_ends: the ends first seen
 
     def run(self) -> None:
         """Consume until SIGTERM/SIGINT (or until caught up, when asked)."""
@@ -259,12 +260,29 @@ class Projector(PointerFollowing):
         """Caught up: end offsets reached (plain), or everything fetched applied and the hook agrees (shadow)."""
         if self.on_caught_up is None:
             try:
+                if self.settings.stop_at_first_ends:
+                    return self._reached_first_ends()
                 return idle_polls >= 2 and self.caught_up()
             except KafkaError as exc:  # the broker did not answer in time: not known to be done
                 log.info("caught-up check skipped: Kafka did not answer (%s)", exc)
                 return False
         partitions = all_partitions(self.consumer, self.settings)
         return len(behind) == len(partitions) and not any(behind.values()) and self.on_caught_up()
+
+    def _reached_first_ends(self) -> bool:
+        """Every partition's stored offset at the end offset first seen (asks the broker once). The database is
+        asked only once this member's own partitions are there: until then the answer is no."""
+        if self.first_ends is None:
+            self.first_ends = end_offsets(self.consumer, self.settings)
+        ends, prefix = self.first_ends, self.settings.topic_prefix
+        with self.assignment_lock:
+            if self.unsought:  # assigned, not yet sought: its position is not known yet
+                return False
+            own = dict(self.positions)
+        if any(at < ends.get((logical(tp.topic, prefix), tp.partition), 0) for tp, at in own.items()):
+            return False
+        stored = self._read(bookkeeping.stored_offsets)
+        return all(stored.get(position, 0) >= end for position, end in ends.items())
 
     def apply_with_retry(self, batch: Batch) -> bool:
         """Apply a batch; on any failure roll back, back off and try the same batch again.

@@ -47,6 +47,10 @@ class ProjectorSettings:
     # for SIGKILL, SIGUSR1 (go on) or SIGTERM (stop, the batch rolled back). Once per process; 0: never.
     hold_at: int = 0
     stop_when_caught_up: bool = False
+    # With stop_when_caught_up, for the members of a spread rebuild (shared.projection.members): stop once every
+    # partition's stored offset reaches the end offset this member saw first, not the end of the moment (which
+    # keeps moving while events arrive; what comes later is the shadow's switching member's to apply).
+    stop_at_first_ends: bool = False
     follow_pointer: bool = True
     projection_version: int = 1  # bump (VERSION in the service's projection.py) when a change needs a rebuild
     publish_dead_letters: bool = True

@@ -87,9 +87,18 @@ def rebuild_shadow(
     )
     if processes > 1:
         log.info("filling the shadow with %d members", processes, extra={"schema": shadow})
-        if not run_members(with_overrides(builder, group_id=f"{builder.group}.members"), projection, processes, True):
+        try:
+            members = run_members(
+                with_overrides(builder, group_id=f"{builder.group}.members"), projection, processes, True
+            )
+        except BaseException:
+            drop(settings, shadow)
+            raise
+        if members.stopped:
             drop(settings, shadow)
             raise SystemExit(f"rebuild stopped before the switch; {old} stays live, {shadow} was dropped")
+        if members.failed:  # what they left is applied by the one member below, from the stored offsets
+            log.warning("members failed; one member goes on filling the shadow", extra={"exit_codes": members.failed})
     switcher = Switcher(settings, old, shadow)
     projector = Projector(builder, projection, on_caught_up=switcher)
     projector.on_progress = ReplayProgress(shadow)
