@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +23,7 @@ from kafka.errors import KafkaError
 from shared import kafka_security
 from shared.events.catalog import InvalidEvent, validate_event
 from shared.events.topics import physical
+from shared.kafka_calls import ProducerHolder
 from shared.web.problems import ProblemError
 
 log = logging.getLogger("gateway.actions")
@@ -87,8 +87,7 @@ class ActionPublisher:
 
     def __init__(self, bootstrap_servers: str, topic_prefix: str, timeout_s: float) -> None:
         self.bootstrap_servers, self.topic_prefix, self.timeout_s = bootstrap_servers, topic_prefix, timeout_s
-        self._producer: KafkaProducer | None = None
-        self._lock = threading.Lock()
+        self._producer = ProducerHolder(self._make)
 
     def publish(self, topic: str, event: dict[str, Any]) -> None:
         """Validate the event against the catalog, send it and wait for the broker's acknowledgement; else 503."""
@@ -98,45 +97,29 @@ class ActionPublisher:
             raise RuntimeError(f"the portal built an invalid event: {exc.reason}") from None
         value = json.dumps(event, ensure_ascii=False).encode()
         try:
-            producer = self._get()
+            producer = self._producer.get()
             future = producer.send(physical(topic, self.topic_prefix), key=event["subject"].encode(), value=value)
             future.get(timeout=self.timeout_s + 1)
         except (KafkaError, OSError) as exc:
             log.warning("action not acknowledged by Kafka", extra={"event_id": event["id"], "error": repr(exc)})
-            self._discard()
+            self._producer.discard()
             raise unavailable() from None
 
-    def _get(self) -> KafkaProducer:
-        with self._lock:
-            if self._producer is None:
-                bound_ms = int(self.timeout_s * 1000)
-                self._producer = KafkaProducer(
-                    bootstrap_servers=self.bootstrap_servers,
-                    **kafka_security.client_kwargs(),
-                    acks="all",
-                    enable_idempotence=True,
-                    linger_ms=0,
-                    max_block_ms=bound_ms,
-                    bootstrap_timeout_ms=bound_ms,
-                    request_timeout_ms=bound_ms,
-                    delivery_timeout_ms=bound_ms + 500,
-                    reconnect_backoff_max_ms=500,
-                )
-            return self._producer
-
-    def _discard(self) -> None:
-        """Close the producer at once: batches it still holds are aborted, never sent later."""
-        with self._lock:
-            producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                producer.close(timeout=0)
-            except Exception:  # noqa: BLE001 - it is being thrown away
-                log.debug("closing a failed producer raised", exc_info=True)
+    def _make(self) -> KafkaProducer:
+        bound_ms = int(self.timeout_s * 1000)
+        return KafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            **kafka_security.client_kwargs(),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=0,
+            max_block_ms=bound_ms,
+            bootstrap_timeout_ms=bound_ms,
+            request_timeout_ms=bound_ms,
+            delivery_timeout_ms=bound_ms + 500,
+            reconnect_backoff_max_ms=500,
+        )
 
     def close(self) -> None:
         """Flush and close (at shutdown)."""
-        with self._lock:
-            producer, self._producer = self._producer, None
-        if producer is not None:
-            producer.close(timeout=self.timeout_s)
+        self._producer.close(timeout=self.timeout_s)

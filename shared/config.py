@@ -101,7 +101,7 @@ def _table() -> list[Setting]:
             float,
             30.0,
             "projectors",
-            "a partition that waited this long without progress makes the consumer be made again",
+            "a partition that waited this long without progress, or Kafka unanswered this long, makes the consumer be made again",
         ),
         s(
             "PROJECTOR_HOLD_AT",

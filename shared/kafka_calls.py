@@ -6,6 +6,11 @@ metadata). After a broker restart that answer can stay away for good: an API's r
 its lock forever and every thread of the API waited behind it. `bounded` runs such a call on a helper
 thread; past the deadline it closes the client, which fails the pending wait (kafka-python fails every
 waiter of a stopped client), and raises KafkaTimeoutError, so the caller makes a new client.
+
+A producer can stay stuck the same way: after a broker restart, a metadata update it waits for may never be
+answered, and every later send then fails after `max_block_ms`, for good (seen in CI: a publisher failed the
+same chunk for five minutes after the broker was back). `ProducerHolder` throws a producer away once a send
+failed; the next send gets a new one.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from kafka import KafkaProducer
 from kafka.errors import KafkaTimeoutError
 
 log = logging.getLogger("kafka_calls")
@@ -50,3 +56,39 @@ def bounded(client: Closable, call: Callable[[], T], timeout_s: float, what: str
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+class ProducerHolder:
+    """One producer, made when first needed; `discard()` after a failed send closes it at once (what it still
+    holds is aborted, never sent later), and the next `get()` makes a new one. Thread-safe."""
+
+    def __init__(self, make: Callable[[], KafkaProducer]) -> None:
+        self._make = make
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> KafkaProducer:
+        with self._lock:
+            if self._producer is None:
+                self._producer = self._make()
+            return self._producer
+
+    def discard(self) -> None:
+        """Throw the producer away (after a failure): closed without waiting."""
+        producer = self._take()
+        if producer is not None:
+            try:
+                producer.close(timeout=0)
+            except Exception:  # noqa: BLE001 - it is being thrown away
+                log.debug("closing a failed producer raised", exc_info=True)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush and close the producer, if one was made (waiting at most `timeout` seconds; None: until done)."""
+        producer = self._take()
+        if producer is not None:
+            producer.close(timeout=timeout)
+
+    def _take(self) -> KafkaProducer | None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        return producer

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import signal
 from types import ModuleType
 from typing import Any
 
@@ -57,6 +59,9 @@ def projector_main(projection: Projection, argv: list[str] | None = None) -> int
     """`python -m services.<name>.projector [--rebuild | --rebuild-shadow] [--until-caught-up] [--processes N]`."""
     args = _projector_args(f"services.{projection.service}", argv)
     configure_logging()
+    # `kill -USR2 <pid>` writes every thread's stack to stderr (the log): where a projector that makes no
+    # progress is waiting (docs/operations.md). Forked members inherit it.
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     with config.exit_on_bad_settings():
         s = settings_from_env(projection.service, need_token=False)
         metrics_port = config.get("PROJECTOR_METRICS_PORT") or None

@@ -30,6 +30,7 @@ from shared import config, kafka_security
 from shared.cli.progress import Progress
 from shared.events.catalog import InvalidEvent, load_event
 from shared.events.topics import TOPICS, physical
+from shared.kafka_calls import ProducerHolder
 
 # The broker's default largest message (message.max.bytes, 1 MiB) less room for the batch header and key:
 # a larger event would be refused by Kafka after the lines before it were sent.
@@ -99,8 +100,14 @@ class Publisher:
     ) -> None:
         self.topic_prefix = config.get("TOPIC_PREFIX") if topic_prefix is None else topic_prefix
         self.window_bytes = window_bytes
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers,
+        self.bootstrap_servers = bootstrap_servers
+        # A producer whose send failed is thrown away; the next publish gets a new one (shared.kafka_calls).
+        self._producer = ProducerHolder(self._make)
+        self._producer.get()  # a broker that does not answer at all fails here, before anything is read
+
+    def _make(self) -> KafkaProducer:
+        return KafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
             **kafka_security.client_kwargs(),
             acks="all",
             enable_idempotence=True,
@@ -146,6 +153,7 @@ class Publisher:
                 on_refused(number, reason)
 
         try:
+            producer = self._producer.get()
             for number, line in enumerate(lines, start=1):
                 value = line.strip().encode() if isinstance(line, str) else line.strip()
                 if value:
@@ -164,24 +172,26 @@ class Publisher:
                             window.reserve(len(value))
                             if window.first_failure is not None:
                                 break
-                            self.producer.send(target, key=event.subject.encode(), value=value).add_both(
+                            producer.send(target, key=event.subject.encode(), value=value).add_both(
                                 window.done, len(value)
                             )
                             queued += 1
                 if on_line is not None:
                     on_line(number, queued)
-            self.producer.flush()
+            producer.flush()
         except KafkaError as exc:
             report.sent, report.failed = window.acked, queued - window.acked
+            self._producer.discard()
             raise KafkaUnavailable(exc, report) from exc
         report.sent, report.failed, report.first_failure = window.acked, window.failed, window.first_failure
         if report.first_failure is not None:
+            self._producer.discard()
             raise KafkaUnavailable(report.first_failure, report)
         return report
 
     def close(self, timeout: float | None = None) -> None:
         """Flush and close (waiting at most `timeout` seconds for what is queued, None: until acknowledged)."""
-        self.producer.close(timeout=timeout)
+        self._producer.close(timeout=timeout)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -133,6 +133,13 @@ def end_offsets(
     return {(logical(tp.topic, s.topic_prefix), tp.partition): end for tp, end in ends.items()}
 
 
-def end_reached(consumer: KafkaConsumer, s: ProjectorSettings, stored: dict[tuple[str, int], int]) -> bool:
-    """True when the stored offsets reach the end offset of every partition (asks the broker)."""
-    return all(stored.get(position, 0) >= end for position, end in end_offsets(consumer, s).items())
+def end_reached(
+    consumer: KafkaConsumer,
+    s: ProjectorSettings,
+    stored: dict[tuple[str, int], int],
+    ends: dict[tuple[str, int], int] | None = None,
+) -> bool:
+    """True when the stored offsets reach the end offset of every partition: `ends`, or (None) the broker's now."""
+    if ends is None:
+        ends = end_offsets(consumer, s)
+    return all(stored.get(position, 0) >= end for position, end in ends.items())

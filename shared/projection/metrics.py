@@ -56,7 +56,7 @@ class ProjectorMetrics:
         )
         self.consumer_renewals = Counter(
             "projector_consumer_renewals",
-            "Consumers closed and made again: `stalled` (shared.projection.stall) or `failed` (poll raised)",
+            "Consumers closed and made again: `stalled` or `unanswered` (shared.projection.stall), `failed` (poll raised)",
             ["reason"],
             registry=r,
         )
@@ -101,10 +101,14 @@ class ProjectorMetrics:
         self.last_batch.set(time.time())
 
     def observe_lag(
-        self, consumer: KafkaConsumer, prefix: str, positions: dict[TopicPartition, int]
+        self,
+        consumer: KafkaConsumer,
+        prefix: str,
+        positions: dict[TopicPartition, int],
+        asked_ends: dict[tuple[str, int], int] | None = None,
     ) -> dict[tuple[str, int], int]:
         """Messages behind per assigned partition: last fetched high watermark minus position (no I/O)."""
-        behind = consumer_lag(consumer, prefix, positions)
+        behind = consumer_lag(consumer, prefix, positions, asked_ends)
         labels = {(topic, str(partition)): n for (topic, partition), n in behind.items()}
         for key, n in labels.items():
             self.lag.labels(*key).set(n)
@@ -115,19 +119,29 @@ class ProjectorMetrics:
 
 
 def consumer_lag(
-    consumer: KafkaConsumer, prefix: str, positions: dict[TopicPartition, int]
+    consumer: KafkaConsumer,
+    prefix: str,
+    positions: dict[TopicPartition, int],
+    asked_ends: dict[tuple[str, int], int] | None = None,
 ) -> dict[tuple[str, int], int]:
-    """Behind per fetched partition of this member; partitions not fetched yet are left out.
+    """Behind per partition of this member whose end is known; the others are left out.
 
-    `positions` are the projector's own next offsets: KafkaConsumer.position() may wait without a
-    limit for a broker to answer (an offset reset while the broker is down).
+    The end is the high watermark of the last fetch answer, else the end the broker last gave when asked
+    (`asked_ends`, by catalog topic and partition): kafka-python learns a partition's high watermark only from a
+    fetch answer it keeps, and after a seek an idle partition's may never come (the broker's fetch session
+    leaves out partitions without news). `positions` are the projector's own next offsets:
+    KafkaConsumer.position() may wait without a limit for a broker to answer (an offset reset while the broker
+    is down).
     """
     behind: dict[tuple[str, int], int] = {}
     for tp in consumer.assignment():
+        key = (logical(tp.topic, prefix), tp.partition)
         try:
             high, position = consumer.highwater(tp), positions.get(tp)
         except IllegalStateError:  # revoked meanwhile
             continue
+        if high is None and asked_ends is not None:
+            high = asked_ends.get(key)
         if high is not None and position is not None:
-            behind[(logical(tp.topic, prefix), tp.partition)] = max(high - position, 0)
+            behind[key] = max(high - position, 0)
     return behind

@@ -61,6 +61,9 @@ class Projector(PointerFollowing):
         self.hold_at = settings.hold_at
         self.on_progress: Callable[[int, dict[tuple[str, int], int]], object] | None = None  # rebuilds: x of y
         self.first_ends: dict[tuple[str, int], int] | None = None  # stop_at_first_ends: the ends first seen
+        # end offsets the broker gave when asked (stall looks, caught-up checks): a partition's end until a fetch
+        # answer tells it (shared.projection.metrics.consumer_lag)
+        self.asked_ends: dict[tuple[str, int], int] = {}
 
     def run(self) -> None:
         """Consume until SIGTERM/SIGINT (or until caught up, when asked)."""
@@ -183,7 +186,9 @@ class Projector(PointerFollowing):
             else:
                 self.follow_pointer()
                 self._renew_consumer_if_stalled()
-            behind = self.metrics.observe_lag(self.consumer, self.settings.topic_prefix, self.positions)
+            behind = self.metrics.observe_lag(
+                self.consumer, self.settings.topic_prefix, self.positions, self.asked_ends
+            )
             if self.on_progress is not None:
                 self.on_progress(len(records), behind)
             if self.settings.stop_when_caught_up and self._done(idle_polls, behind):
@@ -204,10 +209,18 @@ class Projector(PointerFollowing):
         stored = self._read(bookkeeping.stored_offsets)
         try:
             ends = end_offsets(self.consumer, self.settings, STALL_CHECK_TIMEOUT_MS)
-        except KafkaError as exc:  # no broker answers: the consumer reconnects by itself
-            log.info("stall check skipped: Kafka did not answer (%s)", exc)
-            self.stall.reset()
+        except KafkaError as exc:
+            if self.stall.unanswered():  # a broker away, or a client stuck for good: a new one waits for the broker
+                log.warning(
+                    "Kafka has not answered the stall check for %.0f s; making the consumer again",
+                    self.stall.limit_s,
+                    extra={"error": repr(exc)},
+                )
+                self._renew_consumer("unanswered")
+            else:
+                log.info("stall check unanswered: %s", exc)
             return
+        self.asked_ends.update(ends)
         stalled = self.stall.look(stored, ends)
         if stalled:
             log.warning(
@@ -237,7 +250,7 @@ class Projector(PointerFollowing):
         """Close the consumer and make a new one, which joins the group and seeks to the stored offsets."""
         self.metrics.consumer_renewals.labels(reason).inc()
         try:
-            self.consumer.close(autocommit=False)
+            self.consumer.close(autocommit=False, timeout_ms=5_000)  # a stuck client's leave may never be answered
         except Exception:  # noqa: BLE001 - the old consumer is being thrown away
             log.warning("closing the old consumer failed", exc_info=True)
         with self.assignment_lock:
@@ -267,6 +280,17 @@ class Projector(PointerFollowing):
                 log.info("caught-up check skipped: Kafka did not answer (%s)", exc)
                 return False
         partitions = all_partitions(self.consumer, self.settings)
+        if any(behind.values()):
+            return False
+        if len(behind) < len(partitions):  # ends not known from fetch answers (consumer_lag): ask the broker
+            try:
+                self.asked_ends.update(end_offsets(self.consumer, self.settings, STALL_CHECK_TIMEOUT_MS))
+            except KafkaError as exc:
+                log.info("caught-up check skipped: Kafka did not answer (%s)", exc)
+                return False
+            behind = self.metrics.observe_lag(
+                self.consumer, self.settings.topic_prefix, self.positions, self.asked_ends
+            )
         return len(behind) == len(partitions) and not any(behind.values()) and self.on_caught_up()
 
     def _reached_first_ends(self) -> bool:
@@ -281,8 +305,7 @@ class Projector(PointerFollowing):
             own = dict(self.positions)
         if any(at < ends.get((logical(tp.topic, prefix), tp.partition), 0) for tp, at in own.items()):
             return False
-        stored = self._read(bookkeeping.stored_offsets)
-        return all(stored.get(position, 0) >= end for position, end in ends.items())
+        return end_reached(self.consumer, self.settings, self._read(bookkeeping.stored_offsets), ends)
 
     def apply_with_retry(self, batch: Batch) -> bool:
         """Apply a batch; on any failure roll back, back off and try the same batch again.

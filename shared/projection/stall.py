@@ -5,6 +5,11 @@ The look reads the offsets stored with the read model (every partition, whicheve
 member that legitimately has no partitions does not renew its consumer while the others make progress, and a
 member whose group got stuck does, whichever member holds the stuck partitions. Comparing with the end
 offsets seen at the previous look leaves out events published since: they have not waited long yet.
+
+A look Kafka does not answer counts too: a kafka-python 3 client can stay stuck after a broker went away (a
+metadata request whose answer never comes), and then it neither fetches nor answers a look. Looks that went
+unanswered for `limit_s` say the consumer should be made again; while the broker is really down, the new
+consumer waits for it, backing off, as a projector started during an outage does.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ class StallWatch:
         self.clock = clock
         self._since = clock()
         self._last: tuple[dict[Position, int], dict[Position, int]] | None = None  # stored and end offsets
+        self._unanswered_since: float | None = None  # the first of the looks Kafka has not answered since
 
     def due(self) -> bool:
         """Time to look: at once when there is nothing to compare with, then `limit_s` after the last look."""
@@ -39,9 +45,18 @@ class StallWatch:
                 for p, end in ends_then.items()
                 if stored.get(p, 0) == stored_then.get(p, 0) and stored.get(p, 0) < end
             )
-        self._last, self._since = (dict(stored), dict(ends)), self.clock()
+        self._last, self._since, self._unanswered_since = (dict(stored), dict(ends)), self.clock(), None
         return stalled
 
-    def reset(self) -> None:
-        """Forget the last look (while waiting, when Kafka did not answer, after a new consumer)."""
+    def unanswered(self) -> bool:
+        """A look Kafka did not answer; True once looks have gone unanswered for `limit_s`. The next look is due
+        at once (there is nothing to compare with)."""
+        now = self.clock()
+        if self._unanswered_since is None:
+            self._unanswered_since = now
         self._last = None
+        return now - self._unanswered_since >= self.limit_s
+
+    def reset(self) -> None:
+        """Forget the last look and the unanswered ones (while waiting on purpose, after a new consumer)."""
+        self._last = self._unanswered_since = None

@@ -28,7 +28,7 @@ from shared.events.publisher import Publisher
 from tests.reliability.test_every_projector import assert_expected
 from tests.support import ledger, loads
 from tests.support.cluster import Cluster, save_figures
-from tests.support.procs import terminate, wait_for
+from tests.support.procs import log_tail, stacks_of, terminate, wait_for
 
 pytestmark = pytest.mark.slow
 EVENTS, CHUNK = 2_000, 100
@@ -59,6 +59,16 @@ class Projection:
 
     def progress(self) -> int:
         return ledger.progress(self.dsn)
+
+    def stuck(self, logs: Path) -> str:
+        """Why the test gave up on it: how far it got, its last log lines and where its threads wait."""
+        log = logs / f"{self.service}.log"
+        assert self.proc is not None
+        stacks = stacks_of(self.proc, log)
+        return (
+            f"{self.service}: {self.progress()} of {self.load.count} events applied 300 s after the kill\n"
+            f"its log, without the batches:\n{log_tail(log)}\nits threads:\n{stacks}"
+        )
 
 
 @pytest.fixture
@@ -200,8 +210,11 @@ def test_the_leader_of_the_busiest_partitions_killed_during_publish_and_consume(
             raise publishing.error
         assert publishing.acked == {p.service: p.load.count for p in projections}, "acknowledged events"
         for p in projections:
-            wait_for(lambda p=p: p.progress() >= p.load.count or not p.alive(), timeout=300, interval=0.1)
-            assert p.alive(), f"{p.service}: the projector died"
+            try:
+                wait_for(lambda p=p: p.progress() >= p.load.count or not p.alive(), timeout=300, interval=0.1)
+            except AssertionError:
+                raise AssertionError(p.stuck(logs)) from None
+            assert p.alive(), f"{p.service}: the projector died\n{log_tail(logs / f'{p.service}.log')}"
         recovered_s = time.monotonic() - at_kill["at"]
         # Nothing lost and nothing written twice: every partition holds exactly the events acknowledged.
         written = cluster.messages_per_partition(topics)

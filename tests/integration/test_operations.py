@@ -34,7 +34,7 @@ from tests.support.ops import (
     snapshot,
     start_service,
 )
-from tests.support.procs import rows, send_raw, spawn, wait_for
+from tests.support.procs import log_tail, rows, send_raw, spawn, stacks_of, wait_for
 
 BALANCE_ENDPOINT = "/internal/v1/customers/<path:customer_code>/balance"
 
@@ -98,18 +98,23 @@ def test_projector_and_api_metrics_count_applied_and_rejected_events_per_type(
     def grew(before: dict, after: dict, name: str, **labels: str) -> float:
         return sample(after, name, **labels) - sample(before, name, **labels)
 
+    def lags(m: dict) -> dict:
+        return {labels: v for (name, labels), v in m.items() if name == "projector_lag_messages"}
+
+    # A partition's gauge appears once the projector knows its end: from a fetch answer, or, for a partition
+    # without news since it was assigned, from the broker when the idle projector asks (its stall look).
     projector = wait_for(
         lambda: (
             (m := metrics(ledger.projector_metrics))
             and grew(projector_before, m, "projector_events_rejected_total", type="payment.refunded")
+            and len(lags(m)) == 9  # ledger: 3 topics x 3 partitions
             and m
         )
     )
     assert grew(projector_before, projector, "projector_events_applied_total", type="payment.refunded") == 2
     assert grew(projector_before, projector, "projector_events_rejected_total", type="payment.refunded") == 1
     assert grew(projector_before, projector, "projector_batch_duration_seconds_count") >= 1
-    lags = {labels: v for (name, labels), v in projector.items() if name == "projector_lag_messages"}
-    assert len(lags) == 9 and set(lags.values()) == {0.0}  # ledger: 3 topics x 3 partitions
+    assert set(lags(projector).values()) == {0.0}
     live = rows(ledger.database_url, "SELECT active_schema FROM public.read_model_pointer")[0]["active_schema"]
     assert sample(projector, "projector_read_model_schema", schema=live) == 1
     api = metrics(f"{ledger.url}/metrics")
@@ -281,6 +286,11 @@ def test_prometheus_config_is_valid_and_the_alert_rules_fire_as_documented(tmp_p
 
 def _plain_rebuild(ledger: Service, make_database, name: str, *extra: str) -> str:  # noqa: ANN001
     """The ledger's read model built from the topics into a new database (`--until-caught-up`); its URL."""
+    return _rebuild(ledger, make_database, name, *extra)[0]
+
+
+def _rebuild(ledger: Service, make_database, name: str, *extra: str) -> tuple[str, str]:  # noqa: ANN001
+    """`--until-caught-up` (with `extra` arguments) into a new database of its own group: its URL and the log."""
     database = make_database(name)
     env = {
         **ledger.env,
@@ -290,7 +300,7 @@ def _plain_rebuild(ledger: Service, make_database, name: str, *extra: str) -> st
     }
     result = ledger.run_projector("--until-caught-up", *extra, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
-    return database
+    return database, result.stderr
 
 
 def _log_lines(stderr: str) -> list[dict]:
@@ -314,23 +324,15 @@ def test_a_rebuild_by_three_members_ends_equal_to_a_rebuild_by_one(ledger, publi
         assert publisher.publish(topic, batch).sent == len(batch)
     ledger.wait_caught_up()
     one = _plain_rebuild(ledger, make_database, "members_one")
-    database = make_database("members_three")
-    env = {
-        **ledger.env,
-        "LEDGER_DATABASE_URL": database,
-        "CONSUMER_GROUP": f"ops-members-{uuid.uuid4().hex[:6]}",
-        "PROJECTOR_METRICS_PORT": "",
-    }
-    result = ledger.run_projector("--until-caught-up", "--processes", "3", env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert _members_started(result.stderr) == {1, 2, 3}
+    database, stderr = _rebuild(ledger, make_database, "members_three", "--processes", "3")
+    assert _members_started(stderr) == {1, 2, 3}
     three = snapshot(database, "readmodel")
     assert three == snapshot(one, "readmodel")
     assert sum(len(rows) for rows in three.values()) > 300
     # One group shares the messages: members of separate groups would each fetch all of them (three times in
     # all). A partition that moves in a rebalance may be fetched again from its stored offset, no more.
     messages = sum(row["next_offset"] for row in three["projector_offsets"])
-    batches = [line for line in _log_lines(result.stderr) if line["msg"] == "batch applied"]
+    batches = [line for line in _log_lines(stderr) if line["msg"] == "batch applied"]
     fetched = sum(b["applied"] + b["skipped"] + b["unused"] + b["rejected"] for b in batches)
     assert messages <= fetched < 2 * messages
 
@@ -346,12 +348,16 @@ def test_a_shadow_rebuild_by_three_members_while_events_arrive_switches_to_a_rea
     log = tmp_path / "rebuild.log"  # the command's log, to read when it fails
     command = ["-m", "services.ledger.projector", "--rebuild-shadow", "--processes", "3", "--grace-seconds", "0"]
     with Traffic(ledger, publisher, customers) as traffic:  # payments published all along
-        proc = spawn(command, {**ledger.env, **security.projector_identity("ledger")}, log)
+        proc = spawn(command, {**ledger.env, **security.projector_identity("ledger")}, log, new_session=True)
         try:
             returncode = proc.wait(timeout=300)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            raise AssertionError(f"the rebuild did not end within 300 s; its log:\n{log.read_text()[-6000:]}") from None
+            stacks = stacks_of(proc, log)
+            os.killpg(proc.pid, signal.SIGKILL)  # the command and its members
+            proc.wait()
+            raise AssertionError(
+                f"the rebuild did not end within 300 s; its log:\n{log_tail(log, 60)}\nits threads:\n{stacks}"
+            ) from None
     stderr = log.read_text()
     assert returncode == 0, stderr[-3000:]
     assert len(traffic.late) >= 10 and [a for a in traffic.answers if a[1] != 200] == []

@@ -1,10 +1,11 @@
 """A projector whose consumer stops getting records while its topics reach further makes its consumer again.
 
 kafka-python can leave a group member without records for good: a rejoin never completed (no partitions),
-or partitions held but never fetched; and its poll() can raise what its IO thread met. The fault is forced
-at a counted point: right after the first batch is applied, the projector's own consumer is paused (it
-keeps its partitions, heartbeats and fetches nothing), unsubscribed (it has no partitions) or made to raise
-from its next poll(), and only then are the second half of the payments published. The
+or partitions held but never fetched; its poll() can raise what its IO thread met; and the client can stop
+answering at all. The fault is forced at a counted point: right after the first batch is applied, the
+projector's own consumer is paused (it keeps its partitions, heartbeats and fetches nothing), unsubscribed
+(it has no partitions), made to raise from its next poll(), or paused with its end-offset requests timing
+out, and only then are the second half of the payments published. The
 real ledger projection runs against the real broker and database; the payments in the read model are
 compared with the ones the test published.
 """
@@ -18,7 +19,7 @@ from datetime import date
 import psycopg
 import pytest
 from kafka import KafkaConsumer
-from kafka.errors import KafkaConnectionError
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from psycopg.rows import dict_row
 
 from services.ledger.projection import PROJECTION
@@ -39,11 +40,23 @@ def poll_raises_once(consumer: KafkaConsumer) -> None:
     consumer.poll = poll  # type: ignore[method-assign]
 
 
+def stops_answering(consumer: KafkaConsumer) -> None:
+    """The client stuck for good, as a kafka-python 3 client can stay after a broker went away: it fetches
+    nothing and asking it for the end offsets times out, every time."""
+    consumer.pause(*consumer.assignment())
+
+    def end_offsets(*args: object, **kwargs: object) -> object:
+        raise KafkaTimeoutError("Failed to get offsets by timestamps in 5000.0 ms")
+
+    consumer.end_offsets = end_offsets  # type: ignore[method-assign]
+
+
 # fault -> the renewal reason it leads to
 FAULTS: dict[str, tuple[Callable[[KafkaConsumer], None], str]] = {
     "partitions held, nothing fetched": (lambda consumer: consumer.pause(*consumer.assignment()), "stalled"),
     "no partitions": (lambda consumer: consumer.unsubscribe(), "stalled"),
     "poll raises": (poll_raises_once, "failed"),
+    "the client stops answering": (stops_answering, "unanswered"),
 }
 
 
@@ -137,15 +150,15 @@ def test_a_stalled_consumer_is_made_again_and_nothing_is_lost_or_applied_twice(
 
 
 @pytest.mark.timeout(180)
-def test_without_the_watch_the_fault_keeps_the_read_model_behind(kafka_bootstrap, topic_prefix, make_database):
+@pytest.mark.parametrize("fault", ["partitions held, nothing fetched", "the client stops answering"])
+def test_without_the_watch_the_fault_keeps_the_read_model_behind(kafka_bootstrap, topic_prefix, make_database, fault):
     """The control: the same fault with the watch off leaves the second half unapplied (the fault is real)."""
     dsn = make_database(f"stall_{uuid.uuid4().hex[:6]}")
-    projector, published, hook = run_with_fault(
-        kafka_bootstrap, topic_prefix, dsn, "partitions held, nothing fetched", float("inf"), 30
-    )
+    projector, published, hook = run_with_fault(kafka_bootstrap, topic_prefix, dsn, fault, float("inf"), 30)
 
     assert hook.idle_after_fault >= 30
     assert len(stored_payments(dsn, published)) < len(published)
     assert (
-        projector.metrics.registry.get_sample_value("projector_consumer_renewals_total", {"reason": "stalled"}) is None
+        projector.metrics.registry.get_sample_value("projector_consumer_renewals_total", {"reason": FAULTS[fault][1]})
+        is None
     )

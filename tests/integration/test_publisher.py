@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 
+import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from shared import kafka_security
+from shared.cli.admin import create_topics, delete_topics
+from shared.events.publisher import KafkaUnavailable, Publisher
 from tests.support import events, security
 from tests.support.infra import ROOT
 
@@ -155,3 +159,27 @@ def test_publish_without_kafka_exits_3_and_says_so(tmp_path):
     assert result.returncode == 3, result.stderr
     assert "error: Kafka did not accept the events" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_publisher_whose_send_failed_sends_the_next_events_with_a_new_producer(kafka_bootstrap):
+    """A failed send throws the producer away (a kafka-python 3 producer can stay stuck after a broker restart,
+    shared/kafka_calls.py). Forced with topics that do not exist yet: the metadata wait runs out (15 s). Once
+    they exist, the same Publisher sends, with another producer, and only the second event is on the topic."""
+    prefix = f"p{uuid.uuid4().hex[:8]}."
+    customer = events.customer_code()
+    publisher = Publisher(kafka_bootstrap, prefix)
+    try:
+        first = publisher._producer.get()
+        with pytest.raises(KafkaUnavailable) as failed:
+            publisher.publish("payments", [events.payment(customer, 100)])
+        assert failed.value.report.sent == 0
+        create_topics(kafka_bootstrap, partitions=3, prefix=prefix)
+        try:
+            assert publisher.publish("payments", [events.payment(customer, 200)]).sent == 1
+            assert publisher._producer.get() is not first
+            found = _messages_of(kafka_bootstrap, f"{prefix}payments", customer.encode())
+            assert [m["data"]["amount"] for m in found] == [200]
+        finally:
+            delete_topics(kafka_bootstrap, prefix)
+    finally:
+        publisher.close()

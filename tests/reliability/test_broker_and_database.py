@@ -20,7 +20,7 @@ import pytest
 
 from shared.events.publisher import Publisher
 from tests.support import faults, ledger
-from tests.support.procs import projector_env, rows, send_raw, terminate, wait_for
+from tests.support.procs import projector_env, rows, send_raw, stacks_of, terminate, wait_for
 
 pytestmark = [pytest.mark.usefixtures("local_stack"), pytest.mark.slow]
 EVENTS = 20_000
@@ -61,14 +61,22 @@ class Consumers:
     def wait_caught_up(self, load: ledger.Load, timeout: float = 240) -> None:
         """Until both have consumed every message of the load (the topics hold nothing else)."""
         payments = len(load.events["payments"])
-        wait_for(
-            lambda: (
-                ledger.progress(self.ledger_dsn) >= load.count
-                and ledger.progress(self.counting_dsn) >= payments
-                or not self.alive()
-            ),
-            timeout=timeout,
-        )
+        try:
+            wait_for(
+                lambda: (
+                    ledger.progress(self.ledger_dsn) >= load.count
+                    and ledger.progress(self.counting_dsn) >= payments
+                    or not self.alive()
+                ),
+                timeout=timeout,
+            )
+        except AssertionError:
+            raise AssertionError(
+                f"not caught up within {timeout:g} s: ledger {ledger.progress(self.ledger_dsn)} of {load.count}, "
+                f"counting {ledger.progress(self.counting_dsn)} of {payments}\n{self.tails()}\n"
+                f"ledger threads:\n{stacks_of(self.procs[0], self.logs / 'ledger.log')}\n"
+                f"counting threads:\n{stacks_of(self.procs[1], self.logs / 'counting.log')}"
+            ) from None
         assert self.alive(), f"a projector died: {self.tails()}"
 
     def stop(self) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -84,6 +85,31 @@ def rows(database_url: str, query: str, params: dict[str, Any] | None = None) ->
     """Run a read query against a read model."""
     with db.connect(database_url) as conn:
         return conn.execute(query, params or {}).fetchall()
+
+
+def stacks_of(proc: subprocess.Popen, log: Path, timeout: float = 10) -> str:
+    """Where a live projector is waiting: SIGUSR2 makes it write every thread's stack to its log (faulthandler,
+    shared/service.py). The stacks, or why there are none."""
+    if proc.poll() is not None:
+        return f"(it has exited: {proc.returncode})"
+    before = log.read_text(errors="replace") if log.exists() else ""
+    proc.send_signal(signal.SIGUSR2)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "(most recent call first)" in log.read_text(errors="replace")[len(before) :]:
+            time.sleep(0.5)  # the handler writes the whole dump at once; this only leaves it time to finish
+            added = log.read_text(errors="replace")[len(before) :]
+            return "\n".join(line for line in added.splitlines() if not line.startswith("{"))  # log lines out
+        time.sleep(0.1)
+    return f"(no stacks written within {timeout:g} s)"
+
+
+def log_tail(log: Path, lines: int = 40, leave_out: str = '"msg": "batch applied"') -> str:
+    """The last lines of a log without the routine ones."""
+    if not log.exists():
+        return "(no log)"
+    kept = [line for line in log.read_text(errors="replace").splitlines() if leave_out not in line]
+    return "\n".join(kept[-lines:])
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2):  # noqa: ANN001

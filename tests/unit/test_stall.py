@@ -69,3 +69,33 @@ def test_reset_forgets_the_last_look():
     assert watch.due()
     clock.now += 30
     assert watch.look({A: 5}, {A: 50}) == []  # a new first look, not a stall
+
+
+def test_looks_unanswered_for_a_whole_interval_say_to_make_the_consumer_again():
+    clock = Clock()
+    watch = StallWatch(30.0, clock)
+    watch.look({A: 5}, {A: 50})
+    clock.now += 30
+    assert not watch.unanswered()  # the first unanswered look starts the count
+    assert watch.due()  # nothing to compare with: the next look is due at once
+    clock.now += 29.9
+    assert not watch.unanswered()
+    clock.now += 0.1
+    assert watch.unanswered()
+
+
+def test_an_answered_look_or_a_reset_starts_the_unanswered_count_again():
+    clock = Clock()
+    watch = StallWatch(30.0, clock)
+    assert not watch.unanswered()
+    clock.now += 20
+    assert watch.look({A: 5}, {A: 50}) == []
+    clock.now += 20
+    assert not watch.unanswered()  # 40 s since the first unanswered look, but one was answered meanwhile
+    clock.now += 29
+    assert not watch.unanswered()
+    watch.reset()
+    clock.now += 10
+    assert not watch.unanswered()  # counted from after the reset
+    clock.now += 30
+    assert watch.unanswered()
