@@ -58,9 +58,18 @@ def bounded(client: Closable, call: Callable[[], T], timeout_s: float, what: str
     return outcome["value"]
 
 
+ABORT_WAIT_S = 2.0  # how long a discard waits for the producer's thread to abort what it holds
+
+
 class ProducerHolder:
-    """One producer, made when first needed; `discard()` after a failed send closes it at once (what it still
-    holds is aborted, never sent later), and the next `get()` makes a new one. Thread-safe."""
+    """One producer, made when first needed; `discard()` after a failed send throws it away and the next `get()`
+    makes a new one. Thread-safe.
+
+    What the thrown-away producer still holds is aborted: its futures fail and it is never sent later (a request
+    already written to the broker may still land; the events' ids make that harmless). kafka-python's
+    `close(timeout=0)` alone does not do it: it flushes first and raises while a batch is incomplete, before it
+    would abort anything, and the producer lives on. So the producer's sender is told to force-close first.
+    """
 
     def __init__(self, make: Callable[[], KafkaProducer]) -> None:
         self._make = make
@@ -74,13 +83,18 @@ class ProducerHolder:
             return self._producer
 
     def discard(self) -> None:
-        """Throw the producer away (after a failure): closed without waiting."""
+        """Throw the producer away (after a failure): what it holds is aborted, its thread and sockets end."""
         producer = self._take()
-        if producer is not None:
-            try:
-                producer.close(timeout=0)
-            except Exception:  # noqa: BLE001 - it is being thrown away
-                log.debug("closing a failed producer raised", exc_info=True)
+        if producer is None:
+            return
+        sender = getattr(producer, "_sender", None)  # kafka-python's I/O thread of the producer
+        try:
+            if sender is not None:
+                sender.force_close()  # fails every incomplete batch, then closes the connections
+                sender.join(ABORT_WAIT_S)
+            producer.close(timeout=0)
+        except Exception:  # noqa: BLE001 - it is being thrown away; its thread ends by itself
+            log.warning("closing a failed producer raised", exc_info=True)
 
     def close(self, timeout: float | None = None) -> None:
         """Flush and close the producer, if one was made (waiting at most `timeout` seconds; None: until done)."""

@@ -133,13 +133,11 @@ def end_offsets(
     return {(logical(tp.topic, s.topic_prefix), tp.partition): end for tp, end in ends.items()}
 
 
-def end_reached(
-    consumer: KafkaConsumer,
-    s: ProjectorSettings,
-    stored: dict[tuple[str, int], int],
-    ends: dict[tuple[str, int], int] | None = None,
-) -> bool:
-    """True when the stored offsets reach the end offset of every partition: `ends`, or (None) the broker's now."""
-    if ends is None:
-        ends = end_offsets(consumer, s)
+def end_reached(consumer: KafkaConsumer, s: ProjectorSettings, stored: dict[tuple[str, int], int]) -> bool:
+    """True when the stored offsets reach the end offset of every partition (asks the broker)."""
+    return reached(stored, end_offsets(consumer, s))
+
+
+def reached(stored: dict[tuple[str, int], int], ends: dict[tuple[str, int], int]) -> bool:
+    """True when the stored offsets reach every one of `ends` (by catalog topic and partition)."""
     return all(stored.get(position, 0) >= end for position, end in ends.items())

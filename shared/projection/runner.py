@@ -18,9 +18,9 @@ from shared.events.envelope import Event
 from shared.events.topics import logical
 from shared.projection import bookkeeping
 from shared.projection.batch import Batch, build_batch
-from shared.projection.consumer import all_partitions, end_offsets, end_reached, make_consumer
+from shared.projection.consumer import all_partitions, end_offsets, end_reached, make_consumer, reached
 from shared.projection.dead_letters import DeadLetterPublisher
-from shared.projection.metrics import ProjectorMetrics
+from shared.projection.metrics import ProjectorMetrics, consumer_lag
 from shared.projection.protocol import Projection
 from shared.projection.settings import ProjectorSettings, with_overrides
 from shared.projection.stall import STALL_CHECK_TIMEOUT_MS, StallWatch
@@ -124,7 +124,9 @@ class Projector(PointerFollowing):
         self.follow_pointer(now=True)
         offsets = self._read(bookkeeping.stored_offsets)
         for tp in assigned:
-            next_offset = offsets.get((logical(tp.topic, self.settings.topic_prefix), tp.partition))
+            position = (logical(tp.topic, self.settings.topic_prefix), tp.partition)
+            self.asked_ends.pop(position, None)  # asked before the seek: the fetches will tell, or the next ask
+            next_offset = offsets.get(position)
             if next_offset is None:
                 self.consumer.seek_to_beginning(tp)
                 self.positions[tp] = 0  # the event store keeps every message: its beginning is offset 0
@@ -191,7 +193,7 @@ class Projector(PointerFollowing):
             )
             if self.on_progress is not None:
                 self.on_progress(len(records), behind)
-            if self.settings.stop_when_caught_up and self._done(idle_polls, behind):
+            if self.settings.stop_when_caught_up and self._done(idle_polls):
                 return
 
     def _renew_consumer_if_stalled(self) -> None:
@@ -212,9 +214,7 @@ class Projector(PointerFollowing):
         except KafkaError as exc:
             if self.stall.unanswered():  # a broker away, or a client stuck for good: a new one waits for the broker
                 log.warning(
-                    "Kafka has not answered the stall check for %.0f s; making the consumer again",
-                    self.stall.limit_s,
-                    extra={"error": repr(exc)},
+                    "Kafka has not answered the stall checks; making the consumer again", extra={"error": repr(exc)}
                 )
                 self._renew_consumer("unanswered")
             else:
@@ -255,6 +255,7 @@ class Projector(PointerFollowing):
             log.warning("closing the old consumer failed", exc_info=True)
         with self.assignment_lock:
             self.unsought, self.positions = set(), {}
+        self.asked_ends = {}
         self.consumer = self._new_consumer()
         self.stall.reset()
 
@@ -269,29 +270,32 @@ class Projector(PointerFollowing):
             logger=log,
         )
 
-    def _done(self, idle_polls: int, behind: dict[tuple[str, int], int]) -> bool:
+    def _done(self, idle_polls: int) -> bool:
         """Caught up: end offsets reached (plain), or everything fetched applied and the hook agrees (shadow)."""
-        if self.on_caught_up is None:
-            try:
-                if self.settings.stop_at_first_ends:
-                    return self._reached_first_ends()
-                return idle_polls >= 2 and self.caught_up()
-            except KafkaError as exc:  # the broker did not answer in time: not known to be done
-                log.info("caught-up check skipped: Kafka did not answer (%s)", exc)
-                return False
-        partitions = all_partitions(self.consumer, self.settings)
-        if any(behind.values()):
+        try:
+            if self.on_caught_up is not None:
+                return self._applied_to_the_ends() and self.on_caught_up()
+            if self.settings.stop_at_first_ends:
+                return self._reached_first_ends()
+            return idle_polls >= 2 and self.caught_up()
+        except KafkaError as exc:  # the broker did not answer in time: not known to be done
+            log.info("caught-up check skipped: Kafka did not answer (%s)", exc)
             return False
-        if len(behind) < len(partitions):  # ends not known from fetch answers (consumer_lag): ask the broker
-            try:
-                self.asked_ends.update(end_offsets(self.consumer, self.settings, STALL_CHECK_TIMEOUT_MS))
-            except KafkaError as exc:
-                log.info("caught-up check skipped: Kafka did not answer (%s)", exc)
-                return False
-            behind = self.metrics.observe_lag(
-                self.consumer, self.settings.topic_prefix, self.positions, self.asked_ends
-            )
-        return len(behind) == len(partitions) and not any(behind.values()) and self.on_caught_up()
+
+    def _applied_to_the_ends(self) -> bool:
+        """This member holds every partition and has applied each to its end: the high watermark of the last fetch
+        answer, or, for a partition whose end no fetch answer told (consumer_lag), the end the broker gives now."""
+        prefix, partitions = self.settings.topic_prefix, all_partitions(self.consumer, self.settings)
+        if len(self.consumer.assignment()) < len(partitions):
+            return False
+        fetched = consumer_lag(self.consumer, prefix, self.positions)
+        if any(fetched.values()):
+            return False
+        if len(fetched) < len(partitions):
+            asked = end_offsets(self.consumer, self.settings, STALL_CHECK_TIMEOUT_MS)
+            self.asked_ends.update(asked)
+            fetched = consumer_lag(self.consumer, prefix, self.positions, asked)
+        return len(fetched) == len(partitions) and not any(fetched.values())
 
     def _reached_first_ends(self) -> bool:
         """Every partition's stored offset at the end offset first seen (asks the broker once). The database is
@@ -305,7 +309,7 @@ class Projector(PointerFollowing):
             own = dict(self.positions)
         if any(at < ends.get((logical(tp.topic, prefix), tp.partition), 0) for tp, at in own.items()):
             return False
-        return end_reached(self.consumer, self.settings, self._read(bookkeeping.stored_offsets), ends)
+        return reached(self._read(bookkeeping.stored_offsets), ends)
 
     def apply_with_retry(self, batch: Batch) -> bool:
         """Apply a batch; on any failure roll back, back off and try the same batch again.

@@ -102,7 +102,8 @@ def test_projector_and_api_metrics_count_applied_and_rejected_events_per_type(
         return {labels: v for (name, labels), v in m.items() if name == "projector_lag_messages"}
 
     # A partition's gauge appears once the projector knows its end: from a fetch answer, or, for a partition
-    # without news since it was assigned, from the broker when the idle projector asks (its stall look).
+    # without news since it was assigned, from the broker when the idle projector asks (its stall look: the
+    # projector's asked_ends).
     projector = wait_for(
         lambda: (
             (m := metrics(ledger.projector_metrics))
@@ -352,7 +353,7 @@ def test_a_shadow_rebuild_by_three_members_while_events_arrive_switches_to_a_rea
         try:
             returncode = proc.wait(timeout=300)
         except subprocess.TimeoutExpired:
-            stacks = stacks_of(proc, log)
+            stacks = stacks_of(proc, log, group=True)
             os.killpg(proc.pid, signal.SIGKILL)  # the command and its members
             proc.wait()
             raise AssertionError(

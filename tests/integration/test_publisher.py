@@ -8,11 +8,13 @@ import sys
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 
 from shared import kafka_security
 from shared.cli.admin import create_topics, delete_topics
 from shared.events.publisher import KafkaUnavailable, Publisher
+from shared.kafka_calls import ProducerHolder
 from tests.support import events, security
 from tests.support.infra import ROOT
 
@@ -183,3 +185,23 @@ def test_a_publisher_whose_send_failed_sends_the_next_events_with_a_new_producer
             delete_topics(kafka_bootstrap, prefix)
     finally:
         publisher.close()
+
+
+def test_a_discarded_producer_aborts_what_it_holds_and_never_sends_it_later(kafka_bootstrap, topic_prefix):
+    """A record waiting in the thrown-away producer (held by a long linger, so it is not on its way yet) fails
+    at once, the producer's thread ends, and the record never reaches the topic. kafka-python's own
+    close(timeout=0) raises on such a record and leaves it to be sent when the linger ends."""
+    customer = events.customer_code()
+    topic = f"{topic_prefix}payments"
+    holder = ProducerHolder(
+        lambda: KafkaProducer(bootstrap_servers=kafka_bootstrap, **kafka_security.client_kwargs(), linger_ms=60_000)
+    )
+    producer = holder.get()
+    future = producer.send(topic, key=customer.encode(), value=json.dumps(events.payment(customer, 100)).encode())
+    assert not future.is_done
+    holder.discard()
+    assert future.is_done and future.failed() and isinstance(future.exception, KafkaError)
+    assert not producer._sender.is_alive()
+    assert holder.get() is not producer
+    holder.close()
+    assert _messages_of(kafka_bootstrap, topic, customer.encode()) == []

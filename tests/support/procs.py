@@ -87,13 +87,17 @@ def rows(database_url: str, query: str, params: dict[str, Any] | None = None) ->
         return conn.execute(query, params or {}).fetchall()
 
 
-def stacks_of(proc: subprocess.Popen, log: Path, timeout: float = 10) -> str:
+def stacks_of(proc: subprocess.Popen, log: Path, timeout: float = 10, group: bool = False) -> str:
     """Where a live projector is waiting: SIGUSR2 makes it write every thread's stack to its log (faulthandler,
-    shared/service.py). The stacks, or why there are none."""
+    shared/service.py); `group`: every process of its session (a rebuild's members too). The stacks, or why
+    there are none."""
     if proc.poll() is not None:
         return f"(it has exited: {proc.returncode})"
     before = log.read_text(errors="replace") if log.exists() else ""
-    proc.send_signal(signal.SIGUSR2)
+    if group:
+        os.killpg(proc.pid, signal.SIGUSR2)
+    else:
+        proc.send_signal(signal.SIGUSR2)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if "(most recent call first)" in log.read_text(errors="replace")[len(before) :]:

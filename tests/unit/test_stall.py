@@ -99,3 +99,22 @@ def test_an_answered_look_or_a_reset_starts_the_unanswered_count_again():
     assert not watch.unanswered()  # counted from after the reset
     clock.now += 30
     assert watch.unanswered()
+
+
+def test_unanswered_renewals_wait_twice_as_long_each_time_until_a_look_is_answered():
+    clock = Clock()
+    watch = StallWatch(30.0, clock)
+    waits = []
+    for _ in range(5):
+        started = clock.now
+        assert not watch.unanswered()
+        while not watch.unanswered():
+            clock.now += 1
+        waits.append(clock.now - started)
+        watch.reset()  # the consumer was made again
+    assert waits == [30, 60, 120, 240, 240]  # at most 8 times the limit
+    watch.look({A: 5}, {A: 5})  # answered: back to the limit
+    clock.now += 1
+    assert not watch.unanswered()
+    clock.now += 30
+    assert watch.unanswered()
