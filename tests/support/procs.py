@@ -98,14 +98,13 @@ def stacks_of(proc: subprocess.Popen, log: Path, timeout: float = 10, group: boo
         os.killpg(proc.pid, signal.SIGUSR2)
     else:
         proc.send_signal(signal.SIGUSR2)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if "(most recent call first)" in log.read_text(errors="replace")[len(before) :]:
-            time.sleep(0.5)  # the handler writes the whole dump at once; this only leaves it time to finish
-            added = log.read_text(errors="replace")[len(before) :]
-            return "\n".join(line for line in added.splitlines() if not line.startswith("{"))  # log lines out
-        time.sleep(0.1)
-    return f"(no stacks written within {timeout:g} s)"
+    try:
+        wait_for(lambda: "(most recent call first)" in log.read_text(errors="replace")[len(before) :], timeout, 0.1)
+    except AssertionError:
+        return f"(no stacks written within {timeout:g} s)"
+    time.sleep(0.5)  # the handler writes the whole dump at once; this only leaves it time to finish
+    added = log.read_text(errors="replace")[len(before) :]
+    return "\n".join(line for line in added.splitlines() if not line.startswith("{"))  # log lines out
 
 
 def log_tail(log: Path, lines: int = 40, leave_out: str = '"msg": "batch applied"') -> str:
