@@ -10,6 +10,7 @@ from psycopg.rows import DictRow
 
 from services.ledger import invoicing, payment, rules, sheet
 from shared.config import vendor_settings
+from shared.readmodel.rowsets import TypedUnion
 from shared.web.jsonready import json_ready
 
 INVOICES = """
@@ -36,21 +37,23 @@ WHERE customer_code = %(customer_code)s AND serial_number = %(serial_number)s
 """
 
 
-# The facts `rules.statement` takes, by argument name: their query and their rule type.
-FACTS = {
-    "invoices": (INVOICES, rules.Invoice),
-    "payments": (PAYMENTS, rules.Payment),
-    "refunds": (REFUNDS, rules.Refund),
-    "codes": (LICENSE_CODES, rules.LicenseCode),
-}
+# The facts `rules.statement` takes, by argument name, in one statement: each query's columns are named as its
+# rule type's fields and go to the slot of their type (shared/readmodel/rowsets.py, TypedUnion).
+FACT_SLOTS = ("text", "date", "date", "text", "bigint", "date", "text", "bigint", "bigint")
+FACTS = TypedUnion(
+    FACT_SLOTS,
+    {
+        "invoices": (INVOICES, rules.Invoice, (0, 1, 2, 3, 4, 5, 6, 7, 8)),
+        "payments": (PAYMENTS, rules.Payment, (0, 1, 4, 3, 6)),
+        "refunds": (REFUNDS, rules.Refund, (0, 1, 4)),
+        "codes": (LICENSE_CODES, rules.LicenseCode, (0, 1, 2, 3, 6, 4)),
+    },
+)
 
 
 def _facts(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> dict[str, list[Any]]:
-    """Invoices, payments, refunds and codes as rule facts (columns named as the facts' fields): the four
-    statements go out in one pipeline, one round trip."""
-    with conn.pipeline():
-        cursors = {name: conn.execute(query, params) for name, (query, _) in FACTS.items()}
-        return {name: [FACTS[name][1](**row) for row in cur.fetchall()] for name, cur in cursors.items()}
+    """Invoices, payments, refunds and codes as rule facts: one statement, one round trip."""
+    return FACTS.fetch(conn, params)
 
 
 def balance(
