@@ -7,17 +7,11 @@ import json as jsonlib
 import logging
 import select
 import socket
+import ssl
 import threading
 import weakref
 from collections.abc import Iterator
-from http.client import (
-    HTTPConnection,
-    HTTPException,
-    HTTPResponse,
-    HTTPSConnection,
-    IncompleteRead,
-    RemoteDisconnected,
-)
+from http.client import BadStatusLine, HTTPException, IncompleteRead, LineTooLong, RemoteDisconnected
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -28,6 +22,9 @@ from shared.web.problems import PROBLEM_JSON, ProblemError, problem_response
 
 log = logging.getLogger("gateway.clients")
 JSON = "application/json"
+MAX_LINE = 65_536  # a status or header line, or a chunk's size line, longer than this is not an answer
+MAX_HEADERS = 100
+NO_BODY = frozenset({204, 304})
 
 
 class ServiceUnavailable(ProblemError):
@@ -53,25 +50,210 @@ def customer_path(customer_code: str, query: str) -> str:
     return f"/internal/v1/customers/{quote(customer_code, safe='')}/{query}"
 
 
+class Headers:
+    """An answer's header fields by case-insensitive name (a repeated field's values joined with ', ')."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self._fields = fields  # lower-case names
+
+    def get(self, name: str, default: str = "") -> str:
+        return self._fields.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        return self._fields[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._fields
+
+
+class Connection:
+    """One HTTP/1.1 connection to a service, written and read by hand.
+
+    The request goes out in one send; the answer's status line and header fields are split here, and its body
+    read by its Content-Length, in chunks, or up to the close. `http.client` made a file object and ran the
+    `email` parser for every answer: this takes about a third of its CPU per call (docs/performance.md, change 27).
+    """
+
+    def __init__(self, host: str, port: int, connect_s: float, tls: ssl.SSLContext | None) -> None:
+        self.host, self.port, self.connect_s, self.tls = host, port, connect_s, tls
+        self.host_header = host if ":" not in host else f"[{host}]"
+        if port != (443 if tls else 80):
+            self.host_header += f":{port}"
+        self.sock: socket.socket | None = None
+        self._reader: Any = None  # the socket's buffered reader, for the connection's whole life
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), timeout=self.connect_s)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.tls is not None:
+                sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock, self._reader = sock, sock.makefile("rb")
+
+    def close(self) -> None:
+        sock, reader, self.sock, self._reader = self.sock, self._reader, None, None
+        if reader is not None:
+            reader.close()
+        if sock is not None:
+            sock.close()
+
+    def exchange(self, method: str, target: str, fields: dict[str, str], body: bytes | None, read_s: float) -> Raw:
+        """Send one request and read the answer's head; its body is left to the returned `Raw`."""
+        if self.sock is None:
+            self.connect()
+        assert self.sock is not None
+        self.sock.settimeout(read_s)
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host_header}"]
+        lines += [f"{name}: {value}" for name, value in fields.items()]
+        if body is not None:
+            lines.append(f"Content-Length: {len(body)}")
+        if any("\r" in line or "\n" in line for line in lines):
+            raise ValueError("a line break in the request line or a header field")  # as http.client refuses it
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.sock.sendall(head + body if body else head)
+        return self._answer(method)
+
+    def _line(self) -> bytes:
+        line: bytes = self._reader.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise LineTooLong("answer line")
+        return line
+
+    def _answer(self, method: str) -> Raw:
+        first = self._line()
+        if not first:
+            raise RemoteDisconnected("the service closed the connection without an answer")
+        version, _, rest = first.decode("latin-1").rstrip("\r\n").partition(" ")
+        code, _, reason = rest.partition(" ")
+        if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+            raise BadStatusLine(first.decode("latin-1", "replace"))
+        fields: dict[str, str] = {}
+        for _ in range(MAX_HEADERS + 1):
+            line = self._line()
+            if line in (b"\r\n", b"\n"):
+                break
+            if not line:
+                raise IncompleteRead(b"")
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon:
+                raise HTTPException(f"a header line without a colon: {line!r}")
+            key, value = name.strip().lower(), value.strip()
+            fields[key] = f"{fields[key]}, {value}" if key in fields else value
+        else:
+            raise HTTPException(f"more than {MAX_HEADERS} header fields")
+        status = int(code)
+        keep = version == "HTTP/1.1"
+        tokens = {token.strip().lower() for token in fields.get("connection", "").split(",")}
+        will_close = "close" in tokens or (not keep and "keep-alive" not in tokens)
+        if status < 200:  # nothing here asks for an interim answer (no Expect: 100-continue)
+            raise HTTPException(f"an interim answer: {status}")
+        if method == "HEAD" or status in NO_BODY:
+            return Raw(status, reason, Headers(fields), self._reader, 0, False, will_close)
+        if "chunked" in fields.get("transfer-encoding", "").lower():
+            return Raw(status, reason, Headers(fields), self._reader, None, True, will_close)
+        if "content-length" in fields:
+            length = fields["content-length"]
+            if not length.isdigit():
+                raise HTTPException(f"a Content-Length that is not a length: {length!r}")
+            return Raw(status, reason, Headers(fields), self._reader, int(length), False, will_close)
+        return Raw(status, reason, Headers(fields), self._reader, None, False, True)  # the body ends at the close
+
+
+class Raw:
+    """An answer as read off its connection: status, reason, header fields and the body still to read.
+
+    `length` is what is left of a Content-Length body (None: chunked, or up to the close). Reading raises
+    IncompleteRead when the connection ends before the body does.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Headers,
+        reader: Any,
+        length: int | None,
+        chunked: bool,
+        will_close: bool,
+    ) -> None:
+        self.status, self.reason, self.headers, self.will_close = status, reason, headers, will_close
+        self._reader, self.length, self._chunked = reader, length, chunked
+        self._chunk_left = 0
+        self.done = length == 0
+
+    def read(self) -> bytes:
+        """The rest of the body."""
+        if self.length is not None and not self._chunked:
+            data: bytes = self._reader.read(self.length) if self.length else b""
+            if len(data) < self.length:
+                raise IncompleteRead(data, self.length - len(data))
+            self.length, self.done = 0, True
+            return data
+        parts = []
+        while piece := self.read1(65_536):
+            parts.append(piece)
+        return b"".join(parts)
+
+    def read1(self, size: int) -> bytes:
+        """Up to `size` bytes of the body as they arrive, b"" at its end."""
+        if self.done:
+            return b""
+        if self._chunked:
+            return self._read_chunked(size)
+        want = size if self.length is None else min(size, self.length)
+        data: bytes = self._reader.read1(want)
+        if self.length is None:
+            self.done = not data
+            return data
+        if not data:
+            raise IncompleteRead(b"", self.length)
+        self.length -= len(data)
+        self.done = self.length == 0
+        return data
+
+    def _read_chunked(self, size: int) -> bytes:
+        if self._chunk_left == 0:
+            line = self._reader.readline(MAX_LINE + 1)
+            if not line.endswith(b"\n") or len(line) > MAX_LINE:
+                raise IncompleteRead(b"")
+            text = line.split(b";", 1)[0].strip()
+            try:
+                self._chunk_left = int(text, 16)
+            except ValueError:
+                raise HTTPException(f"a chunk size that is not hexadecimal: {text!r}") from None
+            if self._chunk_left == 0:  # the last chunk: skip any trailer fields up to the empty line
+                while (trailer := self._reader.readline(MAX_LINE + 1)) not in (b"\r\n", b"\n"):
+                    if not trailer.endswith(b"\n"):
+                        raise IncompleteRead(b"")
+                self.done = True
+                return b""
+        data: bytes = self._reader.read1(min(size, self._chunk_left))
+        if not data:
+            raise IncompleteRead(b"", self._chunk_left)
+        self._chunk_left -= len(data)
+        if self._chunk_left == 0 and self._reader.readline(MAX_LINE + 1) not in (b"\r\n", b"\n"):
+            raise IncompleteRead(b"")
+        return data
+
+
 class Answer:
     """A service's answer: status, headers and the body (read whole, or streamed with `iter_content`).
 
     Closing it gives its connection back to the client when the body was read to its end, else closes it.
     """
 
-    def __init__(
-        self, client: ServiceClient, conn: HTTPConnection, raw: HTTPResponse, stream: bool, keep: bool
-    ) -> None:
+    def __init__(self, client: ServiceClient, conn: Connection, raw: Raw, stream: bool, keep: bool) -> None:
         self.client, self.raw, self.keep = client, raw, keep
-        self.conn: HTTPConnection | None = conn
+        self.conn: Connection | None = conn
         self.status_code = raw.status
         self.reason = raw.reason
         self.headers = raw.headers
-        self._complete = False  # the body read to its end, nothing left on the connection
         self._content: bytes | None = None
         if not stream:
             self._content = raw.read()  # a body cut short raises IncompleteRead (a 503 in ServiceClient.send)
-            self._complete = True
             self.close()
 
     @property
@@ -84,7 +266,6 @@ class Answer:
         if self._content is None:
             try:
                 self._content = self.raw.read()
-                self._complete = True
             except (HTTPException, OSError):
                 raise ServiceUnavailable(self.client.name) from None
             finally:
@@ -99,10 +280,6 @@ class Answer:
         """The body in pieces of up to `chunk_size` bytes, each as it arrives; IncompleteRead if it is cut short."""
         while chunk := self.raw.read1(chunk_size):
             yield chunk
-        if self.raw.length:  # Content-Length announced more than came
-            raise IncompleteRead(b"", self.raw.length)
-        self.raw.close()  # read1 leaves a Content-Length body open at its end: http.client sends no next request
-        self._complete = True
 
     def body_stream(self, chunk_size: int) -> Iterator[bytes]:
         """The body as `iter_content` gives it, its first piece read now: a service that fails before its first
@@ -119,7 +296,7 @@ class Answer:
         """Give the connection back (body read to its end, kept alive) or close it."""
         conn, self.conn = self.conn, None
         if conn is not None:
-            self.client.release(conn, reusable=self.keep and self._complete and not self.raw.will_close)
+            self.client.release(conn, reusable=self.keep and self.raw.done and not self.raw.will_close)
 
     def __enter__(self) -> Answer:
         return self
@@ -131,9 +308,9 @@ class Answer:
 class ServiceClient:
     """Calls one service with the internal token, the request id and the configured timeouts.
 
-    http.client directly, one keep-alive connection per thread: with urllib3's pool the gateway took more CPU
-    per query (docs/performance.md, change 21), and with requests' per-call preparation, before that, a third
-    more. No retries but one: a GET on a kept-alive connection that the service closed meanwhile is
+    Its own HTTP/1.1 `Connection`, one kept alive per thread: with http.client the gateway took more CPU per
+    query (docs/performance.md, change 27), with urllib3's pool more still (change 21), and with requests'
+    per-call preparation, before that, a third more. No retries but one: a GET on a kept-alive connection that the service closed meanwhile is
     sent once more on a new connection. No proxy, no cookies.
     """
 
@@ -148,7 +325,8 @@ class ServiceClient:
         self.internal_token = internal_token
         self._idle = threading.local()  # the thread's kept-alive connection, when it is not in use
         self._lock = threading.Lock()
-        self._open: weakref.WeakSet[HTTPConnection] = weakref.WeakSet()
+        self._open: weakref.WeakSet[Connection] = weakref.WeakSet()
+        self._tls = ssl.create_default_context() if url.scheme == "https" else None
 
     def request(
         self,
@@ -197,14 +375,14 @@ class ServiceClient:
         conn, reused = self._acquire(connect_s)
         try:
             try:
-                raw = self._exchange(conn, method, url, body, headers, read_s)
+                raw = conn.exchange(method, url, headers, body, read_s)
             except (RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 if not (reused and method == "GET"):
                     raise
                 # the service closed the kept-alive connection between our check and the request: once more
                 conn.close()
                 conn = self._new_connection(connect_s)
-                raw = self._exchange(conn, method, url, body, headers, read_s)
+                raw = conn.exchange(method, url, headers, body, read_s)
             return Answer(self, conn, raw, stream, keep_alive)
         except (HTTPException, OSError) as exc:
             conn.close()
@@ -214,25 +392,9 @@ class ServiceClient:
             conn.close()
             raise
 
-    @staticmethod
-    def _exchange(
-        conn: HTTPConnection,
-        method: str,
-        url: str,
-        body: bytes | None,
-        headers: dict[str, str],
-        read_s: float,
-    ) -> HTTPResponse:
-        if conn.sock is None:  # a new connection: its timeout is the connect timeout (_new_connection)
-            conn.connect()
-        assert conn.sock is not None
-        conn.sock.settimeout(read_s)
-        conn.request(method, url, body=body, headers=headers)
-        return conn.getresponse()
-
-    def _acquire(self, connect_s: float) -> tuple[HTTPConnection, bool]:
+    def _acquire(self, connect_s: float) -> tuple[Connection, bool]:
         """The thread's idle connection if the service has not closed it, else a new one (not yet connected)."""
-        conn: HTTPConnection | None = getattr(self._idle, "conn", None)
+        conn: Connection | None = getattr(self._idle, "conn", None)
         self._idle.conn = None
         if conn is not None:
             if conn.sock is not None and not _dropped(conn.sock):
@@ -240,14 +402,14 @@ class ServiceClient:
             conn.close()
         return self._new_connection(connect_s), False
 
-    def _new_connection(self, connect_s: float) -> HTTPConnection:
-        kind = HTTPSConnection if self.scheme == "https" else HTTPConnection
-        conn = kind(self.host, self.port, timeout=connect_s)
+    def _new_connection(self, connect_s: float) -> Connection:
+        port = self.port or (443 if self._tls else 80)
+        conn = Connection(self.host, port, connect_s, self._tls)
         with self._lock:
             self._open.add(conn)
         return conn
 
-    def release(self, conn: HTTPConnection, reusable: bool) -> None:
+    def release(self, conn: Connection, reusable: bool) -> None:
         """Keep a connection whose answer was read to the end as the thread's idle one; close any other."""
         if reusable and getattr(self._idle, "conn", None) is None:
             self._idle.conn = conn

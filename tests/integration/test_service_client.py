@@ -80,6 +80,18 @@ class Handler(BaseHTTPRequestHandler):
             self._head(200, {"Content-Length": "1000"})
             self.wfile.write(b"only a part")
             self.close_connection = True
+        elif path.startswith("/until-close"):  # no length, not chunked: the body ends when the connection does
+            self._head(200, {"Content-Type": "text/plain"})
+            self.wfile.write(b"all of it")
+            self.close_connection = True
+        elif path.startswith("/trailer"):  # a chunk extension and trailer fields, which the body does not include
+            self._head(200, {"Content-Type": "text/csv", "Transfer-Encoding": "chunked", "X-Part": "a"})
+            self.wfile.write(b"3;name=value\r\nabc\r\n0\r\nX-Checksum: 1\r\nX-More: 2\r\n\r\n")
+        elif path.startswith("/repeated"):
+            self._head(204, {"X-Part": "a", "x-part": "b"})
+        elif path.startswith("/garbage"):
+            self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+            self.close_connection = True
         elif path.startswith("/close"):
             self._head(200, {"Content-Length": "2", "Connection": "close"})
             self.wfile.write(b"{}")
@@ -245,3 +257,38 @@ def test_a_csv_download_whose_service_fails_before_its_first_byte_is_a_503_probl
     response = csv_download(client, "/big", {})
     assert b"".join(response.response) == b"x" * 200_000
     response.close()
+
+
+def test_a_body_up_to_the_close_comes_whole_and_its_connection_is_not_kept(server, client) -> None:
+    answer = client.request("GET", "/until-close")
+    assert (answer.status_code, answer.content) == (200, b"all of it")
+    assert client.request("GET", "/next").status_code == 200
+    assert server.connections == 2
+
+
+def test_chunk_extensions_and_trailers_are_read_past_and_the_connection_kept(server, client) -> None:
+    answer = client.request("GET", "/trailer")
+    assert (answer.content, answer.headers["x-part"], answer.headers.get("Content-Type")) == (b"abc", "a", "text/csv")
+    assert client.request("GET", "/next").status_code == 200
+    assert server.connections == 1
+
+
+def test_an_answer_without_a_body_keeps_its_connection_and_repeated_fields_are_joined(server, client) -> None:
+    answer = client.request("GET", "/repeated")
+    assert (answer.status_code, answer.content, answer.headers.get("X-PART")) == (204, b"", "a, b")
+    assert "x-Part" in answer.headers and answer.headers.get("X-Missing") == ""
+    assert client.request("GET", "/next").status_code == 200
+    assert server.connections == 1
+
+
+def test_an_answer_that_is_not_http_is_a_503_problem(server, client) -> None:
+    with pytest.raises(ServiceUnavailable):
+        client.request("GET", "/garbage")
+    assert client.request("GET", "/after").status_code == 200
+    assert server.connections == 2
+
+
+def test_a_line_break_in_a_header_field_is_never_sent(server, client) -> None:
+    with pytest.raises(ValueError, match="line break"):
+        client.send("GET", "/x", request_id="a\r\nX-Injected: 1")
+    assert server.requests == []
