@@ -12,7 +12,10 @@ from apispec import BasePlugin
 from marshmallow import Schema, ValidationError, fields
 from webargs.flaskparser import FlaskParser
 
+from shared.web.argmemo import ParsedQueries
 from shared.web.problems import PROBLEM_JSON, ProblemError
+
+QUERIES = ParsedQueries()  # the query arguments of the gateway's operations, loaded before (change 28)
 
 
 class ProblemSchema(Schema):
@@ -33,6 +36,14 @@ class ProblemParser(FlaskParser):
     """webargs parser whose validation failures are 400 problems naming the fields."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def parse(self, argmap: Any, req: Any = None, *, location: str | None = None, **kwargs: Any) -> Any:
+        """As webargs parses; a query string a schema loaded before on the same day is not loaded again."""
+        parse = super().parse
+        if location != "query" or not isinstance(argmap, Schema) or kwargs.get("validate") is not None:
+            return parse(argmap, req, location=location, **kwargs)
+        req = req or self.get_default_request()
+        return QUERIES.load(argmap, req.query_string, lambda: parse(argmap, req, location=location, **kwargs))
 
     def handle_error(
         self, error: ValidationError, req: Any, schema: Schema, *, error_status_code: int | None, error_headers: Any

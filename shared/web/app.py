@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 from shared.events.fields import CODE_MESSAGE, CODE_REGEX
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
+from shared.web.argmemo import ParsedQueries
 from shared.web.health import register_health
 from shared.web.observability import register_request_logging
 from shared.web.problems import ProblemError, register_problem_handlers
@@ -35,10 +36,18 @@ def require_customer_code(customer_code: str) -> str:
     return customer_code
 
 
+QUERIES = ParsedQueries()  # the query arguments of the service's API, loaded before (change 28)
+
+
 def parse_query(schema: Schema) -> dict[str, Any]:
     """Load request.args with a schema; a bad value is a 400 naming the field."""
+    return QUERIES.load(schema, request.query_string, lambda: _load_query(schema))
+
+
+def _load_query(schema: Schema) -> dict[str, Any]:
     try:
-        return schema.load(request.args.to_dict(flat=True), unknown=EXCLUDE)
+        loaded: dict[str, Any] = schema.load(request.args.to_dict(flat=True), unknown=EXCLUDE)
+        return loaded
     except ValidationError as err:
         raise ProblemError(
             400, "Invalid request", "One or more query parameters are invalid.", errors=err.normalized_messages()
