@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json as jsonlib
 import logging
+import re
 import select
 import socket
 import ssl
@@ -25,6 +26,8 @@ JSON = "application/json"
 MAX_LINE = 65_536  # a status or header line, or a chunk's size line, longer than this is not an answer
 MAX_HEADERS = 100
 NO_BODY = frozenset({204, 304})
+DIGITS = re.compile(r"[0-9]+")  # str.isdigit would take other digits, "²" among them
+CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 class ServiceUnavailable(ProblemError):
@@ -71,7 +74,7 @@ class Connection:
 
     The request goes out in one send; the answer's status line and header fields are split here, and its body
     read by its Content-Length, in chunks, or up to the close. `http.client` made a file object and ran the
-    `email` parser for every answer: this takes about a third of its CPU per call (docs/performance.md, change 27).
+    `email` parser for every answer: this takes about half its CPU per call (docs/performance.md, change 27).
     """
 
     def __init__(self, host: str, port: int, connect_s: float, tls: ssl.SSLContext | None) -> None:
@@ -128,7 +131,7 @@ class Connection:
             raise RemoteDisconnected("the service closed the connection without an answer")
         version, _, rest = first.decode("latin-1").rstrip("\r\n").partition(" ")
         code, _, reason = rest.partition(" ")
-        if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+        if not version.startswith("HTTP/1.") or not DIGITS.fullmatch(code) or len(code) != 3:
             raise BadStatusLine(first.decode("latin-1", "replace"))
         fields: dict[str, str] = {}
         for _ in range(MAX_HEADERS + 1):
@@ -156,7 +159,7 @@ class Connection:
             return Raw(status, reason, Headers(fields), self._reader, None, True, will_close)
         if "content-length" in fields:
             length = fields["content-length"]
-            if not length.isdigit():
+            if not DIGITS.fullmatch(length):
                 raise HTTPException(f"a Content-Length that is not a length: {length!r}")
             return Raw(status, reason, Headers(fields), self._reader, int(length), False, will_close)
         return Raw(status, reason, Headers(fields), self._reader, None, False, True)  # the body ends at the close
@@ -220,10 +223,9 @@ class Raw:
             if not line.endswith(b"\n") or len(line) > MAX_LINE:
                 raise IncompleteRead(b"")
             text = line.split(b";", 1)[0].strip()
-            try:
-                self._chunk_left = int(text, 16)
-            except ValueError:
-                raise HTTPException(f"a chunk size that is not hexadecimal: {text!r}") from None
+            if not CHUNK_SIZE.fullmatch(text):  # int(…, 16) alone would take a sign, "0x" or "_"
+                raise HTTPException(f"a chunk size that is not hexadecimal: {text!r}")
+            self._chunk_left = int(text, 16)
             if self._chunk_left == 0:  # the last chunk: skip any trailer fields up to the empty line
                 while (trailer := self._reader.readline(MAX_LINE + 1)) not in (b"\r\n", b"\n"):
                     if not trailer.endswith(b"\n"):
@@ -310,8 +312,8 @@ class ServiceClient:
 
     Its own HTTP/1.1 `Connection`, one kept alive per thread: with http.client the gateway took more CPU per
     query (docs/performance.md, change 27), with urllib3's pool more still (change 21), and with requests'
-    per-call preparation, before that, a third more. No retries but one: a GET on a kept-alive connection that the service closed meanwhile is
-    sent once more on a new connection. No proxy, no cookies.
+    per-call preparation, before that, a third more. No retries but one: a GET on a kept-alive connection that
+    the service closed meanwhile is sent once more on a new connection. No proxy, no cookies.
     """
 
     def __init__(self, name: str, base_url: str, internal_token: str, timeout: tuple[float, float]) -> None:

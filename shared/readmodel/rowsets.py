@@ -59,8 +59,8 @@ class TypedUnion:
     """Named queries whose rows become objects of one type each, fetched as one `UNION ALL` of plain rows.
 
     One round trip and one result, and psycopg's work for one statement instead of one per query: for the
-    ledger's four fact queries a quarter of a pipeline's client CPU (docs/performance.md, change 26), where
-    `RowSets` gains nothing because of its JSON. Each query's columns are named as its type's fields. `slots` are
+    ledger's four fact queries about a third of a pipeline's client CPU (docs/performance.md, change 26), where
+    `RowSets` saved nothing at the ledger's API (change 20). Each query's columns are named as its type's fields. `slots` are
     the SQL types of the union's columns after the first, the number of the query; `kinds[name]` is the query,
     its type (called with the fields in their order) and, for each field in that order, its slot. A slot's type
     must be its field's column type in every query that uses it; a slot a query leaves empty is a typed NULL.

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -89,6 +91,12 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"3;name=value\r\nabc\r\n0\r\nX-Checksum: 1\r\nX-More: 2\r\n\r\n")
         elif path.startswith("/repeated"):
             self._head(204, {"X-Part": "a", "x-part": "b"})
+        elif path.startswith("/bad-chunk"):  # a size int(…, 16) would take, negative
+            self._head(200, {"Content-Type": "text/csv", "Transfer-Encoding": "chunked"})
+            self.wfile.write(b"-5\r\nfirst\r\n0\r\n\r\n")
+        elif path.startswith("/bad-length"):  # a digit that is not 0-9
+            self._head(200, {"Content-Length": "\u00b2"})
+            self.wfile.write(b"ab")
         elif path.startswith("/garbage"):
             self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
             self.close_connection = True
@@ -281,9 +289,10 @@ def test_an_answer_without_a_body_keeps_its_connection_and_repeated_fields_are_j
     assert server.connections == 1
 
 
-def test_an_answer_that_is_not_http_is_a_503_problem(server, client) -> None:
+@pytest.mark.parametrize("path", ["/garbage", "/bad-chunk", "/bad-length"])
+def test_an_answer_that_is_not_http_is_a_503_problem(server, client, path) -> None:
     with pytest.raises(ServiceUnavailable):
-        client.request("GET", "/garbage")
+        client.request("GET", path)
     assert client.request("GET", "/after").status_code == 200
     assert server.connections == 2
 
@@ -292,3 +301,34 @@ def test_a_line_break_in_a_header_field_is_never_sent(server, client) -> None:
     with pytest.raises(ValueError, match="line break"):
         client.send("GET", "/x", request_id="a\r\nX-Injected: 1")
     assert server.requests == []
+
+
+def test_an_https_service_is_called_over_tls_with_its_certificate_checked(tmp_path, monkeypatch) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+        + ["-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    running = Server()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    running.socket = context.wrap_socket(running.socket, server_side=True)
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    port = running.server_address[1]
+    try:
+        with Flask(__name__).test_request_context():
+            untrusted = ServiceClient("ledger", f"https://localhost:{port}", "t" * 32, (1.0, 1.0))
+            with pytest.raises(ServiceUnavailable):  # a certificate no CA of the machine signed
+                untrusted.request("GET", "/x")
+            monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # read when the client makes its TLS context
+            trusting = ServiceClient("ledger", f"https://localhost:{port}", "t" * 32, (1.0, 1.0))
+            for n in range(2):
+                assert trusting.request("GET", f"/tls{n}").json() == {"path": f"/tls{n}"}
+            trusting.close()
+        assert [r[1] for r in running.requests] == ["/tls0", "/tls1"]
+        assert running.requests[0][2]["Host"] == f"localhost:{port}"
+    finally:
+        running.shutdown()
+        running.server_close()
