@@ -59,7 +59,7 @@ class TypedUnion:
     """Named queries whose rows become objects of one type each, fetched as one `UNION ALL` of plain rows.
 
     One round trip and one result, and psycopg's work for one statement instead of one per query: for the
-    ledger's four fact queries about a third of a pipeline's client CPU (docs/performance.md, change 26), where
+    ledger's four fact queries well under half of a pipeline's client CPU (docs/performance.md, change 26), where
     `RowSets` saved nothing at the ledger's API (change 20). Each query's columns are named as its type's fields. `slots` are
     the SQL types of the union's columns after the first, the number of the query; `kinds[name]` is the query,
     its type (called with the fields in their order) and, for each field in that order, its slot. A slot's type
@@ -84,7 +84,9 @@ class TypedUnion:
                 f'q."{column[slot]}"' if slot in column else f"NULL::{sql_type}" for slot, sql_type in enumerate(slots)
             ]
             branches.append(f"SELECT {number} AS kind, {', '.join(values)} FROM ({query}\n) AS q")
-            self.makers.append((kind, itemgetter(*(slot + 1 for slot in places))))
+            columns = [slot + 1 for slot in places]
+            pick = itemgetter(*columns) if len(columns) > 1 else lambda row, at=columns[0]: (row[at],)
+            self.makers.append((kind, pick))
         self.statement = "\nUNION ALL\n".join(branches)
 
     def fetch(self, conn: psycopg.Connection[Any], params: Mapping[str, Any]) -> dict[str, list[Any]]:

@@ -4,6 +4,7 @@ returns a column whose type JSON would change; the ledger's facts in one UNION A
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -144,3 +145,14 @@ def test_each_field_needs_a_slot_of_its_own(places) -> None:
     kinds = {"payments": (LEDGER_KINDS["payments"][0], LEDGER_KINDS["payments"][1], places)}
     with pytest.raises(ValueError, match="payments: one distinct slot of 9 for each of the 5 fields"):
         TypedUnion(FACT_SLOTS, kinds)
+
+
+@dataclass(frozen=True)
+class OnlyId:
+    refund_id: str
+
+
+def test_a_kind_of_one_field_is_made_from_that_field(ledger) -> None:
+    query = "SELECT refund_id FROM refund WHERE customer_code = %(customer_code)s"
+    union = TypedUnion(("text",), {"ids": (query, OnlyId, (0,))})
+    assert union.fetch(ledger, LEDGER_PARAMS) == {"ids": [OnlyId("R-1")]}

@@ -97,6 +97,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path.startswith("/bad-length"):  # a digit that is not 0-9
             self._head(200, {"Content-Length": "\u00b2"})
             self.wfile.write(b"ab")
+        elif path.startswith("/overlong"):  # more than the Content-Length says, in the same write
+            self._head(200, {"Content-Type": "application/json", "Content-Length": "2"})
+            self.wfile.write(b'{}HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"stale!!"')
         elif path.startswith("/garbage"):
             self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
             self.close_connection = True
@@ -146,6 +149,7 @@ def test_answers_come_over_one_kept_alive_connection_with_token_and_request_id(s
     assert server.connections == 1
     headers = server.requests[0][2]
     assert headers["X-Internal-Token"] == "token-" + "t" * 26 and "X-Request-ID" in headers
+    assert headers["Accept-Encoding"] == "identity"  # no content coding the gateway would relay undecoded
 
 
 def test_a_json_body_is_sent_as_json(server, client) -> None:
@@ -332,3 +336,16 @@ def test_an_https_service_is_called_over_tls_with_its_certificate_checked(tmp_pa
     finally:
         running.shutdown()
         running.server_close()
+
+
+def test_bytes_beyond_an_answers_end_never_become_the_next_answer(server, client) -> None:
+    assert client.request("GET", "/overlong").json() == {}
+    for n in range(3):  # not the stale answer the service wrote after the body
+        assert client.request("GET", f"/next{n}").json() == {"path": f"/base/next{n}"}
+
+
+def test_a_space_or_control_character_in_the_path_is_never_sent(server, client) -> None:
+    for path in ("/a b", "/a\x00b", "/a\x7fb"):
+        with pytest.raises(ServiceUnavailable):
+            client.request("GET", path)
+    assert server.requests == []
