@@ -35,8 +35,8 @@ from psycopg.rows import dict_row, tuple_row
 
 from bench import report
 from bench.dataset import cached
-from bench.infra import INTERNAL_TOKEN, ROOT, Scope, start_system
-from bench.throughput import SERVICE_TOPICS, publish, rebuild_retrying
+from bench.infra import INTERNAL_TOKEN, ROOT
+from bench.throughput import small_system
 from gateway.clients import ServiceClient, customer_path
 from gateway.openapi import ProblemParser
 from services.ledger import queries
@@ -150,45 +150,33 @@ def main(argv: list[str] | None = None) -> int:
     today = today_budapest()
     data = cached(ROOT / ".run" / "bench-cache", args.events, args.customers, 42, today)
     logins = random.Random(42).sample(data.logins(), 50)
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    scope = Scope(bootstrap, os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres"))
     load_before = os.getloadavg()
-    try:
-        scope.make_topics()
-        publish(scope, data)
-        for service in SERVICE_TOPICS:
-            rebuild_retrying(scope, service, "calls")
-        system = start_system(scope, ROOT / ".run" / "bench-logs" / f"{scope.run_id}-calls", 200, (2, 4), (2, 8))
-        try:
-            with psycopg.connect(scope.database("ledger"), autocommit=True, row_factory=dict_row) as conn:
-                pointer.use_active_schema(conn, READ_MODEL_SCHEMA)
-                params = [
-                    {"customer_code": row["customer_code"], "serial_number": row["serial_number"], "as_of": today}
-                    for row in logins
-                ]
-                paths = [customer_path(row["customer_code"], "balance") for row in logins]
-                query = [
-                    {"as_of": today.isoformat(), "serial_number": row["serial_number"], "lang": "hu"} for row in logins
-                ]
-                at_gateway, at_ledger = argument_ways(
-                    Flask(__name__), today.isoformat(), [row["serial_number"] for row in logins]
-                )
-                groups = {
-                    "the ledger's fact queries of a balance": fact_ways(conn, params),
-                    "the gateway's call of the ledger API": client_ways(system.env["LEDGER_URL"], paths, query),
-                    "a balance's query arguments at the gateway (webargs)": at_gateway,
-                    "a balance's query arguments at the ledger API (marshmallow)": at_ledger,
-                }
-                figures: dict[tuple[str, str], list[float]] = {}
-                for _ in range(args.repeat):
-                    for group, ways in groups.items():
-                        for name, way in ways.items():
-                            per_call_us(way, 100, len(logins))  # warm: prepared statements, kept connections
-                            figures.setdefault((group, name), []).append(per_call_us(way, args.calls, len(logins)))
-        finally:
-            system.shutdown()
-    finally:
-        scope.close()
+    with small_system(data, "calls") as system:
+        with psycopg.connect(system.env["LEDGER_DATABASE_URL"], autocommit=True, row_factory=dict_row) as conn:
+            pointer.use_active_schema(conn, READ_MODEL_SCHEMA)
+            params = [
+                {"customer_code": row["customer_code"], "serial_number": row["serial_number"], "as_of": today}
+                for row in logins
+            ]
+            paths = [customer_path(row["customer_code"], "balance") for row in logins]
+            query = [
+                {"as_of": today.isoformat(), "serial_number": row["serial_number"], "lang": "hu"} for row in logins
+            ]
+            at_gateway, at_ledger = argument_ways(
+                Flask(__name__), today.isoformat(), [row["serial_number"] for row in logins]
+            )
+            groups = {
+                "the ledger's fact queries of a balance": fact_ways(conn, params),
+                "the gateway's call of the ledger API": client_ways(system.env["LEDGER_URL"], paths, query),
+                "a balance's query arguments at the gateway (webargs)": at_gateway,
+                "a balance's query arguments at the ledger API (marshmallow)": at_ledger,
+            }
+            figures: dict[tuple[str, str], list[float]] = {}
+            for _ in range(args.repeat):
+                for group, ways in groups.items():
+                    for name, way in ways.items():
+                        per_call_us(way, 100, len(logins))  # warm: prepared statements, kept connections
+                        figures.setdefault((group, name), []).append(per_call_us(way, args.calls, len(logins)))
     load_after = os.getloadavg()
     rows = []
     for group, ways in groups.items():

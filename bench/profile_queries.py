@@ -8,7 +8,6 @@ API's server for 15 s each, at once, and writes `profile-gateway-balance-gil` an
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import subprocess
 import sys
@@ -17,8 +16,8 @@ import time
 
 from bench import load
 from bench.dataset import cached
-from bench.infra import ROOT, Scope, start_system
-from bench.throughput import SERVICE_TOPICS, publish, rebuild_retrying
+from bench.infra import ROOT
+from bench.throughput import small_system
 from shared.timeutil import today_budapest
 
 WHAT = (
@@ -34,37 +33,25 @@ def main(argv: list[str] | None = None) -> int:
     today = today_budapest()
     data = cached(ROOT / ".run" / "bench-cache", args.events, args.customers, 42, today)
     logins = random.Random(42).sample(data.logins(), min(300, len(data.logins())))
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    scope = Scope(bootstrap, os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres"))
-    try:
-        scope.make_topics()
-        publish(scope, data)
-        for service in SERVICE_TOPICS:
-            rebuild_retrying(scope, service, "profile")
-        system = start_system(scope, ROOT / ".run" / "bench-logs" / f"{scope.run_id}-profile", 200, (2, 4), (2, 8))
-        try:
-            path = load.queries(today)["balance"]
-            tokens, _ = load.screen(system.gateway, load.mint(logins), {"balance": path})
-            wrk = threading.Thread(target=lambda: print(load.wrk(system.gateway, "GET", path, tokens["balance"], 30)))
-            wrk.start()
-            time.sleep(5)
-            profiles = [
-                subprocess.Popen(
-                    [sys.executable, "-m", "bench.profile", "--pid", str(system.procs[proc].pid), "--seconds", "15"]
-                    + ["--gil", "--id", f"profile-{name}-balance-gil", "--what", WHAT.format(label, data.events)]
-                )
-                for proc, name, label in (
-                    ("gateway-api", "gateway", "the gateway's gunicorn (2 workers × 8 threads)"),
-                    ("ledger-api", "ledger", "the ledger API's Granian (2 workers × 4 threads)"),
-                )
-            ]
-            for profile in profiles:
-                profile.wait()
-            wrk.join()
-        finally:
-            system.shutdown()
-    finally:
-        scope.close()
+    with small_system(data, "profile") as system:
+        path = load.queries(today)["balance"]
+        tokens, _ = load.screen(system.gateway, load.mint(logins), {"balance": path})
+        wrk = threading.Thread(target=lambda: print(load.wrk(system.gateway, "GET", path, tokens["balance"], 30)))
+        wrk.start()
+        time.sleep(5)
+        profiles = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.profile", "--pid", str(system.procs[proc].pid), "--seconds", "15"]
+                + ["--gil", "--id", f"profile-{name}-balance-gil", "--what", WHAT.format(label, data.events)]
+            )
+            for proc, name, label in (
+                ("gateway-api", "gateway", "the gateway's gunicorn (2 workers × 8 threads)"),
+                ("ledger-api", "ledger", "the ledger API's Granian (2 workers × 4 threads)"),
+            )
+        ]
+        for profile in profiles:
+            profile.wait()
+        wrk.join()
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.dataset import SUBJECT, DataSet
-from bench.infra import ROOT, Scope, children, peak_rss_mb
+from bench.infra import ROOT, BenchSystem, Scope, children, peak_rss_mb, start_system
 from shared import kafka_security
 from shared.events.topics import physical
 from tests.support.procs import spawn
@@ -196,3 +198,23 @@ def rejected(scope: Scope, service: str) -> int:
 
     with psycopg.connect(scope.database(service)) as conn:
         return conn.execute("SELECT count(*) FROM readmodel.rejected_events").fetchone()[0]
+
+
+@contextmanager
+def small_system(data: DataSet, tag: str) -> Iterator[BenchSystem]:
+    """The whole system on `data`, on topics and databases of its own: every read model rebuilt by this tree, then
+    projectors, APIs and gateway as the stack runs them; all stopped and removed at the end."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    scope = Scope(bootstrap, os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres"))
+    try:
+        scope.make_topics()
+        publish(scope, data)
+        for service in SERVICE_TOPICS:
+            rebuild_retrying(scope, service, tag)
+        system = start_system(scope, ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{tag}", 200, (2, 4), (2, 8))
+        try:
+            yield system
+        finally:
+            system.shutdown()
+    finally:
+        scope.close()

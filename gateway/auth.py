@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from flask import current_app, g, request
 
+from shared.bounded import Bounded
 from shared.web.problems import ProblemError
 
 ALGORITHM = "HS256"
@@ -75,26 +75,11 @@ def _verify(secret: str, token: str) -> tuple[Session, float]:
     return session, float(claims["exp"])
 
 
-class VerifiedTokens:
+class VerifiedTokens(Bounded[tuple[str, str], tuple[Session, float]]):
     """Tokens whose signature and claims were checked, with their sessions and expiry (at most `size`, oldest out)."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._entries: dict[tuple[str, str], tuple[Session, float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> tuple[Session, float] | None:
-        return self._entries.get(key)
-
-    def put(self, key: tuple[str, str], value: tuple[Session, float]) -> None:
-        with self._lock:
-            if len(self._entries) >= self.size:
-                del self._entries[next(iter(self._entries))]
-            self._entries[key] = value
-
-    def drop(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
+        super().__init__(size)
 
 
 VERIFIED = VerifiedTokens()

@@ -10,11 +10,11 @@ immutable values, are not kept. At most `size` entries, the oldest dropped first
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from shared.bounded import Bounded
 from shared.timeutil import today_budapest
 
 PLAIN = (str, int, float, bool, date, type(None))  # `datetime` is a `date`; all immutable
@@ -24,9 +24,8 @@ class ParsedQueries:
     """(schema, query string, day) -> the arguments the schema loaded from it."""
 
     def __init__(self, size: int = 4096, longest: int = 1024, today: Callable[[], date] = today_budapest) -> None:
-        self.size, self.longest, self.today = size, longest, today
-        self._kept: dict[tuple[object, bytes, date], dict[str, Any]] = {}
-        self._lock = threading.Lock()
+        self.longest, self.today = longest, today
+        self._kept: Bounded[tuple[object, bytes, date], dict[str, Any]] = Bounded(size)
 
     def load(self, schema: object, query: bytes, parse: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """The arguments of `query`: kept ones copied, else `parse()` (whose errors pass through, not kept)."""
@@ -38,8 +37,5 @@ class ParsedQueries:
             return dict(kept)
         args = parse()
         if all(isinstance(value, PLAIN) for value in args.values()):
-            with self._lock:
-                if len(self._kept) >= self.size:
-                    del self._kept[next(iter(self._kept))]
-                self._kept[key] = dict(args)
+            self._kept.put(key, dict(args))
         return args

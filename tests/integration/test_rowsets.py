@@ -4,6 +4,7 @@ returns a column whose type JSON would change; the ledger's facts in one UNION A
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,12 +34,18 @@ CONTRACT_ROWS = [
 ]
 
 
+def holding(service: str, rows: list[str]) -> Iterator[psycopg.Connection]:
+    """A scratch read model of `service` holding `rows`."""
+    with scratch_schema(ROOT / "services" / service / "schema.sql") as conn:
+        for statement in rows:
+            conn.execute(statement)
+        yield conn
+
+
 @pytest.fixture
 def case():
     """The contracts' row sets and a scratch read model holding CONTRACT_ROWS."""
-    with scratch_schema(ROOT / "services" / "contracts" / "schema.sql") as conn:
-        for statement in CONTRACT_ROWS:
-            conn.execute(statement)
+    for conn in holding("contracts", CONTRACT_ROWS):
         yield CUSTOMER_FACTS, conn
 
 
@@ -106,10 +113,7 @@ LEDGER_ROWS = [
 @pytest.fixture
 def ledger():
     """A scratch ledger read model holding LEDGER_ROWS."""
-    with scratch_schema(ROOT / "services" / "ledger" / "schema.sql") as conn:
-        for statement in LEDGER_ROWS:
-            conn.execute(statement)
-        yield conn
+    yield from holding("ledger", LEDGER_ROWS)
 
 
 def test_the_ledgers_union_gives_the_facts_of_each_query_alone(ledger) -> None:
