@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=report.RESULTS)
     parser.add_argument("--before-servers", type=servers_spec, default={}, help="e.g. services=gunicorn")
     parser.add_argument("--after-servers", type=servers_spec, default={}, help="e.g. gateway=nginx+granian")
+    parser.add_argument("--before-threads", type=int, default=4, help="threads per worker of the services' APIs")
+    parser.add_argument("--after-threads", type=int, default=4, help="the same, after")
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
@@ -73,13 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         for service in SERVICE_TOPICS:
             rebuild_retrying(scope, service, "compare")
         for attempt in range(args.repeat):
-            sides = (("before", args.before.resolve(), args.before_servers), ("after", ROOT, args.after_servers))
-            for label, source, servers in sides:
+            sides = (
+                ("before", args.before.resolve(), args.before_servers, args.before_threads),
+                ("after", ROOT, args.after_servers, args.after_threads),
+            )
+            for label, source, servers, threads in sides:
                 system = start_system(
                     scope,
                     ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{label}{attempt}",
                     poll_timeout_ms=200,
-                    api_workers=(2, 4),
+                    api_workers=(2, threads),
                     gateway_workers=(2, 8),
                     source=source,
                     servers=servers,
