@@ -58,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=report.RESULTS)
     parser.add_argument("--before-servers", type=servers_spec, default={}, help="e.g. services=gunicorn")
     parser.add_argument("--after-servers", type=servers_spec, default={}, help="e.g. gateway=nginx+granian")
-    parser.add_argument("--before-threads", type=int, default=4, help="threads per worker of the services' APIs")
-    parser.add_argument("--after-threads", type=int, default=4, help="the same, after")
+    parser.add_argument("--before-threads", type=int, help="threads per worker of the four services' APIs")
+    parser.add_argument("--after-threads", type=int, help="the same, after (default: each tree's own)")
+    parser.add_argument("--logins", action="store_true", help="also logins (POST /api/v1/sessions), with statuses")
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
@@ -90,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                     servers=servers,
                 )
                 try:
-                    runs = load.run(system.gateway, logins, today, args.seconds, groups=system.cpu_groups, login=False)
+                    runs = load.run(
+                        system.gateway, logins, today, args.seconds, groups=system.cpu_groups, login=args.logins
+                    )
                 finally:
                     system.shutdown()
                 for name, run in runs.items():
@@ -110,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         return statistics.median(r[key] for r in runs)
 
     rows = []
-    for name in ("health/live", *QUERIES):
+    names = ("health/live", *QUERIES, *(["login"] if args.logins else []))
+    for name in names:
         rps = med("before", name, "rps"), med("after", name, "rps")
         cpu = med("before", name, "cpu"), med("after", name, "cpu")
         p99 = med("before", name, "p99"), med("after", name, "p99")
@@ -130,10 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         "formats": [None, "{:,.0f}", "{:,.0f}", "{:.2f}", "{:.1f}", "{:.1f}", "{:,.0f}", "{:,.0f}", "{:.2f}"],
         "rows": rows,
     }
+    if args.logins:  # each run's answers by status: a login that cannot be served soon is a 429, never a 5xx
+        result["login_statuses"] = {label: [r["statuses"] for r in figures[label]["login"]] for label in figures}
+        print(f"login statuses per run: {result['login_statuses']}")
     path = report.save(args.results, args.name, result)
     print("\n".join(report.table_section(result)))
     print(f"results in {path}")
-    by_process = by_process_table(figures, result, args.repeat)
+    by_process = by_process_table(figures, result, args.repeat, names)
     path = report.save(args.results, by_process["id"], by_process)
     print("\n".join(report.table_section(by_process)))
     print(f"results in {path}")
@@ -143,11 +150,16 @@ def main(argv: list[str] | None = None) -> int:
 GROUPS = {"gateway": "gateway", "services": "service APIs", "postgres": "PostgreSQL"}
 
 
-def by_process_table(figures: dict[str, dict[str, list[dict]]], whole: dict, repeat: int) -> dict:
+def by_process_table(
+    figures: dict[str, dict[str, list[dict]]],
+    whole: dict,
+    repeat: int,
+    names: tuple[str, ...] = ("health/live", *QUERIES),
+) -> dict:
     """The same runs' CPU µs per request by process group (median of the runs), before and after: a change in
     one group shows here even when the whole moved by less than the runs' spread."""
     rows = []
-    for name in ("health/live", *QUERIES):
+    for name in names:
         row: list = [name]
         for group in GROUPS:
             side = [
