@@ -19,7 +19,6 @@ from bench.dataset import cached
 from bench.infra import ROOT
 from bench.throughput import small_system
 from shared.timeutil import today_budapest
-from shared.web.serve import SERVICE_THREADS
 
 WHAT = (
     "{} while wrk loads GET /api/v1/balance with 32 connections ({:,}-event data set; a run of its own, no other query)"
@@ -47,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             for proc, name, label in (
                 ("gateway-api", "gateway", "the gateway's gunicorn (2 workers × 8 threads)"),
-                ("ledger-api", "ledger", f"the ledger API's Granian (2 workers × {SERVICE_THREADS['ledger']} threads)"),
+                ("ledger-api", "ledger", "the ledger API's Granian (2 workers × 4 threads)"),
             )
         ]
         for profile in profiles:

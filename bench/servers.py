@@ -6,9 +6,9 @@ problem handlers), 2 workers × 4 threads, one after the other, alternately, `--
 connections. Per server: the median requests/s and CPU per request of its processes (master and workers);
 and the same app called in-process, without any server, for what Flask and the app alone cost. Then every
 malformed case is sent to each server as raw bytes: the status and the content type of the answer, or that
-the connection closed without one. Writes two `table` results (`servers-cpu`, `servers-malformed-http`).
-
-Granian is not a dependency of the project (`pip install granian` into the venv to run this).
+the connection closed without one. Writes two `table` results (`servers-cpu`, or `--name`;
+`servers-malformed-http`). `--servers` picks some of the variants; one of them is Granian serving the app's answers
+whole (`whole_app`, change 29 of docs/performance.md). nginx is not a dependency of the project (Debian's `nginx`).
 """
 
 from __future__ import annotations
@@ -26,34 +26,60 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.test import EnvironBuilder
 
 from bench import load, report
 from bench.infra import children, free_port
 from shared.web.problems import register_problem_handlers
 
-app = Flask("bench-servers")
-register_problem_handlers(app)  # as every app of the stack: errors reading a body are 400 problems
+
+class WholeResponse(Response):
+    """Change 29 (measured, not adopted: docs/performance.md): an answer whose body is in memory handed to the
+    server as a list of one `bytes`, which Granian sends as one full body, instead of werkzeug's iterator, which it
+    sends as a stream fed through a channel."""
+
+    def get_app_iter(self, environ: dict[str, Any]) -> Iterable[bytes]:
+        chunks = super().get_app_iter(environ)
+        if self.direct_passthrough or not self.is_sequence:
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            chunks.close()  # type: ignore[attr-defined]  # a ClosingIterator: the answer's close callbacks
+        return [body] if body else []
 
 
-@app.get("/api/v1/quota")
-def quota() -> object:
-    """The answer every measured request gets (a JSON object, like the queries' smallest)."""
-    return jsonify(customer_code="C1004", minutes={"free": 600, "used": 125, "left": 475})
+def make_app(response_class: type[Response] = Response) -> Flask:
+    """The measured app: a small JSON answer and a login-like POST, with the stack's problem handlers."""
+    made = Flask("bench-servers")
+    made.response_class = response_class
+    register_problem_handlers(made)  # as every app of the stack: errors reading a body are 400 problems
+
+    @made.get("/api/v1/quota")
+    def quota() -> object:
+        """The answer every measured request gets (a JSON object, like the queries' smallest)."""
+        return jsonify(customer_code="C1004", minutes={"free": 600, "used": 125, "left": 475})
+
+    @made.post("/api/v1/sessions")
+    def sessions() -> object:
+        """Reads the JSON body, as the gateway's login does. Under gunicorn, reading a broken chunked body raises
+        (a 400 problem through the handlers); a 2xx answer only says that the request reached the application,
+        with whatever body the server made of it."""
+        return jsonify(received=request.get_json(silent=True) is not None), 201
+
+    return made
 
 
-@app.post("/api/v1/sessions")
-def sessions() -> object:
-    """Reads the JSON body, as the gateway's login does. Under gunicorn, reading a broken chunked body raises
-    (a 400 problem through the handlers); a 2xx answer only says that the request reached the application,
-    with whatever body the server made of it."""
-    return jsonify(received=request.get_json(silent=True) is not None), 201
+app = make_app()  # werkzeug's answers: the body an iterator
+whole_app = make_app(WholeResponse)  # change 29's answers: an in-memory body as a list
 
 
 # A server variant: given the port to answer on and a scratch folder, the commands of its processes, the one
@@ -68,12 +94,12 @@ def gunicorn_command(port: int, tmp: Path) -> list[list[str]]:
     return [[gunicorn, *config, "--bind", f"127.0.0.1:{port}", "bench.servers:app"]]
 
 
-def granian_command(port: int, tmp: Path) -> list[list[str]]:
+def granian_command(port: int, tmp: Path, target: str = "bench.servers:app") -> list[list[str]]:
     """Granian's WSGI interface with its defaults, the same workers and threads."""
     granian = Path(sys.executable).with_name("granian")
     granian = granian if granian.exists() else Path(shutil.which("granian") or "granian")
     options = ["--interface", "wsgi", "--workers", "2", "--blocking-threads", "4", "--no-ws"]
-    return [[str(granian), *options, "--host", "127.0.0.1", "--port", str(port), "bench.servers:app"]]
+    return [[str(granian), *options, "--host", "127.0.0.1", "--port", str(port), target]]
 
 
 NGINX = """
@@ -142,6 +168,7 @@ SERVERS: dict[str, Variant] = {
     "gunicorn (the stack's settings)": gunicorn_command,
     "Granian (WSGI)": granian_command,
     "nginx in front of Granian": nginx_granian_command,
+    "Granian (WSGI), answers whole (change 29)": partial(granian_command, target="bench.servers:whole_app"),
 }
 
 
@@ -276,15 +303,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--results", type=Path, default=report.RESULTS)
+    parser.add_argument("--servers", nargs="+", choices=list(SERVERS), default=list(SERVERS), help="(default: all)")
+    parser.add_argument("--name", default="servers-cpu", help="the CPU table's result id")
     args = parser.parse_args(argv)
     from tests.security.test_malformed_http import CASES
 
+    servers = {name: SERVERS[name] for name in args.servers}
     load_before = os.getloadavg()
-    figures: dict[str, list[dict]] = {name: [] for name in SERVERS}
+    figures: dict[str, list[dict]] = {name: [] for name in servers}
     answers: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-servers-") as tmp:
         for attempt in range(args.repeat):
-            for name, command in SERVERS.items():
+            for name, command in servers.items():
                 with Server(command, Path(tmp)) as server:
                     run = load.measured(
                         lambda server=server: {"server": server.pids()},
@@ -306,13 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     cpu = {
         **common,
-        "id": "servers-cpu",
+        "id": args.name,
         "intro": (
             f"`python -m bench.servers`: the same small Flask app under each server, 2 workers × 4 threads, wrk "
             f"32 connections, {args.seconds} s, the servers alternately, median of {args.repeat}; CPU of the "
             f"server's processes ({used}). 1-min load average {load_before[0]:.1f} before, {load_after[0]:.1f} after."
         ),
-        "columns": ["server", "requests/s", "CPU µs per request", "÷ gunicorn"],
+        "columns": ["server", "requests/s", "CPU µs per request", f"÷ {next(iter(servers)).split(' (')[0]}"],
         "formats": [None, "{:,.0f}", "{:,.0f}", "{:.2f}"],
         "rows": [],
     }
@@ -329,10 +359,10 @@ def main(argv: list[str] | None = None) -> int:
         "id": "servers-malformed-http",
         "intro": "`python -m bench.servers`: each case of tests/security/test_malformed_http.py sent as raw bytes; "
         f"the status and content type of the answer ({used}).",
-        "columns": ["malformed request", "the contract asks", *SERVERS],
-        "align": ["---"] * (2 + len(SERVERS)),
+        "columns": ["malformed request", "the contract asks", *servers],
+        "align": ["---"] * (2 + len(servers)),
         "rows": [
-            [case, f"{expected} application/problem+json", *(answers[name][case] for name in SERVERS)]
+            [case, f"{expected} application/problem+json", *(answers[name][case] for name in servers)]
             for case, (_, expected) in CASES.items()
         ],
     }

@@ -25,7 +25,6 @@ from gateway.ratelimit import LoginLimiter, make_pool
 from shared.config import exit_on_bad_settings
 from shared.web.observability import configure_logging, register_request_logging
 from shared.web.problems import ProblemError, register_problem_handlers
-from shared.web.responses import WholeResponse
 
 log = logging.getLogger("gateway")
 SECURITY_HEADERS = {
@@ -64,7 +63,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         settings = check(complete(config))
     configure_logging()
     app = Flask("gateway")
-    app.response_class = WholeResponse
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     register_request_logging(app, "gateway")

@@ -20,7 +20,6 @@ from flask import Response, g
 
 from shared.web.observability import REQUEST_ID_HEADER
 from shared.web.problems import PROBLEM_JSON, ProblemError, problem_response
-from shared.web.responses import WholeResponse
 
 log = logging.getLogger("gateway.clients")
 JSON = "application/json"
@@ -436,7 +435,7 @@ class ServiceClient:
         """GET a JSON query and hand its answer (or its 4xx problem) on unchanged."""
         answer = self.request("GET", path, params=params)
         if answer.ok:
-            return WholeResponse(answer.content, status=200, mimetype=JSON)
+            return Response(answer.content, status=200, mimetype=JSON)
         return relay_problem(answer)
 
     def close(self) -> None:
@@ -450,7 +449,7 @@ class ServiceClient:
 def relay_problem(answer: Answer) -> Response:
     """A service's 4xx answer as the gateway's answer: its problem body if it has one."""
     if answer.headers.get("Content-Type", "").startswith((PROBLEM_JSON, JSON)):
-        return WholeResponse(answer.content, status=answer.status_code, mimetype=PROBLEM_JSON)
+        return Response(answer.content, status=answer.status_code, mimetype=PROBLEM_JSON)
     return problem_response(answer.status_code, answer.reason or "Error")
 
 

@@ -17,7 +17,6 @@ from gateway.clients import ServiceClient, ServiceUnavailable
 from gateway.operators import operator_request
 from shared.web.observability import metrics_text
 from shared.web.problems import ProblemError
-from shared.web.responses import WholeResponse
 
 blueprint = Blueprint("gateway_health", __name__)
 SEVERITY = {"ok": 0, "degraded": 1, "down": 2}
@@ -104,4 +103,4 @@ def metrics() -> Response:
             "The metrics need the internal token.",
             headers={"WWW-Authenticate": 'Bearer realm="operations"'},
         )
-    return WholeResponse(metrics_text(current_app), mimetype="text/plain; version=0.0.4")
+    return Response(metrics_text(current_app), mimetype="text/plain; version=0.0.4")

@@ -43,7 +43,7 @@ services_up() {
     # shared/web/serve.py: Granian, JSON log lines from it too; metrics of every worker in one scrape
     mapfile -t identity < <(identity_env "api-$s" "portal_${s}_reader")
     start_bg "$s-api" env "${identity[@]}" PROMETHEUS_MULTIPROC_DIR="$RUN_DIR/metrics/$s-api" "$PY" -m shared.web.serve \
-      --workers "${PORTAL_API_WORKERS:-2}" --bind "127.0.0.1:${SERVICE_PORT[$s]}" "services.$s.app:create_app()"
+      --workers "${PORTAL_API_WORKERS:-2}" --threads 4 --bind "127.0.0.1:${SERVICE_PORT[$s]}" "services.$s.app:create_app()"
   done
   # the gateway, the internet's door, under gunicorn (shared/web/gunicorn_conf.py; docs/decisions.md)
   mapfile -t identity < <(identity_env portal portal_gateway)

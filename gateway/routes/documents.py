@@ -17,7 +17,6 @@ from gateway.pdf.statements import quota_pdf, settlement_sheet_pdf
 from shared.api.ledger import InvoiceList, InvoicesArgs, SettlementSheet, SettlementSheetArgs, period_error
 from shared.timeutil import today_budapest
 from shared.web.problems import ProblemError
-from shared.web.responses import WholeResponse
 
 PDF_TYPE = "application/pdf"
 PDF_DOC = {"responses": {200: {"content": {PDF_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}}
@@ -80,7 +79,7 @@ def customer_header(as_of: str) -> dict[str, Any]:
 
 def pdf_response(body: bytes, filename: str) -> Response:
     """A PDF download."""
-    response = WholeResponse(body, mimetype=PDF_TYPE)
+    response = Response(body, mimetype=PDF_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -171,7 +170,7 @@ def payment_qr_png() -> Response:
     """
     image = io.BytesIO()
     segno.make_qr(current_payment()["qr"], error="m", encoding="utf-8").save(image, kind="png", scale=6, border=4)
-    return WholeResponse(image.getvalue(), mimetype="image/png")
+    return Response(image.getvalue(), mimetype="image/png")
 
 
 @blp.route("/payment-qr.svg", methods=["GET"])
@@ -193,4 +192,4 @@ def payment_qr_svg() -> Response:
     segno.make_qr(current_payment()["qr"], error="m", encoding="utf-8").save(
         image, kind="svg", scale=6, border=4, title="Fizetési QR-kód", xmldecl=False
     )
-    return WholeResponse(image.getvalue(), mimetype="image/svg+xml")
+    return Response(image.getvalue(), mimetype="image/svg+xml")

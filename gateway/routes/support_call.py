@@ -12,7 +12,6 @@ from gateway.clients import Answer, customer_path, relay_problem
 from gateway.openapi import SECURED, Blueprint, problem_responses
 from shared.api.tickets import SupportCallDetail
 from shared.web.problems import ProblemError
-from shared.web.responses import WholeResponse
 
 blp = Blueprint("support_call", __name__, url_prefix="/api/v1", description="One support call (bearer token)")
 blp.before_request(require_session)
@@ -60,5 +59,5 @@ def support_call(call_id: str) -> Response:
     """
     with fetch_call(g.customer_code, call_id) as answer:
         if answer.ok:
-            return WholeResponse(answer.content, status=200, mimetype="application/json")
+            return Response(answer.content, status=200, mimetype="application/json")
         return relay_problem(answer)

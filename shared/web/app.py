@@ -22,7 +22,6 @@ from shared.web.argmemo import ParsedQueries
 from shared.web.health import register_health
 from shared.web.observability import register_request_logging
 from shared.web.problems import ProblemError, register_problem_handlers
-from shared.web.responses import WholeResponse
 
 __all__ = ["ProblemError", "require_customer_code", "parse_query", "parse_json", "db_connection", "create_service_app"]
 
@@ -128,7 +127,6 @@ def create_service_app(
 ) -> Flask:
     """The Flask app of one service: its blueprint plus errors, auth, health and metrics."""
     app = Flask(name)
-    app.response_class = WholeResponse
     app.config.update(settings)
     app.config.setdefault("READ_MODEL_SCHEMA", db.READ_MODEL_SCHEMA)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024

@@ -19,7 +19,6 @@ from shared.readmodel import connections as db
 from shared.readmodel import pointer
 from shared.readmodel.connections import one
 from shared.web.observability import metrics_text, register_scrape_collector
-from shared.web.responses import WholeResponse
 
 log = logging.getLogger("health")
 
@@ -101,7 +100,7 @@ def register_health(app: Flask, service: str, ddl: Path, topics: list[str]) -> N
     @app.get("/metrics")
     def metrics() -> Response:
         """Prometheus text format."""
-        return WholeResponse(metrics_text(current_app), mimetype="text/plain; version=0.0.4")
+        return Response(metrics_text(current_app), mimetype="text/plain; version=0.0.4")
 
 
 def _connection(app: Flask) -> AbstractContextManager[psycopg.Connection[DictRow]]:

@@ -7,8 +7,6 @@ from typing import Any
 from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
-from shared.web.responses import WholeResponse
-
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -41,7 +39,7 @@ def problem_response(
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail or title}
     if errors is not None:
         body["errors"] = errors
-    response = WholeResponse(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response
 

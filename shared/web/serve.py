@@ -46,13 +46,6 @@ GRACEFUL_TIMEOUT_S = 5  # as gunicorn_conf.graceful_timeout: a worker still busy
 
 
 SERVICE_APP = re.compile(r"services\.(\w+)\.app:")
-# Threads per worker running a service's requests, unless --threads says otherwise (docs/performance.md, change 30).
-# Granian runs a WSGI app on this many threads per worker, every one of them contending for the GIL; with requests
-# of about a millisecond of Python, one thread per worker took the least CPU per request. Two where a request may
-# hold its thread without holding the GIL: a login's password check (contracts, argon2 in C) and a CSV download
-# streamed to a slow reader (tickets); the other thread serves meanwhile.
-SERVICE_THREADS = {"contracts": 2, "ledger": 1, "tickets": 2, "quota": 1}
-OTHER_APP_THREADS = 4
 PR_SET_PDEATHSIG = 1  # prctl(2)
 log = logging.getLogger("_granian")  # Granian's own logger: the same JSON lines
 
@@ -74,12 +67,6 @@ def parse_bind(text: str) -> tuple[str, int]:
 def target(app: str) -> tuple[str, bool]:
     """Granian's target and whether it is a factory: `pkg.mod:create_app()` -> (`pkg.mod:create_app`, True)."""
     return (app[:-2], True) if app.endswith("()") else (app, False)
-
-
-def default_threads(app: str) -> int:
-    """Threads per worker for `app` when --threads is not given: the service's (SERVICE_THREADS), else 4."""
-    match = SERVICE_APP.match(app)
-    return SERVICE_THREADS.get(match.group(1), OTHER_APP_THREADS) if match else OTHER_APP_THREADS
 
 
 def check_settings(app: str) -> None:
@@ -153,9 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("app", help="e.g. services.ledger.app:create_app()")
     parser.add_argument("--bind", type=parse_bind, default=("127.0.0.1", 8000), help="HOST:PORT")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--threads", type=int, help="threads per worker running the application (default: the service's own)"
-    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker running the application")
     args = parser.parse_args(argv)
     from granian.constants import Interfaces
     from granian.server import Server
@@ -164,7 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     directory = metrics_directory()  # first: the log formatter's module imports prometheus_client
     logging.config.dictConfig(LOGGING)
     app, factory = target(args.app)
-    threads = args.threads or default_threads(args.app)
     host, port = args.bind
     try:
         check_settings(app)
@@ -178,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             port=port,
             interface=Interfaces.WSGI,
             workers=args.workers,
-            blocking_threads=threads,
+            blocking_threads=args.threads,
             websockets=False,
             log_dictconfig=LOGGING,
             log_access=False,

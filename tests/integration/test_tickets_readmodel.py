@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from psycopg import sql
-from werkzeug.test import EnvironBuilder
 
 from services.tickets import queries
 from services.tickets.projection import PROJECTION
@@ -318,30 +316,6 @@ def test_route_answers_json_or_streamed_csv(conn, client, customer) -> None:
         assert rows[1][5:] == ["SN-1", "registered", "", iso(0), "", "", "0"]
     only_closed = client.get(f"{url}?format=csv&status=closed", headers=TOKEN)
     assert only_closed.get_data().decode("utf-8").splitlines() == [",".join(queries.CALL_COLUMNS)]
-
-
-@pytest.mark.filterwarnings(KAFKA_IMPORT_WARNING)
-def test_the_server_gets_a_json_page_whole_and_the_csv_as_a_stream(conn, client, customer) -> None:
-    """shared/web/responses.py: Granian sends a list as one full body; a stream stays chunk by chunk."""
-    open_call(conn, customer, "W-1", at(0))
-    url = f"/internal/v1/customers/{customer}/support-calls"
-    started: list[str] = []
-
-    def served(query: str) -> Any:
-        environ = EnvironBuilder(path=url, query_string=query, headers=TOKEN).get_environ()
-        return client.application.wsgi_app(environ, lambda status, headers, exc_info=None: started.append(status))
-
-    page = served("status=all")
-    assert isinstance(page, list) and len(page) == 1
-    assert json.loads(page[0]) == listed(conn, customer)
-    stream = served("format=csv")
-    try:
-        assert not isinstance(stream, list)
-        lines = b"".join(stream).decode("utf-8").splitlines()
-    finally:
-        stream.close()
-    assert lines[0] == ",".join(queries.CALL_COLUMNS) and lines[1].startswith("W-1,")
-    assert started == ["200 OK", "200 OK"]
 
 
 @pytest.mark.filterwarnings(KAFKA_IMPORT_WARNING)

@@ -105,8 +105,8 @@ class System:
         threads: int | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        """Start a service's API under Granian as scripts/stack.sh does (shared/web/serve.py; threads: the
-        service's own unless given)."""
+        """Start a service's API under Granian as scripts/stack.sh does (shared/web/serve.py; threads: its
+        default unless given)."""
         options = ["--workers", str(workers), *(["--threads", str(threads)] if threads else []), "--bind"]
         options.append(f"127.0.0.1:{port}")
         self._start_server(name, app, ["-m", "shared.web.serve", *options], env)

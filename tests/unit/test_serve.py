@@ -43,17 +43,3 @@ def test_without_one_a_directory_is_made_and_set(monkeypatch) -> None:
         assert "portal-metrics-" in made
     finally:
         serve.os.rmdir(made)
-
-
-def test_each_service_has_threads_of_its_own_and_any_other_app_four() -> None:
-    from tests.support.system import SERVICES
-
-    assert set(serve.SERVICE_THREADS) == set(SERVICES)
-    assert {name: serve.default_threads(f"services.{name}.app:create_app()") for name in SERVICES} == {
-        "contracts": 2,  # a login's password check holds a thread outside the GIL
-        "ledger": 1,
-        "tickets": 2,  # a CSV download holds a thread while a slow reader takes it
-        "quota": 1,
-    }
-    assert serve.default_threads("bench.servers:app") == serve.OTHER_APP_THREADS == 4
-    assert serve.default_threads("services.unknown.app:create_app()") == 4
