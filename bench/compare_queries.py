@@ -9,6 +9,8 @@ Writes a `table` result (bench/results/<date>-<name>.json; docs/performance.md s
 Each tree's APIs run under the servers its own stack used (a tree from before change 18 has every API under
 gunicorn). `--before-servers`/`--after-servers` choose others (gunicorn, Granian, or nginx in front of
 Granian): `services=gunicorn,gateway=nginx+granian`; `--before .` then compares the servers with the same code.
+`--before-threads`/`--after-threads N` run the services' APIs with N threads per worker (4, as scripts/stack.sh,
+by default). `--logins` adds the logins (`POST /api/v1/sessions`) and each run's answers by status.
 """
 
 from __future__ import annotations
@@ -58,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=report.RESULTS)
     parser.add_argument("--before-servers", type=servers_spec, default={}, help="e.g. services=gunicorn")
     parser.add_argument("--after-servers", type=servers_spec, default={}, help="e.g. gateway=nginx+granian")
-    parser.add_argument("--before-threads", type=int, help="threads per worker of the four services' APIs")
-    parser.add_argument("--after-threads", type=int, help="the same, after (default: each tree's own)")
+    parser.add_argument("--before-threads", type=int, default=4, help="threads per worker of the services' APIs")
+    parser.add_argument("--after-threads", type=int, default=4, help="the same, after (both as scripts/stack.sh)")
     parser.add_argument("--logins", action="store_true", help="also logins (POST /api/v1/sessions), with statuses")
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")

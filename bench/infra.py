@@ -137,7 +137,7 @@ class BenchSystem(System):
     """The e2e System, with workers and threads as scripts/stack.sh runs them, and each API under the stack's
     server unless `servers` names another."""
 
-    workers: dict[str, tuple[int, int | None]] = {}  # API -> workers, threads (None: the launcher's default)
+    workers: dict[str, tuple[int, int]] = {}
     servers: dict[str, str] = {}  # API -> one of SERVERS, over STACK_SERVERS (or gunicorn, for an older tree)
     server_ports: tuple[int, int] = (5432, 9092)  # this run's PostgreSQL and Kafka
 
@@ -150,13 +150,13 @@ class BenchSystem(System):
         if server != "gunicorn" and not launcher.exists():
             raise SystemExit(f"{self.source} has no shared/web/serve.py: its APIs run only under gunicorn")
         if server == "gunicorn":
-            self.gunicorn(f"{service}-api", app, self.ports[service], workers, threads or 4)  # as stack.sh had it
+            self.gunicorn(f"{service}-api", app, self.ports[service], workers, threads)
         elif server == "granian":
             self.granian(f"{service}-api", app, self.ports[service], workers, threads)
         else:
             self.nginx_granian(service, app, workers, threads)
 
-    def nginx_granian(self, service: str, app: str, workers: int, threads: int | None) -> None:
+    def nginx_granian(self, service: str, app: str, workers: int, threads: int) -> None:
         """Start an API under Granian (shared/web/serve.py) behind nginx: processes `<service>-api` (nginx, on the
         API's port) and `<service>-api-upstream`."""
         from bench import servers  # bench.servers imports this module
@@ -199,7 +199,7 @@ def start_system(
     scope: Scope,
     log_dir: Path,
     poll_timeout_ms: int,
-    api_workers: tuple[int, int | None],
+    api_workers: tuple[int, int],
     gateway_workers: tuple[int, int],
     source: Path = ROOT,
     servers: dict[str, str] | None = None,

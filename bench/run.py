@@ -115,7 +115,7 @@ def one_size(
             scope,
             ROOT / ".run" / "bench-logs" / scope.run_id,
             poll_timeout_ms=200,
-            api_workers=(2, None),  # threads: the launcher's default (shared/web/serve.py)
+            api_workers=(2, 4),
             gateway_workers=(2, 8),
         )
         if with_freshness:

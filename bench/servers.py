@@ -6,9 +6,10 @@ problem handlers), 2 workers × 4 threads, one after the other, alternately, `--
 connections. Per server: the median requests/s and CPU per request of its processes (master and workers);
 and the same app called in-process, without any server, for what Flask and the app alone cost. Then every
 malformed case is sent to each server as raw bytes: the status and the content type of the answer, or that
-the connection closed without one. Writes two `table` results (`servers-cpu`, or `--name`;
-`servers-malformed-http`). `--servers` picks some of the variants; one of them is Granian serving the app's answers
-whole (`whole_app`, change 29 of docs/performance.md). nginx is not a dependency of the project (Debian's `nginx`).
+the connection closed without one. Writes two `table` results (`servers-cpu` and `servers-malformed-http`;
+with `--name NAME`, `NAME` and `NAME-malformed-http` when not every server of the page ran). `--servers` picks
+variants, the page's three by default, or gunicorn and Granian serving the app's answers whole (`whole_app`, change
+29 of docs/performance.md, not adopted). nginx is not a dependency of the project (Debian's `nginx`).
 """
 
 from __future__ import annotations
@@ -87,11 +88,11 @@ whole_app = make_app(WholeResponse)  # change 29's answers: an in-memory body as
 Variant = Callable[[int, Path], list[list[str]]]
 
 
-def gunicorn_command(port: int, tmp: Path) -> list[list[str]]:
+def gunicorn_command(port: int, tmp: Path, target: str = "bench.servers:app") -> list[list[str]]:
     """gunicorn with the project's settings (shared/web/gunicorn_conf.py: ProblemWorker, limits, no access log)."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     config = ["-c", "python:shared.web.gunicorn_conf", "--workers", "2", "--threads", "4"]
-    return [[gunicorn, *config, "--bind", f"127.0.0.1:{port}", "bench.servers:app"]]
+    return [[gunicorn, *config, "--bind", f"127.0.0.1:{port}", target]]
 
 
 def granian_command(port: int, tmp: Path, target: str = "bench.servers:app") -> list[list[str]]:
@@ -168,8 +169,15 @@ SERVERS: dict[str, Variant] = {
     "gunicorn (the stack's settings)": gunicorn_command,
     "Granian (WSGI)": granian_command,
     "nginx in front of Granian": nginx_granian_command,
+}
+# Measured on request only (`--servers`): the app's answers handed over whole (change 29, not adopted).
+WHOLE = {
+    "gunicorn (the stack's settings), answers whole (change 29)": partial(
+        gunicorn_command, target="bench.servers:whole_app"
+    ),
     "Granian (WSGI), answers whole (change 29)": partial(granian_command, target="bench.servers:whole_app"),
 }
+VARIANTS = {**SERVERS, **WHOLE}
 
 
 class Server:
@@ -303,12 +311,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--results", type=Path, default=report.RESULTS)
-    parser.add_argument("--servers", nargs="+", choices=list(SERVERS), default=list(SERVERS), help="(default: all)")
+    parser.add_argument("--servers", nargs="+", choices=list(VARIANTS), default=list(SERVERS), help="(default: 3)")
     parser.add_argument("--name", default="servers-cpu", help="the CPU table's result id")
     args = parser.parse_args(argv)
     from tests.security.test_malformed_http import CASES
 
-    servers = {name: SERVERS[name] for name in args.servers}
+    servers = {name: VARIANTS[name] for name in args.servers}
     load_before = os.getloadavg()
     figures: dict[str, list[dict]] = {name: [] for name in servers}
     answers: dict[str, dict[str, str]] = {}
@@ -356,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     cpu["rows"].append(["none: the app called in-process (one thread, no socket)", None, us, us / base])
     malformed = {
         **common,
-        "id": "servers-malformed-http",
+        # the page's table of every server keeps its id; a choice of servers writes one of its own
+        "id": "servers-malformed-http" if servers == SERVERS else f"{args.name}-malformed-http",
         "intro": "`python -m bench.servers`: each case of tests/security/test_malformed_http.py sent as raw bytes; "
         f"the status and content type of the answer ({used}).",
         "columns": ["malformed request", "the contract asks", *servers],

@@ -211,7 +211,7 @@ def small_system(data: DataSet, tag: str) -> Iterator[BenchSystem]:
         publish(scope, data)
         for service in SERVICE_TOPICS:
             rebuild_retrying(scope, service, tag)
-        system = start_system(scope, ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{tag}", 200, (2, None), (2, 8))
+        system = start_system(scope, ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{tag}", 200, (2, 4), (2, 8))
         try:
             yield system
         finally:

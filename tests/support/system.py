@@ -97,18 +97,10 @@ class System:
         return {**env, **identity}
 
     def granian(
-        self,
-        name: str,
-        app: str,
-        port: int,
-        workers: int = 1,
-        threads: int | None = None,
-        env: dict[str, str] | None = None,
+        self, name: str, app: str, port: int, workers: int = 1, threads: int = 4, env: dict[str, str] | None = None
     ) -> None:
-        """Start a service's API under Granian as scripts/stack.sh does (shared/web/serve.py; threads: its
-        default unless given)."""
-        options = ["--workers", str(workers), *(["--threads", str(threads)] if threads else []), "--bind"]
-        options.append(f"127.0.0.1:{port}")
+        """Start a service's API under Granian as scripts/stack.sh does (shared/web/serve.py)."""
+        options = ["--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}"]
         self._start_server(name, app, ["-m", "shared.web.serve", *options], env)
 
     def start_api(self, service: str, workers: int = 1) -> None:
