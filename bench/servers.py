@@ -8,8 +8,10 @@ and the same app called in-process, without any server, for what Flask and the a
 malformed case is sent to each server as raw bytes: the status and the content type of the answer, or that
 the connection closed without one. Writes two `table` results (`servers-cpu` and `servers-malformed-http`;
 with `--name NAME`, `NAME` and `NAME-malformed-http` when not every server of the page ran). `--servers` picks
-variants, the page's three by default, or gunicorn and Granian serving the app's answers whole (`whole_app`, change
-29 of docs/performance.md, not adopted). nginx is not a dependency of the project (Debian's `nginx`).
+variants, the page's three by default, or others measured for docs/performance.md and not adopted: gunicorn and
+Granian serving the app's answers whole (`whole_app`, change 29); gunicorn's gevent worker, as gunicorn runs it and
+taking turns between connections (bench/gevent_workers.py, change 31). nginx is not a dependency of the project
+(Debian's `nginx`).
 """
 
 from __future__ import annotations
@@ -88,10 +90,15 @@ whole_app = make_app(WholeResponse)  # change 29's answers: an in-memory body as
 Variant = Callable[[int, Path], list[list[str]]]
 
 
-def gunicorn_command(port: int, tmp: Path, target: str = "bench.servers:app") -> list[list[str]]:
-    """gunicorn with the project's settings (shared/web/gunicorn_conf.py: ProblemWorker, limits, no access log)."""
+def gunicorn_command(
+    port: int, tmp: Path, target: str = "bench.servers:app", worker: str | None = None
+) -> list[list[str]]:
+    """gunicorn with the project's settings (shared/web/gunicorn_conf.py: ProblemWorker, limits, no access log);
+    `worker`, another worker class in place of ProblemWorker (the gevent ones take no `--threads`)."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     config = ["-c", "python:shared.web.gunicorn_conf", "--workers", "2", "--threads", "4"]
+    if worker:
+        config += ["--worker-class", worker]
     return [[gunicorn, *config, "--bind", f"127.0.0.1:{port}", target]]
 
 
@@ -177,7 +184,14 @@ WHOLE = {
     ),
     "Granian (WSGI), answers whole (change 29)": partial(granian_command, target="bench.servers:whole_app"),
 }
-VARIANTS = {**SERVERS, **WHOLE}
+# Measured on request only: gunicorn's gevent worker (change 31, not adopted), as gunicorn runs it and taking turns.
+GEVENT = {
+    "gunicorn, gevent worker (change 31)": partial(gunicorn_command, worker="bench.gevent_workers.ProblemGeventWorker"),
+    "gunicorn, gevent worker taking turns (change 31)": partial(
+        gunicorn_command, worker="bench.gevent_workers.TurnsGeventWorker"
+    ),
+}
+VARIANTS = {**SERVERS, **WHOLE, **GEVENT}
 
 
 class Server:
@@ -349,9 +363,22 @@ def main(argv: list[str] | None = None) -> int:
             f"`python -m bench.servers`: the same small Flask app under each server, 2 workers × 4 threads, wrk "
             f"32 connections, {args.seconds} s, the servers alternately, median of {args.repeat}; CPU of the "
             f"server's processes ({used}). 1-min load average {load_before[0]:.1f} before, {load_after[0]:.1f} after."
+            + (
+                " The gevent workers: 2 workers, each serving its connections as greenlets (up to gunicorn's "
+                "default of 1,000) in place of threads."
+                if set(servers) & set(GEVENT)
+                else ""
+            )
         ),
-        "columns": ["server", "requests/s", "CPU µs per request", f"÷ {next(iter(servers)).split(' (')[0]}"],
-        "formats": [None, "{:,.0f}", "{:,.0f}", "{:.2f}"],
+        "columns": [
+            "server",
+            "requests/s",
+            "p50 ms",
+            "p99 ms",
+            "CPU µs per request",
+            f"÷ {next(iter(servers)).split(' (')[0]}",
+        ],
+        "formats": [None, "{:,.0f}", "{:,.1f}", "{:,.1f}", "{:,.0f}", "{:.2f}"],
         "rows": [],
     }
     base = None
@@ -359,9 +386,10 @@ def main(argv: list[str] | None = None) -> int:
         rps = statistics.median(r["rps"] for r in runs)
         us = statistics.median(r["cpu_us"]["server"] for r in runs)
         base = base or us
-        cpu["rows"].append([name, rps, us, us / base])
+        p50, p99 = (statistics.median(r[key] for r in runs) for key in ("p50", "p99"))
+        cpu["rows"].append([name, rps, p50, p99, us, us / base])
     us = statistics.median(alone)
-    cpu["rows"].append(["none: the app called in-process (one thread, no socket)", None, us, us / base])
+    cpu["rows"].append(["none: the app called in-process (one thread, no socket)", None, None, None, us, us / base])
     malformed = {
         **common,
         # the page's table of every server keeps its id; a choice of servers writes one of its own

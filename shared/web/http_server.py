@@ -57,8 +57,12 @@ def problem_response(status: int, title: str, detail: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class ProblemWorker(ThreadWorker):
-    """gunicorn's threaded worker (`--threads`), with problem+json refusals."""
+class ProblemRefusals:
+    """gunicorn's `handle_error` answering with problem+json: mixed into a worker class before gunicorn's own
+    (the threaded one below; bench/gevent_workers.py mixes it into gunicorn's gevent worker)."""
+
+    log: Logger
+    cfg: object
 
     def handle_error(self, req, client, addr, exc):  # noqa: ANN001, ANN201 - gunicorn's signature
         started = datetime.now()
@@ -82,6 +86,10 @@ class ProblemWorker(ThreadWorker):
                 self.log.access(resp, req, environ, datetime.now() - started)
             except Exception:  # noqa: BLE001 - a half-parsed request may lack what the access log reads
                 self.log.debug("Failed to log a refused request.")
+
+
+class ProblemWorker(ProblemRefusals, ThreadWorker):
+    """gunicorn's threaded worker (`--threads`), with problem+json refusals."""
 
 
 def linger(client: socket.socket, seconds: float = 0.5, most: int = 64 * 1024) -> None:
