@@ -1,8 +1,10 @@
 """`python -m bench.compare_queries --before DIR --name NAME`: the queries of another source tree against this one.
 
-Both trees' APIs and gateway serve the same read models (rebuilt once with this tree), started one after the
-other, alternately, `--repeat` times: so the machine's load hits both alike. Per query: the median requests/s
-and CPU per request (all process groups, as `python -m bench` measures them) of each tree, and the ratios.
+Both trees' APIs and gateway serve the same read models (rebuilt once with this tree), both up at once; each
+load (`/health/live`, each query, the logins) runs on one tree and straight after on the other, the order
+swapped every run, `--repeat` runs: the two figures of a pair are seconds apart, so a machine that speeds up or
+slows down (other users, steal) moves both alike. Per query: the median requests/s and CPU per request (all
+process groups, as `python -m bench` measures them) of each tree, and the ratios.
 Writes a `table` result (bench/results/<date>-<name>.json; docs/performance.md shows it where it names
 `table:<name>`). DIR is e.g. `mkdir /tmp/before && git archive main | tar -x -C /tmp/before`.
 
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from bench import load, report
 from bench.dataset import cached
-from bench.infra import ROOT, SERVERS, Scope, start_system
+from bench.infra import ROOT, SERVERS, BenchSystem, Scope, start_system
 from bench.throughput import SERVICE_TOPICS, publish, rebuild_retrying
 from shared.timeutil import today_budapest
 from tests.support.system import SERVICES
@@ -72,40 +74,45 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     scope = Scope(bootstrap, server)
     figures: dict[str, dict[str, list[dict]]] = {"before": {}, "after": {}}
+    systems: dict[str, BenchSystem] = {}
     try:
         scope.make_topics()
         publish(scope, data)
         for service in SERVICE_TOPICS:
             rebuild_retrying(scope, service, "compare")
-        for attempt in range(args.repeat):
-            sides = (
-                ("before", args.before.resolve(), args.before_servers, args.before_threads),
-                ("after", ROOT, args.after_servers, args.after_threads),
+        sides = {
+            "before": (args.before.resolve(), args.before_servers, args.before_threads),
+            "after": (ROOT, args.after_servers, args.after_threads),
+        }
+        for label, (source, servers, threads) in sides.items():  # both up at once: each load on both, paired
+            systems[label] = start_system(
+                scope,
+                ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{label}",
+                poll_timeout_ms=200,
+                api_workers=(2, threads),
+                gateway_workers=(2, 8),
+                source=source,
+                servers=servers,
             )
-            for label, source, servers, threads in sides:
-                system = start_system(
-                    scope,
-                    ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{label}{attempt}",
-                    poll_timeout_ms=200,
-                    api_workers=(2, threads),
-                    gateway_workers=(2, 8),
-                    source=source,
-                    servers=servers,
-                )
-                try:
-                    runs = load.run(
-                        system.gateway, logins, today, args.seconds, groups=system.cpu_groups, login=args.logins
-                    )
-                finally:
-                    system.shutdown()
-                for name, run in runs.items():
+        plans = {label: load.plan(system.gateway, logins, today, args.logins) for label, system in systems.items()}
+        for attempt in range(args.repeat):
+            order = ("before", "after") if attempt % 2 == 0 else ("after", "before")
+            for name in plans["before"]:
+                for label in order:
+                    system = systems[label]
+                    run = load.measure(system.gateway, plans[label][name], args.seconds, groups=system.cpu_groups)
                     figures[label].setdefault(name, []).append(run)
-                print(
-                    f"  {label} #{attempt + 1}: "
-                    + ", ".join(f"{n} {r['rps']:.0f}/s" for n, r in runs.items() if n in QUERIES),
-                    flush=True,
-                )
+            print(
+                f"  #{attempt + 1} ({' then '.join(order)} per load): "
+                + ", ".join(
+                    f"{n} {figures['before'][n][-1]['rps']:.0f}/s → {figures['after'][n][-1]['rps']:.0f}/s"
+                    for n in QUERIES
+                ),
+                flush=True,
+            )
     finally:
+        for system in systems.values():
+            system.shutdown()
         scope.close()
 
     def med(label: str, name: str, key: str) -> float:
@@ -128,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         "code": report.code_version(),
         "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
         "intro": f"{args.what} `python -m bench.compare_queries`: {data.events:,} events / {data.customers:,} "
-        f"customers, {args.seconds} s of wrk (32 connections) per query, the two trees alternately, median of "
-        f"{args.repeat}; CPU µs per request of all processes. 1-min load average {load_before[0]:.1f} before, "
+        f"customers, {args.seconds} s of wrk (32 connections) per query; both trees up at once, each load "
+        f"measured on one and then on the other, the order swapped every run; median of {args.repeat} runs; CPU µs "
+        f"per request of all processes. 1-min load average {load_before[0]:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after.",
         "columns": ["query", "before req/s", "after req/s", "after/before", "before p99 ms", "after p99 ms"]
         + ["before CPU µs", "after CPU µs", "after/before CPU"],

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import requests
 
@@ -166,6 +167,51 @@ def measured(groups: Callable[[], dict[str, list[int]]] | None, run: Callable[[]
     return figures
 
 
+class Load(NamedTuple):
+    """One measured load: wrk's method, path and items (tokens or bodies), and what the screening found."""
+
+    method: str
+    path: str
+    items: list[str]
+    count_statuses: bool = False
+    screening: dict[str, int] | None = None  # queries: tokens that answered 200, and the others
+
+
+def plan(gateway: str, logins: list[dict], today: date, login: bool = True) -> dict[str, Load]:
+    """Name -> load of /health/live, every query (the tokens screened against `gateway`) and, with `login`, the
+    logins; in the order they are measured."""
+    paths = queries(today)
+    tokens, screened = screen(gateway, mint(logins), paths)
+    loads = {"health/live": Load("GET", "/health/live", ["-"])}
+    for name, path in paths.items():
+        loads[name] = Load(
+            "GET",
+            path,
+            tokens[name],
+            screening={"customers": len(tokens[name]), "not_200_in_screening": screened[name]},
+        )
+    if login:
+        loads["login"] = Load("POST", "/api/v1/sessions", login_bodies(logins), count_statuses=True)
+    return loads
+
+
+def measure(
+    gateway: str,
+    load: Load,
+    seconds: int,
+    connections: int = 32,
+    groups: Callable[[], dict[str, list[int]]] | None = None,
+) -> dict:
+    """One load's wrk figures, with the CPU per request of each process group of `groups`, when given."""
+    figures = measured(
+        groups,
+        lambda: wrk(
+            gateway, load.method, load.path, load.items, seconds, connections, count_statuses=load.count_statuses
+        ),
+    )
+    return {**figures, **(load.screening or {})}
+
+
 def run(
     gateway: str,
     logins: list[dict],
@@ -177,21 +223,7 @@ def run(
 ) -> dict[str, dict]:
     """Every query, login and /health/live, one after the other; per name the wrk figures (with the CPU per
     request of each process group of `groups`, when given)."""
-    paths = queries(today)
-    tokens, screened = screen(gateway, mint(logins), paths)
-    results = {
-        "health/live": measured(groups, lambda: wrk(gateway, "GET", "/health/live", ["-"], seconds, connections))
+    return {
+        name: measure(gateway, load, seconds, connections, groups)
+        for name, load in plan(gateway, logins, today, login).items()
     }
-    for name, path in paths.items():
-        results[name] = measured(groups, lambda p=path, n=name: wrk(gateway, "GET", p, tokens[n], seconds, connections))
-        results[name]["customers"] = len(tokens[name])
-        results[name]["not_200_in_screening"] = screened[name]
-    if not login:
-        return results
-    results["login"] = measured(
-        groups,
-        lambda: wrk(
-            gateway, "POST", "/api/v1/sessions", login_bodies(logins), seconds, connections, count_statuses=True
-        ),
-    )
-    return results
