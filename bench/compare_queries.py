@@ -1,9 +1,11 @@
 """`python -m bench.compare_queries --before DIR --name NAME`: the queries of another source tree against this one.
 
-Both trees' APIs and gateway serve the same read models (rebuilt once with this tree), both up at once; each
-load (`/health/live`, each query, the logins) runs on one tree and straight after on the other, the order
-swapped every run, `--repeat` runs: the two figures of a pair are seconds apart, so a machine that speeds up or
-slows down (other users, steal) moves both alike. Per query: the median requests/s and CPU per request (all
+Both trees' APIs and gateway serve the same read models (rebuilt once with this tree), both up at once and
+started anew for each of the `--repeat` runs; each load (`/health/live`, each query, the logins) runs on one
+tree and straight after on the other, the order swapped every run. The two figures of a pair are seconds
+apart, so a machine that speeds up or slows down (other users, steal) moves both alike; and since a system
+started once can be faster or slower than its twin for the whole of its life (by up to a fifth in a null
+comparison, docs/performance.md session 16), new processes every run make that a spread, not a bias. Per query: the median requests/s and CPU per request (all
 process groups, as `python -m bench` measures them) of each tree, and the ratios.
 Writes a `table` result (bench/results/<date>-<name>.json; docs/performance.md shows it where it names
 `table:<name>`). DIR is e.g. `mkdir /tmp/before && git archive main | tar -x -C /tmp/before`.
@@ -84,24 +86,27 @@ def main(argv: list[str] | None = None) -> int:
             "before": (args.before.resolve(), args.before_servers, args.before_threads),
             "after": (ROOT, args.after_servers, args.after_threads),
         }
-        for label, (source, servers, threads) in sides.items():  # both up at once: each load on both, paired
-            systems[label] = start_system(
-                scope,
-                ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{label}",
-                poll_timeout_ms=200,
-                api_workers=(2, threads),
-                gateway_workers=(2, 8),
-                source=source,
-                servers=servers,
-            )
-        plans = {label: load.plan(system.gateway, logins, today, args.logins) for label, system in systems.items()}
         for attempt in range(args.repeat):
             order = ("before", "after") if attempt % 2 == 0 else ("after", "before")
+            for label in order:  # both up at once, started anew every run, in the run's order
+                source, servers, threads = sides[label]
+                systems[label] = start_system(
+                    scope,
+                    ROOT / ".run" / "bench-logs" / f"{scope.run_id}-{label}{attempt}",
+                    poll_timeout_ms=200,
+                    api_workers=(2, threads),
+                    gateway_workers=(2, 8),
+                    source=source,
+                    servers=servers,
+                )
+            plans = {label: load.plan(system.gateway, logins, today, args.logins) for label, system in systems.items()}
             for name in plans["before"]:
                 for label in order:
                     system = systems[label]
                     run = load.measure(system.gateway, plans[label][name], args.seconds, groups=system.cpu_groups)
                     figures[label].setdefault(name, []).append(run)
+            for label in sides:
+                systems.pop(label).shutdown()
             print(
                 f"  #{attempt + 1} ({' then '.join(order)} per load): "
                 + ", ".join(
@@ -135,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         "code": report.code_version(),
         "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
         "intro": f"{args.what} `python -m bench.compare_queries`: {data.events:,} events / {data.customers:,} "
-        f"customers, {args.seconds} s of wrk (32 connections) per query; both trees up at once, each load "
-        f"measured on one and then on the other, the order swapped every run; median of {args.repeat} runs; CPU µs "
-        f"per request of all processes. 1-min load average {load_before[0]:.1f} before, "
+        f"customers, {args.seconds} s of wrk (32 connections) per query; both trees up at once and started anew "
+        f"every run, each load measured on one and then on the other, the order swapped every run; median of "
+        f"{args.repeat} runs; CPU µs per request of all processes. 1-min load average {load_before[0]:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after.",
         "columns": ["query", "before req/s", "after req/s", "after/before", "before p99 ms", "after p99 ms"]
         + ["before CPU µs", "after CPU µs", "after/before CPU"],
