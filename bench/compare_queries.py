@@ -5,8 +5,10 @@ started anew for each of the `--repeat` runs; each load (`/health/live`, each qu
 tree and straight after on the other, the order swapped every run. The two figures of a pair are seconds
 apart, so a machine that speeds up or slows down (other users, steal) moves both alike; and since a system
 started once can be faster or slower than its twin for the whole of its life (by up to a fifth in a null
-comparison, docs/performance.md session 16), new processes every run make that a spread, not a bias. Per query: the median requests/s and CPU per request (all
-process groups, as `python -m bench` measures them) of each tree, and the ratios.
+comparison, docs/performance.md session 16), new processes every run make that a spread, not a bias. Per query:
+the median requests/s and CPU per request (all process groups, as `python -m bench` measures them) of each tree,
+and after ÷ before as the median of the runs' own ratios (each run's pair). An even `--repeat` measures each
+tree first as often as second. The result keeps every run's figures (`runs`).
 Writes a `table` result (bench/results/<date>-<name>.json; docs/performance.md shows it where it names
 `table:<name>`). DIR is e.g. `mkdir /tmp/before && git archive main | tar -x -C /tmp/before`.
 
@@ -20,6 +22,7 @@ by default). `--logins` adds the logins (`POST /api/v1/sessions`) and each run's
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=4, help="runs; even: each tree first as often as second")
     parser.add_argument("--results", type=Path, default=report.RESULTS)
     parser.add_argument("--before-servers", type=servers_spec, default={}, help="e.g. services=gunicorn")
     parser.add_argument("--after-servers", type=servers_spec, default={}, help="e.g. gateway=nginx+granian")
@@ -76,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     scope = Scope(bootstrap, server)
     figures: dict[str, dict[str, list[dict]]] = {"before": {}, "after": {}}
+    names = ("health/live", *QUERIES, *(["login"] if args.logins else []))
     systems: dict[str, BenchSystem] = {}
     try:
         scope.make_topics()
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                     servers=servers,
                 )
             plans = {label: load.plan(system.gateway, logins, today, args.logins) for label, system in systems.items()}
-            for name in plans["before"]:
+            for name in (n for n in plans["before"] if n in names):  # not the invoices: no row of theirs
                 for label in order:
                     system = systems[label]
                     run = load.measure(system.gateway, plans[label][name], args.seconds, groups=system.cpu_groups)
@@ -116,23 +120,28 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     finally:
-        for system in systems.values():
-            system.shutdown()
-        scope.close()
+        with contextlib.ExitStack() as cleanup:  # each step even when one before it fails
+            cleanup.callback(scope.close)
+            for system in systems.values():
+                cleanup.callback(system.shutdown)
 
-    def med(label: str, name: str, key: str) -> float:
+    def values(label: str, name: str, key: str) -> list[float]:
         runs = figures[label][name]
-        if key == "cpu":
-            return statistics.median(sum(r["cpu_us"].values()) for r in runs)
-        return statistics.median(r[key] for r in runs)
+        return [sum(r["cpu_us"].values()) if key == "cpu" else r[key] for r in runs]
 
     rows = []
-    names = ("health/live", *QUERIES, *(["login"] if args.logins else []))
     for name in names:
-        rps = med("before", name, "rps"), med("after", name, "rps")
-        cpu = med("before", name, "cpu"), med("after", name, "cpu")
-        p99 = med("before", name, "p99"), med("after", name, "p99")
-        rows.append([name, rps[0], rps[1], rps[1] / rps[0], p99[0], p99[1], cpu[0], cpu[1], cpu[1] / cpu[0]])
+        rps, cpu, p99 = ([values(side, name, key) for side in ("before", "after")] for key in ("rps", "cpu", "p99"))
+        rows.append(
+            [
+                name,
+                *map(statistics.median, rps),
+                paired_ratio(*rps),
+                *map(statistics.median, p99),
+                *map(statistics.median, cpu),
+                paired_ratio(*cpu),
+            ]
+        )
     result = {
         "kind": "table",
         "id": args.name,
@@ -142,12 +151,20 @@ def main(argv: list[str] | None = None) -> int:
         "intro": f"{args.what} `python -m bench.compare_queries`: {data.events:,} events / {data.customers:,} "
         f"customers, {args.seconds} s of wrk (32 connections) per query; both trees up at once and started anew "
         f"every run, each load measured on one and then on the other, the order swapped every run; median of "
-        f"{args.repeat} runs; CPU µs per request of all processes. 1-min load average {load_before[0]:.1f} before, "
+        f"{args.repeat} runs, after/before the median of the runs' own ratios; CPU µs per request of all processes "
+        f"(PostgreSQL and Kafka whole, both systems' idle share included). 1-min load average {load_before[0]:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after.",
         "columns": ["query", "before req/s", "after req/s", "after/before", "before p99 ms", "after p99 ms"]
         + ["before CPU µs", "after CPU µs", "after/before CPU"],
         "formats": [None, "{:,.0f}", "{:,.0f}", "{:.2f}", "{:.1f}", "{:.1f}", "{:,.0f}", "{:,.0f}", "{:.2f}"],
         "rows": rows,
+        "runs": {
+            label: {
+                name: [{k: r[k] for k in ("rps", "p50", "p99", "cpu_us", "statuses") if k in r} for r in runs]
+                for name, runs in by_name.items()
+            }
+            for label, by_name in figures.items()
+        },
     }
     if args.logins:  # each run's answers by status: a login that cannot be served soon is a 429, never a 5xx
         result["login_statuses"] = {label: [r["statuses"] for r in figures[label]["login"]] for label in figures}
@@ -162,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def paired_ratio(before: list[float], after: list[float]) -> float:
+    """after ÷ before per run (the two figures of a pair, seconds apart), the median of those; NaN when no run
+    has a figure before."""
+    ratios = [a / b for b, a in zip(before, after, strict=True) if b]
+    return statistics.median(ratios) if ratios else float("nan")
+
+
 GROUPS = {"gateway": "gateway", "services": "service APIs", "postgres": "PostgreSQL"}
 
 
@@ -171,16 +195,15 @@ def by_process_table(
     repeat: int,
     names: tuple[str, ...] = ("health/live", *QUERIES),
 ) -> dict:
-    """The same runs' CPU µs per request by process group (median of the runs), before and after: a change in
-    one group shows here even when the whole moved by less than the runs' spread."""
+    """The same runs' CPU µs per request by process group (median of the runs), before and after, and after ÷
+    before as the median of the runs' own ratios: a change in one group shows here even when the whole moved by
+    less than the runs' spread."""
     rows = []
     for name in names:
         row: list = [name]
         for group in GROUPS:
-            side = [
-                statistics.median(r["cpu_us"][group] for r in figures[label][name]) for label in ("before", "after")
-            ]
-            row += [*side, side[1] / side[0] if side[0] else float("nan")]
+            side = [[r["cpu_us"][group] for r in figures[label][name]] for label in ("before", "after")]
+            row += [*map(statistics.median, side), paired_ratio(*side)]
         rows.append(row)
     columns = ["query"]
     for title in GROUPS.values():
@@ -192,7 +215,7 @@ def by_process_table(
         "code": whole["code"],
         "load_average": whole["load_average"],
         "intro": f"The runs of the table above ({whole['id']}), their CPU µs per request by process group, median "
-        f"of {repeat}.",
+        f"of {repeat}; after/before the median of the runs' own ratios.",
         "columns": columns,
         "formats": [None] + ["{:,.0f}", "{:,.0f}", "{:.2f}"] * len(GROUPS),
         "rows": rows,

@@ -2,8 +2,8 @@
 
 One process serves many connections as greenlets, switching only where a greenlet waits for I/O; no thread per
 connection and no GIL handover between threads. `python -m bench.servers --servers ...` measures both classes
-below against the stack's ProblemWorker. Only gunicorn imports this module, in the worker it starts: gunicorn's
-gevent worker monkey-patches the standard library when the worker starts.
+below against the stack's ProblemWorker. gunicorn loads the class in its master; the gevent worker
+monkey-patches the standard library in each worker process it forks, when that worker starts.
 """
 
 from __future__ import annotations
@@ -28,5 +28,6 @@ class TurnsGeventWorker(ProblemGeventWorker):
     """
 
     def handle_request(self, listener_name, req, sock, addr):  # noqa: ANN001, ANN201 - gunicorn's signature
-        super().handle_request(listener_name, req, sock, addr)
+        result = super().handle_request(listener_name, req, sock, addr)
         gevent.sleep(0)  # to the back of the hub's queue: the other ready greenlets first
+        return result

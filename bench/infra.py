@@ -233,11 +233,15 @@ def start_system(
         urlsplit(scope.server_url).port or 5432,
         int(scope.bootstrap.split(",")[0].rsplit(":", 1)[1]),
     )
-    for service in SERVICES:
-        system.start_projector(service)
-        system.start_api(service)
-    system.start_api("gateway")
-    system.wait_ready(timeout=120)
+    try:
+        for service in SERVICES:
+            system.start_projector(service)
+            system.start_api(service)
+        system.start_api("gateway")
+        system.wait_ready(timeout=120)
+    except BaseException:  # nothing of a system that did not start is left running
+        system.shutdown()
+        raise
     return system
 
 

@@ -1,9 +1,9 @@
 """`python -m bench.servers`: what the WSGI server itself costs per request, gunicorn as the stack runs it
 against Granian, and how each answers the malformed requests of tests/security/test_malformed_http.py.
 
-Both serve the same Flask app (`bench.servers:app`: a small JSON answer, a login-like POST, the stack's
-problem handlers), 2 workers × 4 threads, one after the other, alternately, `--repeat` times; wrk with 32
-connections. Per server: the median requests/s and CPU per request of its processes (master and workers);
+Every server serves the same Flask app (`bench.servers:app`: a small JSON answer, a login-like POST, the stack's
+problem handlers), 2 workers (× 4 threads where the server has threads), one after the other, alternately,
+`--repeat` times; wrk with 32 connections. Per server: the median requests/s and CPU per request of its processes (master and workers);
 and the same app called in-process, without any server, for what Flask and the app alone cost. Then every
 malformed case is sent to each server as raw bytes: the status and the content type of the answer, or that
 the connection closed without one. Writes two `table` results (`servers-cpu` and `servers-malformed-http`;
@@ -94,11 +94,10 @@ def gunicorn_command(
     port: int, tmp: Path, target: str = "bench.servers:app", worker: str | None = None
 ) -> list[list[str]]:
     """gunicorn with the project's settings (shared/web/gunicorn_conf.py: ProblemWorker, limits, no access log);
-    `worker`, another worker class in place of ProblemWorker (the gevent ones take no `--threads`)."""
+    `worker`, another worker class in place of ProblemWorker (a gevent one: no threads)."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    config = ["-c", "python:shared.web.gunicorn_conf", "--workers", "2", "--threads", "4"]
-    if worker:
-        config += ["--worker-class", worker]
+    config = ["-c", "python:shared.web.gunicorn_conf", "--workers", "2"]
+    config += ["--worker-class", worker] if worker else ["--threads", "4"]
     return [[gunicorn, *config, "--bind", f"127.0.0.1:{port}", target]]
 
 

@@ -1,10 +1,11 @@
-"""`bench.compare_queries`' table by process group: the median of the runs per side, and after ÷ before."""
+"""`bench.compare_queries`' table by process group: the median of the runs per side, and after ÷ before as the
+median of each run's own ratio (the run's pair), not the ratio of the two medians."""
 
 from __future__ import annotations
 
 import math
 
-from bench.compare_queries import QUERIES, by_process_table
+from bench.compare_queries import QUERIES, by_process_table, paired_ratio
 
 
 def runs(gateway: list[float], services: list[float]) -> list[dict]:
@@ -26,8 +27,10 @@ def test_medians_and_ratios_by_group() -> None:
     gateway_before, gateway_after, gateway_ratio, services_before, services_after, services_ratio = table["rows"][1][
         1:7
     ]
-    assert (gateway_before, gateway_after, gateway_ratio) == (200, 100, 0.5)
-    assert (services_before, services_after, services_ratio) == (500, 250, 0.5)
+    # the runs' ratios 1.5, 1/3 and 0.45: their median, where the medians' ratio would say 0.5
+    assert (gateway_before, gateway_after, gateway_ratio) == (200, 100, 0.45)
+    # 0.625, 0.25 and 0
+    assert (services_before, services_after, services_ratio) == (500, 250, 0.25)
     assert table["rows"][1][7:] == [50.0, 50.0, 1.0]
     assert len(table["columns"]) == len(table["formats"]) == len(table["rows"][0])
 
@@ -37,3 +40,8 @@ def test_a_group_without_cpu_before_has_no_ratio() -> None:
     figures = {side: {n: runs([0, 0, 0], [1, 1, 1]) for n in names} for side in ("before", "after")}
     table = by_process_table(figures, {"id": "x", "when": "w", "code": "c", "load_average": {}}, 3)
     assert math.isnan(table["rows"][0][3])
+
+
+def test_paired_ratio_skips_runs_without_a_figure_before() -> None:
+    assert paired_ratio([0, 10, 20], [5, 20, 10]) == 1.25  # 2.0 and 0.5; the first run has nothing to divide by
+    assert math.isnan(paired_ratio([0], [3]))
