@@ -152,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         f"customers, {args.seconds} s of wrk (32 connections) per query; both trees up at once and started anew "
         f"every run, each load measured on one and then on the other, the order swapped every run; median of "
         f"{args.repeat} runs, after/before the median of the runs' own ratios; CPU µs per request of all processes "
-        f"(PostgreSQL and Kafka whole, both systems' idle share included). 1-min load average {load_before[0]:.1f} before, "
-        f"{os.getloadavg()[0]:.1f} after.",
+        f"(PostgreSQL and Kafka whole, both systems' idle share included). 1-min load average "
+        f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after.",
         "columns": ["query", "before req/s", "after req/s", "after/before", "before p99 ms", "after p99 ms"]
         + ["before CPU µs", "after CPU µs", "after/before CPU"],
         "formats": [None, "{:,.0f}", "{:,.0f}", "{:.2f}", "{:.1f}", "{:.1f}", "{:,.0f}", "{:,.0f}", "{:.2f}"],
