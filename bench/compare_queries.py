@@ -17,6 +17,9 @@ gunicorn). `--before-servers`/`--after-servers` choose others (gunicorn, Granian
 Granian): `services=gunicorn,gateway=nginx+granian`; `--before .` then compares the servers with the same code.
 `--before-threads`/`--after-threads N` run the services' APIs with N threads per worker (4, as scripts/stack.sh,
 by default). `--logins` adds the logins (`POST /api/v1/sessions`) and each run's answers by status.
+`--pdf-clients N`: during every load, N clients keep downloading settlement-sheet PDFs (3 years) from the same
+gateway (bench.documents.PdfDownloads), and a second table (`<name>-pdfs`) gives how many PDFs a second they got
+and their p50: does a change let PDF drawing starve the queries? The CPU per request then includes the PDFs'.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 
 from bench import load, report
 from bench.dataset import cached
+from bench.documents import PdfDownloads
 from bench.infra import ROOT, SERVERS, BenchSystem, Scope, start_system
 from bench.throughput import SERVICE_TOPICS, publish, rebuild_retrying
 from shared.timeutil import today_budapest
@@ -70,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before-threads", type=int, default=4, help="threads per worker of the services' APIs")
     parser.add_argument("--after-threads", type=int, default=4, help="the same, after (both as scripts/stack.sh)")
     parser.add_argument("--logins", action="store_true", help="also logins (POST /api/v1/sessions), with statuses")
+    parser.add_argument("--pdf-clients", type=int, default=0, help="clients downloading PDFs during every load")
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
@@ -107,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             for name in (n for n in plans["before"] if n in names):  # not the invoices: no row of theirs
                 for label in order:
                     system = systems[label]
-                    run = load.measure(system.gateway, plans[label][name], args.seconds, groups=system.cpu_groups)
-                    figures[label].setdefault(name, []).append(run)
+                    with PdfDownloads(system.gateway, plans[label]["balance"].items, args.pdf_clients) as pdfs:
+                        run = load.measure(system.gateway, plans[label][name], args.seconds, groups=system.cpu_groups)
+                    figures[label].setdefault(name, []).append({**run, **(pdfs.figures() if args.pdf_clients else {})})
             for label in sides:
                 systems.pop(label).shutdown()
             print(
@@ -152,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         f"customers, {args.seconds} s of wrk (32 connections) per query; both trees up at once and started anew "
         f"every run, each load measured on one and then on the other, the order swapped every run; median of "
         f"{args.repeat} runs, after/before the median of the runs' own ratios; CPU µs per request of all processes "
-        f"(PostgreSQL and Kafka whole, both systems' idle share included). 1-min load average "
+        f"(PostgreSQL and Kafka whole, both systems' idle share included"
+        + (f"; {args.pdf_clients} clients downloading PDFs meanwhile, their CPU included" if args.pdf_clients else "")
+        + "). 1-min load average "
         f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after.",
         "columns": ["query", "before req/s", "after req/s", "after/before", "before p99 ms", "after p99 ms"]
         + ["before CPU µs", "after CPU µs", "after/before CPU"],
@@ -160,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "runs": {
             label: {
-                name: [{k: r[k] for k in ("rps", "p50", "p99", "cpu_us", "statuses") if k in r} for r in runs]
+                name: [
+                    {k: r[k] for k in ("rps", "p50", "p99", "cpu_us", "statuses", *PDF_KEYS) if k in r} for r in runs
+                ]
                 for name, runs in by_name.items()
             }
             for label, by_name in figures.items()
@@ -172,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     path = report.save(args.results, args.name, result)
     print("\n".join(report.table_section(result)))
     print(f"results in {path}")
+    if args.pdf_clients:
+        pdf_result = pdf_table(figures, result, args.repeat, args.pdf_clients, names)
+        path = report.save(args.results, pdf_result["id"], pdf_result)
+        print("\n".join(report.table_section(pdf_result)))
+        print(f"results in {path}")
     by_process = by_process_table(figures, result, args.repeat, names)
     path = report.save(args.results, by_process["id"], by_process)
     print("\n".join(report.table_section(by_process)))
@@ -184,6 +199,35 @@ def paired_ratio(before: list[float], after: list[float]) -> float:
     has a figure before."""
     ratios = [a / b for b, a in zip(before, after, strict=True) if b]
     return statistics.median(ratios) if ratios else float("nan")
+
+
+PDF_KEYS = ("pdf_per_s", "pdf_p50", "pdf_failed")
+
+
+def pdf_table(
+    figures: dict[str, dict[str, list[dict]]], whole: dict, repeat: int, clients: int, names: tuple[str, ...]
+) -> dict:
+    """The same runs' PDF downloads beside each load, before and after: PDFs a second, their p50 (median of the
+    runs; after/before the median of the runs' own ratios) and the answers that were not a PDF (all runs)."""
+    rows = []
+    for name in names:
+        per_s, p50 = ([[r[key] for r in figures[label][name]] for label in ("before", "after")] for key in PDF_KEYS[:2])
+        failed = [sum(r["pdf_failed"] for r in figures[label][name]) for label in ("before", "after")]
+        rows.append([name, *map(statistics.median, per_s), paired_ratio(*per_s), *map(statistics.median, p50), *failed])
+    return {
+        "kind": "table",
+        "id": f"{whole['id']}-pdfs",
+        "when": whole["when"],
+        "code": whole["code"],
+        "load_average": whole["load_average"],
+        "intro": f"The runs of the table above ({whole['id']}): what the {clients} clients downloading "
+        f"settlement-sheet PDFs (3 years) got from the same gateway during each load, median of {repeat}; "
+        "after/before the median of the runs' own ratios; answers that were not a PDF, all runs.",
+        "columns": ["during", "before PDFs/s", "after PDFs/s", "after/before", "before PDF p50 ms"]
+        + ["after PDF p50 ms", "before not a PDF", "after not a PDF"],
+        "formats": [None, "{:.1f}", "{:.1f}", "{:.2f}", "{:,.0f}", "{:,.0f}", "{:,d}", "{:,d}"],
+        "rows": rows,
+    }
 
 
 GROUPS = {"gateway": "gateway", "services": "service APIs", "postgres": "PostgreSQL"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from bench.compare_queries import QUERIES, by_process_table, paired_ratio
+from bench.compare_queries import QUERIES, by_process_table, paired_ratio, pdf_table
 
 
 def runs(gateway: list[float], services: list[float]) -> list[dict]:
@@ -45,3 +45,21 @@ def test_a_group_without_cpu_before_has_no_ratio() -> None:
 def test_paired_ratio_skips_runs_without_a_figure_before() -> None:
     assert paired_ratio([0, 10, 20], [5, 20, 10]) == 1.25  # 2.0 and 0.5; the first run has nothing to divide by
     assert math.isnan(paired_ratio([0], [3]))
+
+
+def pdf_runs(per_s: list[float], p50: list[float], failed: list[int]) -> list[dict]:
+    return [{"pdf_per_s": r, "pdf_p50": m, "pdf_failed": f} for r, m, f in zip(per_s, p50, failed, strict=True)]
+
+
+def test_pdf_table_medians_ratios_and_failures() -> None:
+    names = ("health/live", "balance")
+    figures = {
+        "before": {n: pdf_runs([4.0, 2.0, 3.0], [400, 900, 500], [0, 1, 0]) for n in names},
+        "after": {n: pdf_runs([2.0, 2.0, 6.0], [800, 700, 300], [2, 0, 3]) for n in names},
+    }
+    table = pdf_table(figures, {"id": "compare-x", "when": "w", "code": "c", "load_average": {}}, 3, 4, names)
+    assert table["id"] == "compare-x-pdfs"
+    assert "4 clients" in table["intro"]
+    # PDFs/s medians 3 and 2; the runs' ratios 0.5, 1.0 and 2.0: median 1.0, where the medians' ratio says 2/3
+    assert table["rows"][1] == ["balance", 3.0, 2.0, 1.0, 500, 700, 1, 5]
+    assert len(table["columns"]) == len(table["formats"]) == len(table["rows"][0])
