@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import random
 import statistics
@@ -59,6 +60,13 @@ def servers_spec(text: str) -> dict[str, str]:
     return chosen
 
 
+def clients(text: str) -> int:
+    """A number of clients: 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of clients, 0 or more")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.compare_queries", description=__doc__.split("\n")[0])
     parser.add_argument("--before", type=Path, required=True)
@@ -74,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before-threads", type=int, default=4, help="threads per worker of the services' APIs")
     parser.add_argument("--after-threads", type=int, default=4, help="the same, after (both as scripts/stack.sh)")
     parser.add_argument("--logins", action="store_true", help="also logins (POST /api/v1/sessions), with statuses")
-    parser.add_argument("--pdf-clients", type=int, default=0, help="clients downloading PDFs during every load")
+    parser.add_argument(
+        "--pdf-clients", type=clients, default=0, help="clients downloading PDFs during every load (0: none)"
+    )
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/postgres")
@@ -159,7 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         f"every run, each load measured on one and then on the other, the order swapped every run; median of "
         f"{args.repeat} runs, after/before the median of the runs' own ratios; CPU µs per request of all processes "
         f"(PostgreSQL and Kafka whole, both systems' idle share included"
-        + (f"; {args.pdf_clients} clients downloading PDFs meanwhile, their CPU included" if args.pdf_clients else "")
+        + (
+            f"; {args.pdf_clients} clients downloading PDFs meanwhile, serving them included"
+            if args.pdf_clients
+            else ""
+        )
         + "). 1-min load average "
         f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after.",
         "columns": ["query", "before req/s", "after req/s", "after/before", "before p99 ms", "after p99 ms"]
@@ -208,10 +222,12 @@ def pdf_table(
     figures: dict[str, dict[str, list[dict]]], whole: dict, repeat: int, clients: int, names: tuple[str, ...]
 ) -> dict:
     """The same runs' PDF downloads beside each load, before and after: PDFs a second, their p50 (median of the
-    runs; after/before the median of the runs' own ratios) and the answers that were not a PDF (all runs)."""
+    runs, of those with a PDF for the p50; after/before the median of the runs' own ratios) and the answers that
+    were not a PDF (all runs)."""
     rows = []
     for name in names:
         per_s, p50 = ([[r[key] for r in figures[label][name]] for label in ("before", "after")] for key in PDF_KEYS[:2])
+        p50 = [[ms for ms in side if not math.isnan(ms)] or [math.nan] for side in p50]
         failed = [sum(r["pdf_failed"] for r in figures[label][name]) for label in ("before", "after")]
         rows.append([name, *map(statistics.median, per_s), paired_ratio(*per_s), *map(statistics.median, p50), *failed])
     return {

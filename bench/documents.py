@@ -2,7 +2,8 @@
 
 Prints: the settlement-sheet PDF of the last 3 years (p50/p90, one client at a time); GET /invoices and
 GET /balance under 32 wrk connections, first alone, then while 4 clients keep downloading PDFs (does PDF work
-starve the other queries?); and the PDF drawing alone in this process. Nothing here asserts a timing.
+starve the other queries?), and what those clients got meanwhile. Nothing here asserts a timing.
+`PdfDownloads` is those clients, also run beside every load of `bench.compare_queries --pdf-clients N`.
 """
 
 from __future__ import annotations
@@ -56,16 +57,20 @@ def pdf_latencies(gateway: str, tokens: list[str], rounds: int) -> list[float]:
 
 class PdfDownloads:
     """`clients` threads downloading settlement-sheet PDFs for `tokens` in turn until the block ends; what they
-    got: how many PDFs a second and their p50 (`figures`). Beside a wrk load it asks whether PDF drawing starves
-    the other requests of the gateway."""
+    got within it (`figures`, after the block): how many PDFs a second and their p50, and the answers that were
+    not a PDF. Beside a wrk load it asks whether PDF drawing starves the other requests of the gateway. An answer
+    that ends after the block is not counted."""
 
     def __init__(self, gateway: str, tokens: list[str], clients: int = PDF_CLIENTS) -> None:
+        if clients and not tokens:
+            raise ValueError("PDF clients need at least one token")
         self._gateway, self._tokens, self._stop = gateway, tokens, threading.Event()
         self._threads = [threading.Thread(target=self._download, args=(n,)) for n in range(clients)]
         self._times: list[float] = []
         self._failed = 0
         self._lock = threading.Lock()
-        self._started = self._ended = 0.0
+        self._started = self._stopped = 0.0
+        self._ended = False
 
     def __enter__(self) -> PdfDownloads:
         self._started = time.perf_counter()
@@ -74,40 +79,48 @@ class PdfDownloads:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
+        with self._lock:  # answers ending from here on are not counted
+            self._stop.set()
+            self._stopped = time.perf_counter()
         for thread in self._threads:
             thread.join()
-        self._ended = time.perf_counter()
+        self._ended = True
 
     def _download(self, first: int) -> None:
-        session, n = requests.Session(), first
-        while not self._stop.is_set():
-            token = self._tokens[n % len(self._tokens)]
-            n += 1
-            started = time.perf_counter()
-            try:
-                answer = session.get(
-                    self._gateway + sheet_path(), headers={"Authorization": f"Bearer {token}"}, timeout=30
-                )
-                pdf = answer.status_code == 200 and answer.content.startswith(b"%PDF-")
-            except requests.RequestException:
-                pdf = False
-            took = (time.perf_counter() - started) * 1000
-            with self._lock:
-                if pdf:
-                    self._times.append(took)
-                else:
-                    self._failed += 1
+        n = first
+        with requests.Session() as session:
+            while not self._stop.is_set():
+                token = self._tokens[n % len(self._tokens)]
+                n += 1
+                started = time.perf_counter()
+                try:
+                    answer = session.get(
+                        self._gateway + sheet_path(), headers={"Authorization": f"Bearer {token}"}, timeout=30
+                    )
+                    pdf = answer.status_code == 200 and answer.content.startswith(b"%PDF-")
+                except Exception:  # noqa: BLE001 - any failure is one answer that was not a PDF, not a dead client
+                    pdf = False
+                took = (time.perf_counter() - started) * 1000
+                with self._lock:
+                    if self._stop.is_set():
+                        break
+                    if pdf:
+                        self._times.append(took)
+                    else:
+                        self._failed += 1
 
     @property
     def seconds(self) -> float:
-        """How long the block lasted, from the clients' start to their last answer."""
-        return max(self._ended - self._started, 1e-9)
+        """How long the block lasted, from the clients' start to its end."""
+        if not self._ended:
+            raise RuntimeError("the figures of PDF downloads are known after their block")
+        return max(self._stopped - self._started, 1e-9)
 
     def figures(self) -> dict[str, float]:
         """PDFs a second over the block, their p50 in ms (NaN when none came), and the answers that were not one."""
+        per_s = len(self._times) / self.seconds
         p50 = statistics.median(self._times) if self._times else float("nan")
-        return {"pdf_per_s": len(self._times) / self.seconds, "pdf_p50": p50, "pdf_failed": self._failed}
+        return {"pdf_per_s": per_s, "pdf_p50": p50, "pdf_failed": self._failed}
 
 
 def main() -> int:
@@ -120,9 +133,10 @@ def main() -> int:
     tokens = log_in(args.gateway, demo_logins())
     print(f"{len(tokens)} demo customers logged in")
     times = pdf_latencies(args.gateway, tokens, args.rounds)
+    p90 = statistics.quantiles(times, n=10, method="inclusive")[-1]  # inclusive: never above the largest
     print(
-        f"settlement-sheet PDF, 3 years: p50 {statistics.median(times):.0f} ms, "
-        f"p90 {statistics.quantiles(times, n=10, method='inclusive')[-1]:.0f} ms, max {max(times):.0f} ms ({len(times)} downloads)"
+        f"settlement-sheet PDF, 3 years: p50 {statistics.median(times):.0f} ms, p90 {p90:.0f} ms, "
+        f"max {max(times):.0f} ms ({len(times)} downloads)"
     )
     paths = {"invoices": "/api/v1/invoices", "balance": "/api/v1/balance"}
     for name, path in paths.items():

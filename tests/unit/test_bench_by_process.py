@@ -3,9 +3,12 @@ median of each run's own ratio (the run's pair), not the ratio of the two median
 
 from __future__ import annotations
 
+import argparse
 import math
 
-from bench.compare_queries import QUERIES, by_process_table, paired_ratio, pdf_table
+import pytest
+
+from bench.compare_queries import QUERIES, by_process_table, clients, paired_ratio, pdf_table
 
 
 def runs(gateway: list[float], services: list[float]) -> list[dict]:
@@ -63,3 +66,22 @@ def test_pdf_table_medians_ratios_and_failures() -> None:
     # PDFs/s medians 3 and 2; the runs' ratios 0.5, 1.0 and 2.0: median 1.0, where the medians' ratio says 2/3
     assert table["rows"][1] == ["balance", 3.0, 2.0, 1.0, 500, 700, 1, 5]
     assert len(table["columns"]) == len(table["formats"]) == len(table["rows"][0])
+
+
+def test_pdf_table_leaves_out_runs_without_a_pdf_from_the_p50() -> None:
+    names = ("balance",)
+    figures = {
+        "before": {"balance": pdf_runs([1.0, 0.0, 1.0], [400, math.nan, 600], [0, 3, 0])},
+        "after": {"balance": pdf_runs([0.0, 0.0, 0.0], [math.nan] * 3, [4, 4, 4])},
+    }
+    row = pdf_table(figures, {"id": "x", "when": "w", "code": "c", "load_average": {}}, 3, 1, names)["rows"][0]
+    assert row[4] == 500  # the median of the two runs that had a PDF
+    assert math.isnan(row[5])  # no run had one
+    assert row[6:] == [3, 12]
+
+
+def test_pdf_clients_are_zero_or_more() -> None:
+    assert clients("0") == 0 and clients("4") == 4
+    for text in ("-1", "two", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            clients(text)
