@@ -60,7 +60,7 @@ def servers_spec(text: str) -> dict[str, str]:
     return chosen
 
 
-def clients(text: str) -> int:
+def client_count(text: str) -> int:
     """A number of clients: 0 or more."""
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r}: expected a number of clients, 0 or more")
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after-threads", type=int, default=4, help="the same, after (both as scripts/stack.sh)")
     parser.add_argument("--logins", action="store_true", help="also logins (POST /api/v1/sessions), with statuses")
     parser.add_argument(
-        "--pdf-clients", type=clients, default=0, help="clients downloading PDFs during every load (0: none)"
+        "--pdf-clients", type=client_count, default=0, help="clients downloading PDFs during every load (0: none)"
     )
     args = parser.parse_args(argv)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
                 paired_ratio(*cpu),
             ]
         )
+    pdfs_served = f"; {args.pdf_clients} clients downloading PDFs meanwhile, serving them included"
+    if not args.pdf_clients:
+        pdfs_served = ""
     result = {
         "kind": "table",
         "id": args.name,
@@ -168,13 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         f"customers, {args.seconds} s of wrk (32 connections) per query; both trees up at once and started anew "
         f"every run, each load measured on one and then on the other, the order swapped every run; median of "
         f"{args.repeat} runs, after/before the median of the runs' own ratios; CPU µs per request of all processes "
-        f"(PostgreSQL and Kafka whole, both systems' idle share included"
-        + (
-            f"; {args.pdf_clients} clients downloading PDFs meanwhile, serving them included"
-            if args.pdf_clients
-            else ""
-        )
-        + "). 1-min load average "
+        f"(PostgreSQL and Kafka whole, both systems' idle share included{pdfs_served}). 1-min load average "
         f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after.",
         "columns": ["query", "before req/s", "after req/s", "after/before", "before p99 ms", "after p99 ms"]
         + ["before CPU µs", "after CPU µs", "after/before CPU"],
@@ -193,18 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.logins:  # each run's answers by status: a login that cannot be served soon is a 429, never a 5xx
         result["login_statuses"] = {label: [r["statuses"] for r in figures[label]["login"]] for label in figures}
         print(f"login statuses per run: {result['login_statuses']}")
-    path = report.save(args.results, args.name, result)
-    print("\n".join(report.table_section(result)))
-    print(f"results in {path}")
+    tables = [result]
     if args.pdf_clients:
-        pdf_result = pdf_table(figures, result, args.repeat, args.pdf_clients, names)
-        path = report.save(args.results, pdf_result["id"], pdf_result)
-        print("\n".join(report.table_section(pdf_result)))
+        tables.append(pdf_table(figures, result, args.repeat, args.pdf_clients, names))
+    tables.append(by_process_table(figures, result, args.repeat, names))
+    for table in tables:
+        path = report.save(args.results, table["id"], table)
+        print("\n".join(report.table_section(table)))
         print(f"results in {path}")
-    by_process = by_process_table(figures, result, args.repeat, names)
-    path = report.save(args.results, by_process["id"], by_process)
-    print("\n".join(report.table_section(by_process)))
-    print(f"results in {path}")
     return 0
 
 
@@ -218,6 +211,19 @@ def paired_ratio(before: list[float], after: list[float]) -> float:
 PDF_KEYS = ("pdf_per_s", "pdf_p50", "pdf_failed")
 
 
+def derived_table(whole: dict, suffix: str, intro: str, columns: list[str], formats: list, rows: list) -> dict:
+    """A `table` result of the same runs as `whole`: its id with `-suffix`, its time, code and load average."""
+    return {
+        "kind": "table",
+        "id": f"{whole['id']}-{suffix}",
+        **{key: whole[key] for key in ("when", "code", "load_average")},
+        "intro": intro,
+        "columns": columns,
+        "formats": formats,
+        "rows": rows,
+    }
+
+
 def pdf_table(
     figures: dict[str, dict[str, list[dict]]], whole: dict, repeat: int, clients: int, names: tuple[str, ...]
 ) -> dict:
@@ -226,24 +232,23 @@ def pdf_table(
     were not a PDF (all runs)."""
     rows = []
     for name in names:
-        per_s, p50 = ([[r[key] for r in figures[label][name]] for label in ("before", "after")] for key in PDF_KEYS[:2])
+        per_s, p50, failed = (
+            [[r[key] for r in figures[label][name]] for label in ("before", "after")] for key in PDF_KEYS
+        )
         p50 = [[ms for ms in side if not math.isnan(ms)] or [math.nan] for side in p50]
-        failed = [sum(r["pdf_failed"] for r in figures[label][name]) for label in ("before", "after")]
+        failed = list(map(sum, failed))
         rows.append([name, *map(statistics.median, per_s), paired_ratio(*per_s), *map(statistics.median, p50), *failed])
-    return {
-        "kind": "table",
-        "id": f"{whole['id']}-pdfs",
-        "when": whole["when"],
-        "code": whole["code"],
-        "load_average": whole["load_average"],
-        "intro": f"The runs of the table above ({whole['id']}): what the {clients} clients downloading "
+    return derived_table(
+        whole,
+        "pdfs",
+        f"The runs of the table above ({whole['id']}): what the {clients} clients downloading "
         f"settlement-sheet PDFs (3 years) got from the same gateway during each load, median of {repeat}; "
         "after/before the median of the runs' own ratios; answers that were not a PDF, all runs.",
-        "columns": ["during", "before PDFs/s", "after PDFs/s", "after/before", "before PDF p50 ms"]
+        ["during", "before PDFs/s", "after PDFs/s", "after/before", "before PDF p50 ms"]
         + ["after PDF p50 ms", "before not a PDF", "after not a PDF"],
-        "formats": [None, "{:.1f}", "{:.1f}", "{:.2f}", "{:,.0f}", "{:,.0f}", "{:,d}", "{:,d}"],
-        "rows": rows,
-    }
+        [None, "{:.1f}", "{:.1f}", "{:.2f}", "{:,.0f}", "{:,.0f}", "{:,d}", "{:,d}"],
+        rows,
+    )
 
 
 GROUPS = {"gateway": "gateway", "services": "service APIs", "postgres": "PostgreSQL"}
@@ -268,18 +273,15 @@ def by_process_table(
     columns = ["query"]
     for title in GROUPS.values():
         columns += [f"{title} before", f"{title} after", "after/before"]
-    return {
-        "kind": "table",
-        "id": f"{whole['id']}-by-process",
-        "when": whole["when"],
-        "code": whole["code"],
-        "load_average": whole["load_average"],
-        "intro": f"The runs of the table above ({whole['id']}), their CPU µs per request by process group, median "
+    return derived_table(
+        whole,
+        "by-process",
+        f"The runs of the table above ({whole['id']}), their CPU µs per request by process group, median "
         f"of {repeat}; after/before the median of the runs' own ratios.",
-        "columns": columns,
-        "formats": [None] + ["{:,.0f}", "{:,.0f}", "{:.2f}"] * len(GROUPS),
-        "rows": rows,
-    }
+        columns,
+        [None] + ["{:,.0f}", "{:,.0f}", "{:.2f}"] * len(GROUPS),
+        rows,
+    )
 
 
 if __name__ == "__main__":

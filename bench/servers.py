@@ -3,15 +3,15 @@ against Granian, and how each answers the malformed requests of tests/security/t
 
 Every server serves the same Flask app (`bench.servers:app`: a small JSON answer, a login-like POST, the stack's
 problem handlers), 2 workers (× 4 threads where the server has threads), one after the other, alternately,
-`--repeat` times; wrk with 32 connections. Per server: the median requests/s and CPU per request of its
-processes (master and workers); and the same app called in-process, without any server, for what Flask and the
-app alone cost. Then every malformed case is sent to each server as raw bytes: the status and the content type of the answer, or that
-the connection closed without one. Writes two `table` results (`servers-cpu` and `servers-malformed-http`;
-with `--name NAME`, `NAME` and `NAME-malformed-http` when not every server of the page ran). `--servers` picks
-variants, the page's three by default, or others measured for docs/performance.md and not adopted: gunicorn and
-Granian serving the app's answers whole (`whole_app`, change 29); gunicorn's gevent worker, as gunicorn runs it and
-taking turns between connections (bench/gevent_workers.py, change 31). nginx is not a dependency of the project
-(Debian's `nginx`).
+`--repeat` times; wrk with 32 connections. Per server: the median requests/s and CPU per request of its processes
+(master and workers); and the same app called in-process, without any server, for what Flask and the app alone cost.
+Then every malformed case is sent to each server as raw bytes: the status and the content type of the answer, or
+that the connection closed without one. Writes two `table` results (`servers-cpu` and `servers-malformed-http`; with
+`--name NAME`, `NAME` and `NAME-malformed-http` when not every server of the page ran). `--servers` picks variants,
+the page's three by default, or others measured for docs/performance.md and not adopted: gunicorn and Granian
+serving the app's answers whole (`whole_app`, change 29); gunicorn's gevent worker, as gunicorn runs it and taking
+turns between connections (bench/gevent_workers.py, change 31). nginx is not a dependency of the project (Debian's
+`nginx`).
 """
 
 from __future__ import annotations

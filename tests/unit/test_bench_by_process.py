@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from bench.compare_queries import QUERIES, by_process_table, clients, paired_ratio, pdf_table
+from bench.compare_queries import QUERIES, by_process_table, client_count, paired_ratio, pdf_table
 
 
 def runs(gateway: list[float], services: list[float]) -> list[dict]:
@@ -81,7 +81,7 @@ def test_pdf_table_leaves_out_runs_without_a_pdf_from_the_p50() -> None:
 
 
 def test_pdf_clients_are_zero_or_more() -> None:
-    assert clients("0") == 0 and clients("4") == 4
+    assert client_count("0") == 0 and client_count("4") == 4
     for text in ("-1", "two", ""):
         with pytest.raises(argparse.ArgumentTypeError):
-            clients(text)
+            client_count(text)
