@@ -1,4 +1,4 @@
-"""`python -m bench.compare --before DIR`: projection rebuild throughput of another source tree against this one.
+"""`python -m bench.compare --before DIR`: projection rebuild throughput and CPU of another source tree against this one.
 
 Both trees rebuild the same topics, alternately, so the machine's load hits both alike. DIR is e.g.
 `mkdir /tmp/before && git archive HEAD | tar -x -C /tmp/before`. `--before . --after-processes N` measures one tree
@@ -18,6 +18,39 @@ from bench.dataset import cached
 from bench.infra import ROOT, Scope
 from bench.throughput import SERVICE_TOPICS, bare_consume, publish, rebuild_retrying
 from shared.timeutil import today_budapest
+
+COLUMNS = (
+    "service",
+    "events",
+    "before ev/s",
+    "after ev/s",
+    "after/before",
+    "bare ev/s",
+    "before CPU µs/event",
+    "after CPU µs/event",
+    "CPU after/before",
+)
+FORMATS = (None, "{:,}", "{:,.0f}", "{:,.0f}", "{:.2f}", "{:,.0f}", "{:,.1f}", "{:,.1f}", "{:.2f}")
+
+
+def row(
+    service: str, events: int, rates: dict[str, list[float]], cpu: dict[str, list[float]], bare: list[float]
+) -> list[object]:
+    """One service's line: the medians of each side's rates and CPU per event, their ratios, the bare consumer's
+    median rate."""
+    before, after = statistics.median(rates["before"]), statistics.median(rates["after"])
+    cpu_before, cpu_after = statistics.median(cpu["before"]), statistics.median(cpu["after"])
+    return [
+        service,
+        events,
+        before,
+        after,
+        after / before,
+        statistics.median(bare),
+        cpu_before,
+        cpu_after,
+        cpu_after / cpu_before,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,11 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scope.make_topics()
         publish(scope, data)
-        print(
-            "| service | events | before ev/s | after ev/s | after/before | bare ev/s |\n|---|---:|---:|---:|---:|---:|"
-        )
+        print("| " + " | ".join(COLUMNS) + " |\n|---|" + "---:|" * (len(COLUMNS) - 1))
         for service in args.services:
             rates: dict[str, list[float]] = {"before": [], "after": []}
+            cpu: dict[str, list[float]] = {"before": [], "after": []}
             bare = []
             for attempt in range(args.repeat):
                 events, seconds = bare_consume(scope, SERVICE_TOPICS[service], 1000)
@@ -57,12 +89,10 @@ def main(argv: list[str] | None = None) -> int:
                 for label, source, processes in (("before", args.before, 1), ("after", ROOT, args.after_processes)):
                     rebuilt = rebuild_retrying(scope, service, f"{label}{attempt}", source, processes)
                     rates[label].append(rebuilt.rate)
-            before, after = statistics.median(rates["before"]), statistics.median(rates["after"])
-            rows.append([service, events, before, after, after / before, statistics.median(bare)])
+                    cpu[label].append(rebuilt.cpu_per_event_us)
+            rows.append(row(service, events, rates, cpu, bare))
             print(
-                f"| {service} | {events:,} | {before:,.0f} | {after:,.0f} | {after / before:.2f} | "
-                f"{statistics.median(bare):,.0f} |",
-                flush=True,
+                "| " + " | ".join(f.format(v) if f else str(v) for f, v in zip(FORMATS, rows[-1], strict=True)) + " |"
             )
     finally:
         scope.close()
@@ -76,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             "intro": f"{args.what} `python -m bench.compare`: {data.events:,} events, rebuilds of the two trees "
             f"alternately, median of {args.repeat}; 1-min load average {load_before[0]:.1f} before, "
             f"{os.getloadavg()[0]:.1f} after.",
-            "columns": ["service", "events", "before ev/s", "after ev/s", "after/before", "bare ev/s"],
-            "formats": [None, "{:,}", "{:,.0f}", "{:,.0f}", "{:.2f}", "{:,.0f}"],
+            "columns": list(COLUMNS),
+            "formats": list(FORMATS),
             "rows": rows,
         }
         print(f"results in {report.save(args.results, args.name, result)}")

@@ -79,38 +79,37 @@ def supersedes(change: StatusChange, state: CallState, is_opening: bool) -> bool
 
 
 def apply_event(state: CallState, event_type: str, data: dict[str, Any]) -> CallState:
-    """The call's state after one more event, whatever order the events arrive in."""
+    """The call's state after one more event, whatever order the events arrive in (one new state per event, the
+    same state when the event changes nothing)."""
     moment = event_moment(event_type, data)
-    last_update = moment if state.last_update_at is None else max(state.last_update_at, moment)
-    state = replace(state, last_update_at=last_update)
+    changes: dict[str, Any] = {}
+    if state.last_update_at is None or moment > state.last_update_at:
+        changes["last_update_at"] = moment
     if event_type == "support_call.assigned":
-        return _assign(state, data["assignee"], moment)
-    if event_type == REPLIED:
-        return _reply(state, moment)
-    change = status_change(event_type, data)
-    if change is None or not supersedes(change, state, event_type == "support_call.opened"):
-        return state
-    return replace(
-        state,
-        status=change.status,
-        status_at=change.at,
-        closed_at=change.closed_at,
-        resolution=change.resolution,
-    )
+        changes.update(_assign(state, data["assignee"], moment))
+    elif event_type == REPLIED:
+        changes.update(_reply(state, moment))
+    else:
+        change = status_change(event_type, data)
+        if change is not None and supersedes(change, state, event_type == "support_call.opened"):
+            changes.update(
+                status=change.status, status_at=change.at, closed_at=change.closed_at, resolution=change.resolution
+            )
+    return replace(state, **changes) if changes else state
 
 
-def _assign(state: CallState, assignee: str, assigned_at: datetime) -> CallState:
+def _assign(state: CallState, assignee: str, assigned_at: datetime) -> dict[str, Any]:
     """Take the assignment unless a later one is already known (ties: later arrival wins)."""
     if state.assignee_at is not None and assigned_at < state.assignee_at:
-        return state
-    return replace(state, assignee=assignee, assignee_at=assigned_at)
+        return {}
+    return {"assignee": assignee, "assignee_at": assigned_at}
 
 
-def _reply(state: CallState, replied_at: datetime) -> CallState:
+def _reply(state: CallState, replied_at: datetime) -> dict[str, Any]:
     """A reply takes a call waiting for the customer back to in_progress (unless a later status is known)."""
     if state.status != "waiting_for_customer" or (state.status_at is not None and replied_at < state.status_at):
-        return state
-    return replace(state, status="in_progress", status_at=replied_at)
+        return {}
+    return {"status": "in_progress", "status_at": replied_at}
 
 
 def escape_like(text: str) -> str:

@@ -16,12 +16,14 @@ same table on PostgreSQL.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from itertools import chain, starmap
+from operator import itemgetter
 from typing import Any
 
+import msgspec
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -47,6 +49,8 @@ class Insert:
     row_sql: str = field(init=False, repr=False)
     set_sql: str = field(init=False, repr=False)
     key_at: tuple[int, ...] = field(init=False, repr=False)  # the key columns' places in a row
+    pick: Any = field(init=False, repr=False)  # named parameters -> the row's values in column order
+    row_object: Any = field(init=False, repr=False)  # a row's values -> a msgspec Struct written as a JSON object
 
     @classmethod
     def replacing(cls, table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> Insert:
@@ -77,6 +81,11 @@ class Insert:
         object.__setattr__(self, "row_sql", (row + conflict).as_string())
         object.__setattr__(self, "set_sql", (many + conflict).as_string())
         object.__setattr__(self, "key_at", tuple(self.columns.index(name) for name in self.key))
+        pick = itemgetter(*self.columns)
+        object.__setattr__(self, "pick", pick if len(self.columns) > 1 else lambda params: (pick(params),))
+        # fields named f0, f1… (any column name is a JSON key, not every one a Python name), written as the columns
+        names = {f"f{n}": column for n, column in enumerate(self.columns)}
+        object.__setattr__(self, "row_object", msgspec.defstruct(f"{self.table}_row", list(names), rename=names))
 
     @property
     def updates(self) -> bool:
@@ -86,7 +95,7 @@ class Insert:
     def values(self, params: Mapping[str, Any] | Sequence[Any]) -> tuple[Any, ...]:
         """One row's values in column order, from named parameters (others ignored) or a sequence in that order."""
         if isinstance(params, Mapping):
-            return tuple(params[name] for name in self.columns)
+            return self.pick(params)
         if len(params) != len(self.columns):
             raise ValueError(f"{self.table}: {len(params)} values for {len(self.columns)} columns")
         return tuple(params)
@@ -101,16 +110,12 @@ class Insert:
 
     def as_json(self, rows: list[tuple[Any, ...]]) -> str | None:
         """The rows as `set_sql`'s parameter, a JSON array of objects named by column; None when a value has no JSON
-        form PostgreSQL would read as the row statement's parameter (`_json_value`)."""
-        columns = self.columns
+        form PostgreSQL would read as the row statement's parameter (see `SET_TYPES` and `_json_value`)."""
+        if not set(map(type, chain.from_iterable(rows))) <= SET_TYPES:
+            return None
         try:
-            return json.dumps(
-                [dict(zip(columns, row, strict=True)) for row in rows],
-                default=_json_value,
-                ensure_ascii=False,
-                allow_nan=False,  # NaN and infinities are not JSON
-            )
-        except (TypeError, ValueError):
+            return _ENCODER.encode(list(starmap(self.row_object, rows))).decode()
+        except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
             return None
 
 
@@ -121,17 +126,22 @@ def replace_others(columns: Iterable[str], key: Iterable[str]) -> str:
     return (sql.SQL("DO UPDATE SET ") + sql.SQL(", ").join(sets)).as_string()
 
 
-def _json_value(value: Any) -> Any:
-    """What json.dumps cannot write itself: dates and times as ISO 8601, JSON documents as themselves.
+# The types of a row's values a JSON set carries as the row statement's parameters do: msgspec writes dates and
+# times as RFC 3339 (every time column of the read models is timestamptz or date), a JSON document as itself
+# (`_json_value`). Any other type (a Decimal, a float, bytes, a subclass…) and the chunk goes row by row. Inside a JSON
+# document msgspec writes what json.dumps would, but for the values json.dumps (psycopg's, row by row) refuses.
+SET_TYPES = frozenset({str, int, bool, type(None), date, datetime, Jsonb})
 
-    Anything else (a Decimal, a JSON document that is null, bytes…) has no form PostgreSQL would read back as the
-    row statement's parameter gives it: TypeError, and those rows go row by row.
-    """
-    if isinstance(value, date):  # datetime too; every time column of the read models is timestamptz or date
-        return value.isoformat()
-    if isinstance(value, Jsonb) and value.obj is not None:  # JSON null would be SQL NULL, not jsonb 'null'
+
+def _json_value(value: Any) -> Any:
+    """A JSON document as itself; a JSON document that is null has no form PostgreSQL would read back as the row
+    statement's parameter gives it (jsonb 'null', where JSON null in a set is SQL NULL): TypeError, row by row."""
+    if isinstance(value, Jsonb) and value.obj is not None:
         return value.obj
     raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_json_value)
 
 
 class GroupedWrites:

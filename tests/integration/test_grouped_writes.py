@@ -8,6 +8,7 @@ within the batch and keys stored before, go once through `GroupedWrites` as one 
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -50,6 +51,10 @@ ADD_UP = Insert("doc", COLUMNS, key=("doc_id",), on_conflict="DO UPDATE SET amou
 RENEW = Insert("doc", COLUMNS, key=("doc_id",), on_conflict="DO UPDATE SET note = EXCLUDED.note, arrival = DEFAULT")
 APPEND = Insert("doc_log", ("doc_id", "owner", "note"))
 NOTES = [None, "", "árvíztűrő tükörfúrógép", 'quote " and \\ backslash', "line\nbreak\ttab", "emoji 🧾", "'; --"]
+
+
+class _Note(str):
+    """A str subclass: not among the types a set carries, so its chunk goes row by row."""
 
 
 @pytest.fixture
@@ -161,7 +166,9 @@ def test_few_rows_go_row_by_row(schemas: tuple[psycopg.Connection, psycopg.Conne
 
 
 @pytest.mark.parametrize(
-    ("column", "value"), [("facts", Jsonb(None)), ("amount", Decimal("12"))], ids=["json-null", "decimal"]
+    ("column", "value"),
+    [("facts", Jsonb(None)), ("amount", Decimal("12")), ("amount", 12.0), ("note", _Note("subclass"))],
+    ids=["json-null", "decimal", "float", "str-subclass"],
 )
 def test_from_a_value_json_would_not_carry_the_rows_go_row_by_row(
     schemas: tuple[psycopg.Connection, psycopg.Connection], column: str, value: Any
@@ -204,5 +211,23 @@ def test_the_statements() -> None:
     assert KEEP_LAST.on_conflict.startswith('DO UPDATE SET "owner" = EXCLUDED."owner", ')
     assert '"doc_id" = EXCLUDED' not in KEEP_LAST.on_conflict
     assert APPEND.values(("D1", "C1", None)) == ("D1", "C1", None)
+    assert APPEND.values({"note": "n", "owner": "C1", "doc_id": "D1", "other": 1}) == ("D1", "C1", "n")
+    assert Insert("one", ("a",)).values({"a": 5, "b": 6}) == (5,)
     with pytest.raises(ValueError, match="2 values for 3 columns"):
         APPEND.values(("D1", "C1"))
+
+
+def test_a_set_names_each_value_by_its_column_whatever_the_name() -> None:
+    odd = Insert("t", ("_private", "class", "two words", "ékezet", "f0"))
+    rows = [
+        ("x", 1, None, True, Jsonb({"k": [1, "két", None]})),
+        ("y", -(2**62), date(2026, 11, 26), False, "f0"),
+    ]
+    got = json.loads(odd.as_json(rows) or "null")
+    assert got == [
+        {"_private": "x", "class": 1, "two words": None, "ékezet": True, "f0": {"k": [1, "két", None]}},
+        {"_private": "y", "class": -(2**62), "two words": "2026-11-26", "ékezet": False, "f0": "f0"},
+    ]
+    when = datetime(2026, 3, 1, 8, 30, 15, 5, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))
+    assert json.loads(Insert("t", ("at",)).as_json([(when,)]) or "null") == [{"at": "2026-03-01T08:30:15.000005-05:30"}]
+    assert odd.as_json([("x", 1, None, True)]) is None  # a row short of a value: no set
