@@ -1,4 +1,4 @@
-"""`python -m bench.compare --before DIR`: projection rebuild throughput and CPU of another source tree against this one.
+"""`python -m bench.compare --before DIR`: projection rebuild throughput and CPU of another source tree against this.
 
 Both trees rebuild the same topics, alternately, so the machine's load hits both alike. DIR is e.g.
 `mkdir /tmp/before && git archive HEAD | tar -x -C /tmp/before`. `--before . --after-processes N` measures one tree
@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                     cpu[label].append(rebuilt.cpu_per_event_us)
             rows.append(row(service, events, rates, cpu, bare))
             print(
-                "| " + " | ".join(f.format(v) if f else str(v) for f, v in zip(FORMATS, rows[-1], strict=True)) + " |"
+                "| " + " | ".join(f.format(v) if f else str(v) for f, v in zip(FORMATS, rows[-1], strict=True)) + " |",
+                flush=True,
             )
     finally:
         scope.close()

@@ -14,7 +14,7 @@ from services.tickets.history import INSERT_HISTORY, history_row
 from services.tickets.rules import CallState
 from shared.events.envelope import Event
 from shared.projection.protocol import Projection, ddl_beside
-from shared.projection.writes import GroupedWrites, Insert, replace_others
+from shared.projection.writes import GroupedWrites, Insert, json_list, replace_others
 
 KEY_COLUMNS = ("customer_code", "call_id")
 STATE_COLUMNS = tuple(field.name for field in fields(CallState))
@@ -23,7 +23,7 @@ OPENING_COLUMNS = ("opened_at", "category", "channel", "subject", "serial_number
 SELECT_STATES = (
     sql.SQL(
         "SELECT s.customer_code, s.call_id, {columns} FROM support_call s"
-        " JOIN unnest(%s::text[], %s::text[]) AS k(customer_code, call_id)"
+        " JOIN (SELECT e->>0 AS customer_code, e->>1 AS call_id FROM json_array_elements(%s::json) AS e) AS k"
         " ON s.customer_code = k.customer_code AND s.call_id = k.call_id FOR UPDATE OF s"
     )
     .format(columns=sql.SQL(", ").join(sql.SQL("s.") + sql.Identifier(c) for c in STATE_COLUMNS))
@@ -73,14 +73,17 @@ class CallBatch:
         keys = {(e.data["customer_code"], e.data["call_id"]) for e in events}
         work_ids = [e.data["work_id"] for e in events if e.type == "support_call.work_logged"]
         calls: dict[tuple[str, str], CallState | None] = dict.fromkeys(keys)
-        codes, call_ids = zip(*keys, strict=True) if keys else ((), ())
         with cur.connection.cursor(row_factory=dict_row) as batch_cur:
-            for row in batch_cur.execute(SELECT_STATES, (list(codes), list(call_ids))):
+            for row in batch_cur.execute(SELECT_STATES, (json_list(list(keys)),)):
                 calls[(row["customer_code"], row["call_id"])] = CallState(**{c: row[c] for c in STATE_COLUMNS})
         logged: set[str] = set()
         if work_ids:
             with cur.connection.cursor(row_factory=tuple_row) as ids_cur:
-                rows = ids_cur.execute("SELECT work_id FROM support_call_work WHERE work_id = ANY(%s)", (work_ids,))
+                rows = ids_cur.execute(
+                    "SELECT work_id FROM support_call_work"
+                    " WHERE work_id = ANY(ARRAY(SELECT json_array_elements_text(%s::json)))",
+                    (json_list(work_ids),),
+                )
                 logged = {work_id for (work_id,) in rows.fetchall()}
         return cls(calls, logged)
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import DictRow
 
+from shared.projection.writes import json_list
+
 RUNTIME_DDL = Path(__file__).with_name("bookkeeping.sql")
 
 
@@ -35,7 +37,11 @@ def stored_offsets(conn: psycopg.Connection[DictRow]) -> dict[tuple[str, int], i
 
 def already_applied(cur: psycopg.Cursor[DictRow], event_ids: list[str]) -> set[str]:
     """The ids among `event_ids` that were applied before."""
-    cur.execute("SELECT event_id FROM applied_events WHERE event_id = ANY(%(ids)s)", {"ids": event_ids})
+    cur.execute(
+        "SELECT event_id FROM applied_events"
+        " WHERE event_id = ANY(ARRAY(SELECT json_array_elements_text(%(ids)s::json)))",
+        {"ids": json_list(event_ids)},
+    )
     return {r["event_id"] for r in cur.fetchall()}
 
 

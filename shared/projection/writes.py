@@ -111,7 +111,8 @@ class Insert:
     def as_json(self, rows: list[tuple[Any, ...]]) -> str | None:
         """The rows as `set_sql`'s parameter, a JSON array of objects named by column; None when a value has no JSON
         form PostgreSQL would read as the row statement's parameter (see `SET_TYPES` and `_json_value`)."""
-        if not set(map(type, chain.from_iterable(rows))) <= SET_TYPES:
+        types = set(map(type, chain.from_iterable(rows)))
+        if not types <= SET_TYPES or (datetime in types and not _minute_offsets(rows)):
             return None
         try:
             return _ENCODER.encode(list(starmap(self.row_object, rows))).decode()
@@ -127,10 +128,19 @@ def replace_others(columns: Iterable[str], key: Iterable[str]) -> str:
 
 
 # The types of a row's values a JSON set carries as the row statement's parameters do: msgspec writes dates and
-# times as RFC 3339 (every time column of the read models is timestamptz or date), a JSON document as itself
-# (`_json_value`). Any other type (a Decimal, a float, bytes, a subclass…) and the chunk goes row by row. Inside a JSON
-# document msgspec writes what json.dumps would, but for the values json.dumps (psycopg's, row by row) refuses.
+# times as RFC 3339 (every time column of the read models is timestamptz or date; offsets of whole minutes only:
+# `_minute_offsets`), a JSON document as itself (`_json_value`). Any other type (a Decimal, a float, bytes, a subclass
+# of a carried type…) and the chunk goes row by row. Inside a JSON document msgspec writes what psycopg's json.dumps
+# writes for plain JSON values; for what json.dumps refuses (NaN, a Decimal…) it writes a value where row by row the
+# batch fails. The documents are built from decoded events, whose schemas hold no float and no such value.
 SET_TYPES = frozenset({str, int, bool, type(None), date, datetime, Jsonb})
+
+
+def _minute_offsets(rows: list[tuple[Any, ...]]) -> bool:
+    """True when every time among the rows is naive or has an offset of whole minutes: msgspec writes an offset as
+    hours and minutes only (Budapest's before 1890 was +01:16:20), where the row statement sends the exact instant."""
+    offsets = {value.utcoffset() for value in chain.from_iterable(rows) if type(value) is datetime}
+    return all(offset is None or not (offset.seconds % 60 or offset.microseconds) for offset in offsets)
 
 
 def _json_value(value: Any) -> Any:
@@ -142,6 +152,12 @@ def _json_value(value: Any) -> Any:
 
 
 _ENCODER = msgspec.json.Encoder(enc_hook=_json_value)
+
+
+def json_list(values: Sequence[Any]) -> str:
+    """A list of strings (or of lists of them) as one JSON parameter, for `json_array_elements…(%s::json)`: psycopg
+    adapts a Python list as an array one element at a time in Python, and a batch's ids are a thousand of them."""
+    return _ENCODER.encode(values).decode()
 
 
 class GroupedWrites:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -165,17 +166,40 @@ def test_few_rows_go_row_by_row(schemas: tuple[psycopg.Connection, psycopg.Conne
     assert len(table(schemas[1], "doc_log")) == len(few) + len(enough)
 
 
+SECONDS_OFFSET = timezone(timedelta(hours=1, seconds=30))  # msgspec would write +01:00
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("facts", Jsonb(None)), ("amount", Decimal("12")), ("amount", 12.0), ("note", _Note("subclass"))],
-    ids=["json-null", "decimal", "float", "str-subclass"],
+    [
+        ("facts", Jsonb(None)),
+        ("amount", Decimal("12.5")),  # row by row: rounded to 13; in a set: not a bigint
+        ("amount", 12.0),
+        ("note", _Note("subclass")),
+        ("seen_at", datetime(2026, 3, 1, 8, 30, 15, tzinfo=SECONDS_OFFSET)),
+        ("seen_at", datetime(1880, 3, 1, 8, 30, 15, tzinfo=ZoneInfo("Europe/Budapest"))),  # +01:16:20 then
+    ],
+    ids=["json-null", "decimal", "float", "str-subclass", "offset-seconds", "budapest-1880"],
 )
 def test_from_a_value_json_would_not_carry_the_rows_go_row_by_row(
-    schemas: tuple[psycopg.Connection, psycopg.Connection], column: str, value: Any
+    schemas: tuple[psycopg.Connection, psycopg.Connection],
+    monkeypatch: pytest.MonkeyPatch,
+    column: str,
+    value: Any,
 ) -> None:
     docs = make_rows(seed=7, count=250, keys=250, distinct=True)
     docs[120][column] = value  # in the second chunk: the first goes as a set, the second and third row by row
+    sent: list[bool] = []  # per chunk the grouped side tried: whether it went as a set
+    as_json = Insert.as_json
+
+    def spied(self: Insert, rows: list[tuple[Any, ...]]) -> str | None:
+        chunk = as_json(self, rows)
+        sent.append(chunk is not None)
+        return chunk
+
+    monkeypatch.setattr(Insert, "as_json", spied)
     assert both_ways(schemas, [(KEEP_FIRST, doc) for doc in docs]) == (0, 1)
+    assert sent == [True, False]
     expected = table(schemas[0], "doc")
     assert table(schemas[1], "doc") == expected
     assert len(expected) == 250
@@ -231,3 +255,4 @@ def test_a_set_names_each_value_by_its_column_whatever_the_name() -> None:
     when = datetime(2026, 3, 1, 8, 30, 15, 5, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))
     assert json.loads(Insert("t", ("at",)).as_json([(when,)]) or "null") == [{"at": "2026-03-01T08:30:15.000005-05:30"}]
     assert odd.as_json([("x", 1, None, True)]) is None  # a row short of a value: no set
+    assert Insert("t", ("at",)).as_json([(datetime(2026, 3, 1, 8, 30, tzinfo=SECONDS_OFFSET),)]) is None

@@ -18,7 +18,7 @@ def test_a_line_has_each_sides_medians_and_their_ratios() -> None:
     assert len(line) == len(compare.COLUMNS) == len(compare.FORMATS)
 
 
-def test_a_rebuild_is_charged_the_cpu_of_the_child_it_waited_for() -> None:
+def test_the_children_cpu_counts_a_child_once_waited_for_and_a_rebuild_gives_it_per_event() -> None:
     burn = "import time\nwhile time.process_time() < 0.3: pass"
     before = throughput._children_cpu()
     subprocess.run([sys.executable, "-c", burn], check=True)
