@@ -255,4 +255,9 @@ def test_a_set_names_each_value_by_its_column_whatever_the_name() -> None:
     when = datetime(2026, 3, 1, 8, 30, 15, 5, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))
     assert json.loads(Insert("t", ("at",)).as_json([(when,)]) or "null") == [{"at": "2026-03-01T08:30:15.000005-05:30"}]
     assert odd.as_json([("x", 1, None, True)]) is None  # a row short of a value: no set
-    assert Insert("t", ("at",)).as_json([(datetime(2026, 3, 1, 8, 30, tzinfo=SECONDS_OFFSET),)]) is None
+    for zone in (
+        SECONDS_OFFSET,
+        timezone(-timedelta(hours=1, seconds=30)),
+        timezone(timedelta(hours=1, microseconds=250)),
+    ):
+        assert Insert("t", ("at",)).as_json([(datetime(2026, 3, 1, 8, 30, tzinfo=zone),)]) is None

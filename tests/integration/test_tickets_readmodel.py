@@ -153,6 +153,18 @@ def test_a_repeated_work_id_adds_nothing(conn, customer) -> None:
     assert first_call(conn, customer, "minutes_logged", "last_update_at") == (35, iso(12))
 
 
+def test_keys_with_quotes_backslashes_and_accents_find_their_call_and_work_again(conn, customer) -> None:
+    call_id, work_id = 'S "1" \\ é {a,b}', "W 'ő' \\ \"x\""
+    open_call(conn, customer, call_id, at(0))  # later batches must find this row by its key to fold into it
+    apply(conn, customer, "assigned", call_id=call_id, assignee="Béla", assigned_at=at(5))
+    work = {"call_id": call_id, "work_id": work_id, "staff": "Anna", "description": "work", "chargeable": True}
+    apply(conn, customer, "work_logged", performed_at=at(10), minutes=30, **work)
+    apply(conn, customer, "work_logged", performed_at=at(10), minutes=30, **work)  # a repeated work id adds nothing
+    names = ("call_id", "status", "assignee", "minutes_logged", "last_update_at")
+    assert first_call(conn, customer, *names) == (call_id, "registered", "Béla", 30, iso(10))
+    assert listed(conn, customer)["total"] == 1
+
+
 def test_newest_opening_first_ties_by_call_id_and_paging_edges(conn, customer) -> None:
     for call_id, minute in [("S-2", 10), ("S-1", 10), ("S-3", 0), ("S-4", 20), ("S-0", 5)]:
         open_call(conn, customer, call_id, at(minute))
