@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scope.make_topics()
         publish(scope, data)
-        print("| " + " | ".join(COLUMNS) + " |\n|---|" + "---:|" * (len(COLUMNS) - 1))
+        print("\n".join(report.table_head(COLUMNS, FORMATS)))
         for service in args.services:
             rates: dict[str, list[float]] = {"before": [], "after": []}
             cpu: dict[str, list[float]] = {"before": [], "after": []}
@@ -91,10 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                     rates[label].append(rebuilt.rate)
                     cpu[label].append(rebuilt.cpu_per_event_us)
             rows.append(row(service, events, rates, cpu, bare))
-            print(
-                "| " + " | ".join(f.format(v) if f else str(v) for f, v in zip(FORMATS, rows[-1], strict=True)) + " |",
-                flush=True,
-            )
+            print(report.table_row(rows[-1], FORMATS), flush=True)
     finally:
         scope.close()
     if args.name:

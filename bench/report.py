@@ -24,7 +24,7 @@ import re
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -276,17 +276,25 @@ def _members(s: Result) -> str:
     return "-" if not s.get("members_ratio") else f"{_range(s['members_ratio'], '{:.2f}')} ({s['members']})"
 
 
+def table_head(columns: Sequence[str], formats: Sequence[str | None], align: Sequence[str] | None = None) -> list[str]:
+    """A table's header and alignment lines: the first column left, the others right, unless `align` says."""
+    align = align or ["---:" if f or i else "---" for i, f in enumerate(formats)]
+    return ["| " + " | ".join(columns) + " |", "|" + "|".join(align) + "|"]
+
+
+def table_row(row: Sequence[Any], formats: Sequence[str | None]) -> str:
+    """One line of a table, each value in its column's format."""
+    return "| " + " | ".join(_cell(v, f) for v, f in zip(row, formats, strict=True)) + " |"
+
+
 def table_section(result: Result) -> list[str]:
     """A `table` result: optional intro, the table, optional note."""
     formats = result.get("formats") or [None] * len(result["columns"])
-    align = result.get("align") or ["---:" if f or i else "---" for i, f in enumerate(formats)]
     lines = []
     if result.get("intro"):
         lines += [result["intro"], ""]
-    lines += ["| " + " | ".join(result["columns"]) + " |", "|" + "|".join(align) + "|"]
-    lines += [
-        "| " + " | ".join(_cell(v, f) for v, f in zip(row, formats, strict=True)) + " |" for row in result["rows"]
-    ]
+    lines += table_head(result["columns"], formats, result.get("align"))
+    lines += [table_row(row, formats) for row in result["rows"]]
     if result.get("note"):
         lines += ["", result["note"]]
     return lines

@@ -14,7 +14,7 @@ from services.tickets.history import INSERT_HISTORY, history_row
 from services.tickets.rules import CallState
 from shared.events.envelope import Event
 from shared.projection.protocol import Projection, ddl_beside
-from shared.projection.writes import GroupedWrites, Insert, json_list, replace_others
+from shared.projection.writes import ANY_OF_JSON_LIST, GroupedWrites, Insert, json_list, replace_others
 
 KEY_COLUMNS = ("customer_code", "call_id")
 STATE_COLUMNS = tuple(field.name for field in fields(CallState))
@@ -79,11 +79,8 @@ class CallBatch:
         logged: set[str] = set()
         if work_ids:
             with cur.connection.cursor(row_factory=tuple_row) as ids_cur:
-                rows = ids_cur.execute(
-                    "SELECT work_id FROM support_call_work"
-                    " WHERE work_id = ANY(ARRAY(SELECT json_array_elements_text(%s::json)))",
-                    (json_list(work_ids),),
-                )
+                query = f"SELECT work_id FROM support_call_work WHERE work_id = {ANY_OF_JSON_LIST}"
+                rows = ids_cur.execute(query, (json_list(work_ids),))
                 logged = {work_id for (work_id,) in rows.fetchall()}
         return cls(calls, logged)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import DictRow
 
-from shared.projection.writes import json_list
+from shared.projection.writes import ANY_OF_JSON_LIST, json_list
 
 RUNTIME_DDL = Path(__file__).with_name("bookkeeping.sql")
 
@@ -37,11 +37,7 @@ def stored_offsets(conn: psycopg.Connection[DictRow]) -> dict[tuple[str, int], i
 
 def already_applied(cur: psycopg.Cursor[DictRow], event_ids: list[str]) -> set[str]:
     """The ids among `event_ids` that were applied before."""
-    cur.execute(
-        "SELECT event_id FROM applied_events"
-        " WHERE event_id = ANY(ARRAY(SELECT json_array_elements_text(%(ids)s::json)))",
-        {"ids": json_list(event_ids)},
-    )
+    cur.execute(f"SELECT event_id FROM applied_events WHERE event_id = {ANY_OF_JSON_LIST}", (json_list(event_ids),))
     return {r["event_id"] for r in cur.fetchall()}
 
 

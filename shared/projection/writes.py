@@ -154,9 +154,14 @@ def _json_value(value: Any) -> Any:
 _ENCODER = msgspec.json.Encoder(enc_hook=_json_value)
 
 
+# `column = ANY_OF_JSON_LIST` with `json_list(values)` as its parameter: psycopg adapts a Python list as an array one
+# element at a time in Python, and a batch's ids are a thousand of them; the array built from one JSON text is still
+# looked up through the column's index.
+ANY_OF_JSON_LIST = "ANY(ARRAY(SELECT json_array_elements_text(%s::json)))"
+
+
 def json_list(values: Sequence[Any]) -> str:
-    """A list of strings (or of lists of them) as one JSON parameter, for `json_array_elements…(%s::json)`: psycopg
-    adapts a Python list as an array one element at a time in Python, and a batch's ids are a thousand of them."""
+    """A list of strings (or of lists of them) as one JSON parameter (`ANY_OF_JSON_LIST`, `json_array_elements`)."""
     return _ENCODER.encode(values).decode()
 
 
