@@ -17,7 +17,7 @@ from shared.events.fields import InvalidEvent, Strict, Timestamp
 from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
 from shared.events.typed import compile_events
 
-__all__ = ["InvalidEvent", "DATA_SCHEMAS", "validate_event", "decode", "load_event"]
+__all__ = ["InvalidEvent", "DATA_SCHEMAS", "validate_event", "decode", "load_event", "refuse_unstorable"]
 
 DATA_SCHEMAS: dict[str, Schema] = {
     "contract.signed": c.ContractSigned(),
@@ -169,6 +169,7 @@ def validate_event(raw: dict[str, Any], topic: str | None = None, key: str | Non
     data = loader(env["data"]) if loader is not None and env is not None else None
     if env is None or data is None:  # not plainly valid: marshmallow decides, and says why
         env, data = _load(raw)
+    refuse_unstorable(env, data)
     _check_consistency(env, data, topic, key)
     return Event(env["id"], env["type"], env["source"], env["time"], env["subject"], data)
 
@@ -184,6 +185,42 @@ def _load(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     except ValidationError as err:
         raise InvalidEvent(f"invalid data for {env['type']}: {_messages(err, 'data')}") from None
     return env, data
+
+
+def refuse_unstorable(env: dict[str, Any], data: dict[str, Any]) -> None:
+    """Refuse a loaded string that a PostgreSQL text column cannot hold: one with U+0000 (NUL), or with a lone
+    surrogate (JSON's `\\ud800` escape unpaired; json.loads keeps it, UTF-8 cannot write it).
+
+    JSON allows both, so the schemas' validators pass them; a projector could then neither store the event nor
+    skip it. The typed decoder never returns such a string (it steps aside for a NUL escape, and msgspec
+    refuses lone surrogates), so only the slower path runs this walk. Unknown fields are ignored as ever.
+    """
+    for name, value in env.items():
+        if name != "data" and (why := _unstorable(value, name)) is not None:
+            raise InvalidEvent(f"invalid envelope: {why}")
+    if (why := _unstorable(data, "data")) is not None:
+        raise InvalidEvent(f"invalid data for {env['type']}: {why}")
+
+
+def _unstorable(node: Any, path: str) -> str | None:
+    """`path: why` for the first string below `node` that cannot be stored as text, or None."""
+    if type(node) is str:
+        if "\x00" in node:
+            return f"{path}: U+0000 (NUL) cannot be stored"
+        if not node.isascii():
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return f"{path}: a lone surrogate (U+{ord(node[exc.start]):04X}) cannot be stored"
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            if (why := _unstorable(item, f"{path}.{key}")) is not None:
+                return why
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            if (why := _unstorable(item, f"{path}.{index}")) is not None:
+                return why
+    return None
 
 
 def _check_consistency(env: dict[str, Any], data: dict[str, Any], topic: str | None, key: str | None) -> None:

@@ -17,7 +17,8 @@ marshmallow refuses, and it never words a refusal. What is mapped:
 
 A schema with anything else (pre/post-load hooks, data_key, load_default, other fields or validators) gets no
 decoder. The bytes must be UTF-8: msgspec does not check the bytes of keys it skips, and `json.loads` would
-refuse them.
+refuse them. A message with a `\\u0000` escape goes the slow way, which refuses a NUL that would be stored
+(msgspec refuses lone surrogates itself).
 """
 
 from __future__ import annotations
@@ -233,6 +234,8 @@ def compile_events(
 
     def decode(value: bytes) -> tuple[dict[str, Any], dict[str, Any]] | None:
         if value.count(b"{") + value.count(b"[") > max_depth:
+            return None
+        if b"\\u0000" in value:  # msgspec gives a NUL, which the slow path refuses (catalog.refuse_unstorable)
             return None
         if long_digits is not None and len(value) > digits and long_digits(value):
             return None

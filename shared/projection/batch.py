@@ -59,7 +59,26 @@ def _text(key: bytes | None) -> str | None:
 
 def _rejection(record: Any, topic: str, key: str | None, reason: str) -> Rejection:
     event_id, event_type = _identity(record.value)
-    return Rejection(topic, record.partition, record.offset, key, record.value, reason, event_id, event_type)
+    return Rejection(
+        topic,
+        record.partition,
+        record.offset,
+        storable(key),
+        record.key,
+        record.value,
+        storable(reason) or "",
+        storable(event_id),
+        storable(event_type),
+    )
+
+
+def storable(text: str | None) -> str | None:
+    """`text` as a PostgreSQL text column can hold it, for the record of a refused message: U+0000 written as
+    `\\x00`, a lone surrogate as `\\udxxx` (the message itself is kept as it came, in bytes)."""
+    if text is None or (text.isascii() and "\x00" not in text):
+        return text
+    text = text.replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _identity(value: bytes | None) -> tuple[str | None, str | None]:

@@ -22,7 +22,8 @@ class Rejection:
     topic: str
     partition: int
     offset: int
-    key: str | None
+    key: str | None  # as stored and shown: storable text (shared.projection.batch)
+    raw_key: bytes | None  # as it came, for the dead-letter topic
     value: bytes | None
     reason: str
     event_id: str | None = None

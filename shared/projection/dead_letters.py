@@ -41,7 +41,7 @@ class DeadLetterPublisher:
             futures = [
                 producer.send(
                     physical(dead_letter(r.topic), topic_prefix),
-                    key=r.key.encode() if r.key is not None else None,
+                    key=r.raw_key,
                     value=r.value,
                     headers=[
                         ("dlq.reason", r.reason.encode()),

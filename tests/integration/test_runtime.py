@@ -95,6 +95,56 @@ def test_poison_messages_are_dead_lettered_and_good_ones_applied(
     assert {h["dlq.topic"] for h in dead} == {"payments"}
 
 
+def test_text_postgresql_cannot_hold_is_dead_lettered_and_the_projector_goes_on(
+    counting_env, publisher, kafka_bootstrap, topic_prefix
+):
+    """NUL (U+0000) and lone surrogates pass JSON but not a PostgreSQL text column: refused, recorded, skipped."""
+    customer = events.customer_code()
+    good = [events.payment(customer, 100 * i) for i in range(1, 4)]
+    nul_id = {**events.payment(customer, 7), "id": "e-\u0000-1"}
+    surrogate_source = {**events.payment(customer, 7), "source": "billing-\ud800"}
+    nul_reference = events.payment(customer, 7)
+    nul_reference["data"]["reference"] = "tag\u0000"
+    keyed = [events.payment(customer, 7) for _ in range(2)]
+    topic = f"{topic_prefix}payments"
+    key = customer.encode()
+    nul_key, latin_key = key + b"\x00", b"\xff" + key
+    send_raw(
+        kafka_bootstrap,
+        topic,
+        [
+            (key, json.dumps(good[0]).encode()),
+            (key, json.dumps(nul_id).encode()),
+            (key, json.dumps(surrogate_source).encode()),  # ensure_ascii: the surrogate goes as the escape \ud800
+            (key, json.dumps(nul_reference, ensure_ascii=False).encode()),
+            (key, json.dumps(good[1]).encode()),
+            (nul_key, json.dumps(keyed[0]).encode()),
+            (latin_key, json.dumps(keyed[1]).encode()),
+            (key, json.dumps(good[2]).encode()),
+        ],
+    )
+    run_counting(counting_env, timeout=90)
+    dsn = counting_env["DATABASE_URL"]
+    assert rows(dsn, "SELECT total FROM paid WHERE customer_code = %(c)s", {"c": customer}) == [{"total": 600}]
+    ids = [r"e-\x00-1"] + [e["id"] for e in (surrogate_source, nul_reference, *keyed)]  # NUL can't be asked for
+    found = rows(dsn, "SELECT event_id, event_key, reason FROM rejected_events WHERE event_id = ANY(%(i)s)", {"i": ids})
+    rejected = {r["event_id"]: (r["event_key"], r["reason"]) for r in found}  # keys differ: partitions too
+    assert len(found) == len(rejected) == 5
+    assert rejected == {
+        r"e-\x00-1": (customer, "invalid envelope: id: U+0000 (NUL) cannot be stored"),  # the readable escape
+        surrogate_source["id"]: (customer, "invalid envelope: source: a lone surrogate (U+D800) cannot be stored"),
+        nul_reference["id"]: (
+            customer,
+            "invalid data for payment.received: data.reference: U+0000 (NUL) cannot be stored",
+        ),
+        keyed[0]["id"]: (customer + r"\x00", f"key {customer + chr(0)!r} differs from subject {customer!r}"),
+        keyed[1]["id"]: ("\xff" + customer, f"key {chr(0xFF) + customer!r} differs from subject {customer!r}"),
+    }
+    dead = _dead_letters(kafka_bootstrap, f"{topic_prefix}payments.dlq", {nul_key, latin_key})
+    # sent back with the record's own key bytes (not re-encoded); other projectors of the run may add the same
+    assert {h["dlq.reason"] for h in dead} == {rejected[keyed[0]["id"]][1], rejected[keyed[1]["id"]][1]}
+
+
 def _dead_letters(bootstrap: str, topic: str, keys: set[bytes]) -> list[dict[str, str]]:
     """Headers of the dead letters with the given keys."""
     consumer = KafkaConsumer(

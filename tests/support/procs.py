@@ -77,7 +77,12 @@ def start_counting(env: dict[str, str], *args: str, capture: bool = False) -> su
 def run_counting(env: dict[str, str], *args: str, timeout: float = 120) -> None:
     """Run the counting projector until it has caught up."""
     proc = start_counting(env, "--until-caught-up", *args, capture=True)
-    _, err = proc.communicate(timeout=timeout)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"not caught up within {timeout:g} s: {err.decode(errors='replace')[-2000:]}") from None
     assert proc.returncode == 0, err.decode()[-2000:]
 
 

@@ -75,3 +75,26 @@ def test_nesting_is_refused_past_256_levels_whatever_the_callers_depth():
     for frames in (0, depth):
         assert from_depth(frames, at(256)) == []
         assert from_depth(frames, at(257)) == ["not valid UTF-8 JSON: nested more than 256 deep"]
+
+
+def test_a_refused_message_is_recorded_as_text_postgresql_can_hold_and_keeps_its_own_key_bytes():
+    """NUL and lone surrogates in the key, id or type are written as escapes for the record; the key for the
+    dead-letter topic stays the bytes that came."""
+    value = json.dumps({"id": "e-\x00\udc80", "type": "payment.\x00", "specversion": "1.0"}).encode()
+    records = [
+        Record("payments", b"C1001\x00", payment(1), 0, 1, 0),
+        Record("payments", b"\xffC1001", payment(2), 0, 2, 0),
+        Record("payments", None, value, 0, 3, 0),
+    ]
+    rejections = build_batch(records).rejections
+    assert [(r.key, r.raw_key) for r in rejections] == [
+        ("C1001\\x00", b"C1001\x00"),
+        ("\xffC1001", b"\xffC1001"),
+        (None, None),
+    ]
+    assert rejections[0].reason == "key 'C1001\\x00' differs from subject 'C1001'"
+    assert (rejections[2].event_id, rejections[2].event_type) == ("e-\\x00\\udc80", "payment.\\x00")
+    assert rejections[2].reason.startswith("invalid envelope: ")
+    stored = [t for r in rejections for t in (r.key, r.event_id, r.event_type, r.reason) if t is not None]
+    assert len(stored) == 11
+    assert all("\x00" not in t and t.encode("utf-8", "strict") for t in stored)  # encode raises on a surrogate
