@@ -65,6 +65,9 @@ MAX_DEPTH = 256  # arrays and objects in one another; the catalog's events nest 
 def decode(value: bytes | str) -> dict[str, Any]:
     """Parse a message value as one UTF-8 JSON object.
 
+    Bytes must be UTF-8 (RFC 8259), a leading byte order mark ignored: json.loads would also take UTF-16 and UTF-32,
+    and the bytes of a lone surrogate (which no text column can store).
+
     Beyond syntax, json.loads refuses what CPython cannot hold: an integer of more digits than
     `sys.get_int_max_str_digits()` (4,300 unless configured), and nesting deeper than the recursion limit less the
     caller's depth. So that every reader gives the same answer, nesting deeper than MAX_DEPTH is refused first.
@@ -72,7 +75,7 @@ def decode(value: bytes | str) -> dict[str, Any]:
     if _nested_deeper_than(value, MAX_DEPTH):
         raise InvalidEvent(f"not valid UTF-8 JSON: nested more than {MAX_DEPTH} deep")
     try:
-        raw = json.loads(value)
+        raw = json.loads(value.decode("utf-8-sig") if isinstance(value, bytes) else value)
     except RecursionError:  # not reached below MAX_DEPTH; kept for a caller already deep in its stack
         raise InvalidEvent(f"not valid UTF-8 JSON: nested more than {MAX_DEPTH} deep") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, or an integer over the digits limit

@@ -155,7 +155,11 @@ class Publisher:
         try:
             producer = self._producer.get()
             for number, line in enumerate(lines, start=1):
-                value = line.strip().encode() if isinstance(line, str) else line.strip()
+                try:
+                    value = _as_bytes(line)
+                except InvalidEvent as exc:
+                    refuse(number, exc.reason)
+                    value = b""
                 if value:
                     if len(value) > MAX_EVENT_BYTES:
                         refuse(
@@ -215,6 +219,18 @@ def _parser() -> argparse.ArgumentParser:
         "--password-file", help="file holding the principal's password (default KAFKA_SASL_PASSWORD[_FILE])"
     )
     return parser
+
+
+def _as_bytes(line: str | bytes) -> bytes:
+    """A line as the UTF-8 bytes to send; InvalidEvent for text holding a lone surrogate, which UTF-8 cannot."""
+    if not isinstance(line, str):
+        return line.strip()
+    try:
+        return line.strip().encode()
+    except UnicodeEncodeError as exc:
+        load_event(line.strip())  # words the refusal when a field the catalog reads holds it
+        code = ord(exc.object[exc.start])
+        raise InvalidEvent(f"not valid UTF-8: a lone surrogate (U+{code:04X}) cannot be sent") from None
 
 
 @config.entry_point

@@ -145,6 +145,29 @@ def test_a_window_smaller_than_the_events_still_sends_them_all_in_order(kafka_bo
     assert [m["id"] for m in sent] == [e["id"] for e in batch]
 
 
+def test_text_that_cannot_be_stored_or_sent_is_refused_and_the_rest_is_sent(kafka_bootstrap, topic_prefix):
+    """A lone surrogate cannot be written as UTF-8: a dict holding one is refused, not raised, as is a NUL."""
+    customer = events.customer_code()
+    good = [events.payment(customer, 100), events.payment(customer, 200)]
+    surrogate_known = events.payment(customer, 7)
+    surrogate_known["data"]["reference"] = "x\ud800"
+    surrogate_unknown = {**events.payment(customer, 7), "future": "\udfff"}
+    nul = {**events.payment(customer, 7), "source": "billing\x00"}
+    publisher = Publisher(kafka_bootstrap, topic_prefix)
+    try:
+        report = publisher.publish("payments", [good[0], surrogate_known, surrogate_unknown, nul, good[1]])
+    finally:
+        publisher.close()
+    assert (report.sent, report.failed) == (2, 0)
+    assert report.refused == [
+        (2, "invalid data for payment.received: data.reference: a lone surrogate (U+D800) cannot be stored"),
+        (3, "not valid UTF-8: a lone surrogate (U+DFFF) cannot be sent"),
+        (4, "invalid envelope: source: U+0000 (NUL) cannot be stored"),
+    ]
+    sent = _messages_of(kafka_bootstrap, f"{topic_prefix}payments", customer.encode())
+    assert [m["id"] for m in sent] == [good[0]["id"], good[1]["id"]]
+
+
 def test_publish_without_kafka_exits_3_and_says_so(tmp_path):
     # the producer gives up bootstrapping after 30 s
     path = tmp_path / "one.jsonl"

@@ -267,6 +267,28 @@ def test_what_msgspec_would_take_differently_goes_the_slow_way(value):
         assert canonical((event.data,)) == canonical((json_loaded_data(value),))
 
 
+PAYMENT = event_bytes("payment.received", EXAMPLES["payment.received"])
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (PAYMENT.decode().encode("utf-16"), False),  # json.loads(bytes) would detect it and take it
+        (PAYMENT.decode().encode("utf-32-le"), False),
+        (PAYMENT[:-1] + b', "future": "\xed\xa0\x80"}', False),  # a surrogate's bytes, in a field nobody reads
+        (b"\xef\xbb\xbf" + PAYMENT, True),  # a byte order mark: RFC 8259 lets a parser ignore it
+    ],
+)
+def test_a_message_value_must_be_utf8(value, accepted):
+    assert TYPED_EVENT(value) is None
+    if accepted:
+        assert load_event(value).data == load_event(PAYMENT).data
+    else:
+        with pytest.raises(InvalidEvent) as refused:
+            load_event(value)
+        assert refused.value.reason.startswith("not valid UTF-8 JSON: ")
+
+
 def _with(event_type: str, where: tuple[Any, ...], value: Any) -> dict[str, Any]:
     """The catalog example in its envelope with one part replaced."""
     data = copy.deepcopy(EXAMPLES[event_type])
