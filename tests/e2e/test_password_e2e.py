@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import requests
 
-from shared import kafka_security
 from shared.timeutil import today_budapest
 from tests.e2e.conftest import login
 from tests.support import domain
 from tests.support.actions import act, wait_until
 from tests.support.events import customer_code
+from tests.support.records import read_records
 
 SIGNED = today_budapest() - timedelta(days=100)
 
@@ -104,26 +104,11 @@ def test_bad_new_passwords_are_400_naming_the_field(gateway, publish):
 
 
 def test_the_clear_password_is_never_published(gateway, publish, system, kafka_bootstrap, topic_prefix):
-    from kafka import KafkaConsumer, TopicPartition
-
     code = new_customer(publish)
     auth = login(gateway, code, f"{code}-1")
     secret = "titkos-jelszó-987654"
     assert act(gateway, "PUT", "/portal-password", auth, {"new_password": secret}).status_code == 202
-    consumer = KafkaConsumer(
-        bootstrap_servers=kafka_bootstrap,
-        **kafka_security.client_kwargs(),
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,
-    )
-    try:
-        topic = f"{topic_prefix}contracts"
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        values = [record.value for record in consumer]
-    finally:
-        consumer.close()
+    values = [record.value for record in read_records(kafka_bootstrap, [f"{topic_prefix}contracts"])]
     mine = [v for v in values if code.encode() in v and b"portal_password_set" in v]
     assert len(mine) == 1
     assert secret.encode() not in mine[0] and b"$argon2id$" in mine[0] and b'"source": "portal"' in mine[0]

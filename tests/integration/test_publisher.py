@@ -8,7 +8,7 @@ import sys
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from shared import kafka_security
@@ -17,21 +17,11 @@ from shared.events.publisher import KafkaUnavailable, Publisher
 from shared.kafka_calls import ProducerHolder
 from tests.support import events, security
 from tests.support.infra import ROOT
+from tests.support.records import read_records
 
 
 def _messages_of(bootstrap: str, topic: str, key: bytes) -> list[dict]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        **kafka_security.client_kwargs(),
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,
-    )
-    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-    consumer.assign(parts)
-    consumer.seek_to_beginning(*parts)
-    found = [json.loads(m.value) for m in consumer if m.key == key]
-    consumer.close()
-    return found
+    return [json.loads(m.value) for m in read_records(bootstrap, [topic]) if m.key == key]
 
 
 def test_file_with_bad_lines_sends_the_good_ones_and_reports_the_bad(tmp_path, kafka_bootstrap, topic_prefix):

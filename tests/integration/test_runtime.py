@@ -8,12 +8,11 @@ import signal
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
-from shared import kafka_security
 from shared.events.publisher import Publisher
 from tests.support import events
 from tests.support.procs import projector_env, rows, run_counting, send_raw, start_counting, wait_for
+from tests.support.records import read_records
 
 TOTALS = "SELECT customer_code, total, events FROM paid ORDER BY customer_code"
 
@@ -148,20 +147,8 @@ def test_text_postgresql_cannot_hold_is_dead_lettered_and_the_projector_goes_on(
 
 def _dead_letters(bootstrap: str, topic: str, keys: set[bytes]) -> list[dict[str, str]]:
     """Headers of the dead letters with the given keys."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        **kafka_security.client_kwargs(),
-        enable_auto_commit=False,
-        consumer_timeout_ms=3000,
-        auto_offset_reset="earliest",
-        fetch_max_bytes=16 * 1024 * 1024,
-    )
-    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-    consumer.assign(parts)
-    consumer.seek_to_beginning(*parts)
-    found = [{k: v.decode() for k, v in m.headers} for m in consumer if m.key in keys]
-    consumer.close()
-    return found
+    records = read_records(bootstrap, [topic], fetch_max_bytes=16 * 1024 * 1024)
+    return [{k: v.decode() for k, v in m.headers} for m in records if m.key in keys]
 
 
 def test_sigkill_mid_run_then_restart_equals_clean_rebuild(counting_env, publisher, make_database, topic_prefix):

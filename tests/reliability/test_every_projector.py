@@ -13,13 +13,13 @@ import random
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
-from shared import kafka_security
 from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from tests.support import ledger, loads
 from tests.support.procs import send_raw
+from tests.support.records import read_records
 
 EVENTS, KILLS = 4_000, 3
 
@@ -180,22 +180,9 @@ def test_poison_republished_events_and_a_replayed_range_change_nothing(
 
 def copy_range(bootstrap: str, topic: str, partition: int, count: int) -> int:
     """Send the first `count` messages of a partition (or all it has) to the topic again, byte for byte."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        **kafka_security.client_kwargs(),
-        enable_auto_commit=False,
-        consumer_timeout_ms=5000,
-    )
     tp = TopicPartition(topic, partition)
-    consumer.assign([tp])
-    end = consumer.end_offsets([tp])[tp]
-    consumer.seek(tp, 0)
-    messages = []
-    for message in consumer:
-        messages.append((message.key, message.value))
-        if len(messages) >= min(count, end):
-            break
-    consumer.close()
+    records = read_records(bootstrap, parts=[tp])[:count]
+    messages = [(message.key, message.value) for message in records]
     send_raw(bootstrap, topic, messages)
     return len(messages)
 

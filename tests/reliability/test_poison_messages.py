@@ -7,11 +7,12 @@ import json
 import random
 import uuid
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from shared import kafka_security
 from tests.support import ledger
 from tests.support.events import envelope, payment
+from tests.support.records import read_records
 
 ONE_MB = 1_000_000
 
@@ -137,28 +138,16 @@ def test_poison_is_dead_lettered_with_its_reason_and_nothing_stalls(
 
 def dead_letters(bootstrap: str, prefix: str, topics: list[str]) -> dict[tuple[str, int, int], tuple[dict, bytes]]:
     """Every message of the topics' .dlq: (source topic, partition, offset) -> (headers, value)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        **kafka_security.client_kwargs(),
-        enable_auto_commit=False,
-        consumer_timeout_ms=4000,
+    records = read_records(
+        bootstrap,
+        [f"{prefix}{t}.dlq" for t in topics],
         fetch_max_bytes=16 * 1024 * 1024,
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
-    try:
-        parts = [
-            TopicPartition(f"{prefix}{t}.dlq", p)
-            for t in topics
-            for p in consumer.partitions_for_topic(f"{prefix}{t}.dlq")
-        ]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        found = {}
-        for message in consumer:
-            headers = {k: v.decode() for k, v in message.headers}
-            position = (headers["dlq.topic"], int(headers["dlq.partition"]), int(headers["dlq.offset"]))
-            assert position not in found, f"dead-lettered twice: {position}"
-            found[position] = (headers, message.value)
-        return found
-    finally:
-        consumer.close()
+    found = {}
+    for message in records:
+        headers = {k: v.decode() for k, v in message.headers}
+        position = (headers["dlq.topic"], int(headers["dlq.partition"]), int(headers["dlq.offset"]))
+        assert position not in found, f"dead-lettered twice: {position}"
+        found[position] = (headers, message.value)
+    return found

@@ -14,15 +14,15 @@ import time
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from services.ledger.projection import PROJECTION
-from shared import kafka_security
 from shared.events.publisher import Publisher
 from shared.readmodel import connections as db
 from tests.reliability.conftest import SOAK
 from tests.support import ledger
 from tests.support.procs import send_raw, terminate, wait_for
+from tests.support.records import read_records
 
 TOPICS = PROJECTION.topics
 
@@ -122,21 +122,9 @@ def test_republished_events_and_a_replayed_range_change_nothing(
 
 def copy_range(bootstrap: str, topic: str, partition: int, start: int, stop: int) -> list[tuple[bytes, bytes]]:
     """Read offsets [start, stop) of one partition and send the same keys and values to the topic again."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        **kafka_security.client_kwargs(),
-        enable_auto_commit=False,
-        consumer_timeout_ms=5000,
-    )
     tp = TopicPartition(topic, partition)
-    consumer.assign([tp])
-    consumer.seek(tp, start)
-    messages = []
-    for message in consumer:
-        if message.offset >= stop:
-            break
-        messages.append((message.key, message.value))
-    consumer.close()
+    records = read_records(bootstrap, parts=[tp], start={tp: start}, stop={tp: stop})
+    messages = [(message.key, message.value) for message in records]
     assert len(messages) == stop - start
     send_raw(bootstrap, topic, messages)
     return messages
