@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared.pgtext import unstorable_char
+
 ISO_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 # A customer code or serial number, written so that both Python and ECMA-262 (the OpenAPI document's regex
 # dialect) read it alike: `(?!\n)` keeps Python's `$` from accepting a trailing newline.
@@ -26,12 +28,11 @@ class StrictDate(fields.Date):
 
 def storable_text(value: str) -> None:
     """Refuse text that no code, serial or password contains and PostgreSQL cannot hold: NUL, lone surrogates."""
-    if "\x00" in value:
+    char = unstorable_char(value)
+    if char == "\x00":
         raise ValidationError("Must not contain NUL characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError("Must be valid Unicode text.") from None
+    if char is not None:
+        raise ValidationError("Must be valid Unicode text.")
 
 
 class QueryArgs(Schema):

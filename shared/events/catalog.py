@@ -16,6 +16,7 @@ from shared.events.envelope import Event
 from shared.events.fields import InvalidEvent, Strict, Timestamp
 from shared.events.topics import PRICE_LIST_SUBJECT, TOPIC_OF_TYPE
 from shared.events.typed import compile_events
+from shared.pgtext import unstorable_char
 
 __all__ = ["InvalidEvent", "DATA_SCHEMAS", "validate_event", "decode", "load_event", "refuse_unstorable"]
 
@@ -208,13 +209,11 @@ def refuse_unstorable(env: dict[str, Any], data: dict[str, Any]) -> None:
 def _unstorable(node: Any, path: str) -> str | None:
     """`path: why` for the first string below `node` that cannot be stored as text, or None."""
     if type(node) is str:
-        if "\x00" in node:
+        char = unstorable_char(node)
+        if char == "\x00":
             return f"{path}: U+0000 (NUL) cannot be stored"
-        if not node.isascii():
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                return f"{path}: a lone surrogate (U+{ord(node[exc.start]):04X}) cannot be stored"
+        if char is not None:
+            return f"{path}: a lone surrogate (U+{ord(char):04X}) cannot be stored"
     elif isinstance(node, dict):
         for key, item in node.items():
             if (why := _unstorable(item, f"{path}.{key}")) is not None:

@@ -223,14 +223,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _as_bytes(line: str | bytes) -> bytes:
     """A line as the UTF-8 bytes to send; InvalidEvent for text holding a lone surrogate, which UTF-8 cannot."""
+    line = line.strip()
     if not isinstance(line, str):
-        return line.strip()
+        return line
     try:
-        return line.strip().encode()
+        return line.encode()
     except UnicodeEncodeError as exc:
-        load_event(line.strip())  # words the refusal when a field the catalog reads holds it
-        code = ord(exc.object[exc.start])
-        raise InvalidEvent(f"not valid UTF-8: a lone surrogate (U+{code:04X}) cannot be sent") from None
+        load_event(line)  # words the refusal when a field the catalog reads holds it
+        raise InvalidEvent(f"not valid UTF-8: a lone surrogate (U+{ord(line[exc.start]):04X}) cannot be sent") from None
 
 
 @config.entry_point

@@ -9,6 +9,7 @@ from typing import Any
 from shared.events.catalog import InvalidEvent, decode, load_event
 from shared.events.envelope import Event
 from shared.events.topics import logical
+from shared.pgtext import escape_unstorable
 from shared.projection.bookkeeping import Rejection
 
 
@@ -58,27 +59,20 @@ def _text(key: bytes | None) -> str | None:
 
 
 def _rejection(record: Any, topic: str, key: str | None, reason: str) -> Rejection:
+    """The record of a refused message: its text as PostgreSQL can hold it (escapes), its key and value as they came."""
     event_id, event_type = _identity(record.value)
+    shown_key, event_id, event_type = (None if t is None else escape_unstorable(t) for t in (key, event_id, event_type))
     return Rejection(
         topic,
         record.partition,
         record.offset,
-        storable(key),
+        shown_key,
         record.key,
         record.value,
-        storable(reason) or "",
-        storable(event_id),
-        storable(event_type),
+        escape_unstorable(reason),
+        event_id,
+        event_type,
     )
-
-
-def storable(text: str | None) -> str | None:
-    """`text` as a PostgreSQL text column can hold it, for the record of a refused message: U+0000 written as
-    `\\x00`, a lone surrogate as `\\udxxx` (the message itself is kept as it came, in bytes)."""
-    if text is None or (text.isascii() and "\x00" not in text):
-        return text
-    text = text.replace("\x00", "\\x00")
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _identity(value: bytes | None) -> tuple[str | None, str | None]:

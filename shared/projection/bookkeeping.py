@@ -22,7 +22,7 @@ class Rejection:
     topic: str
     partition: int
     offset: int
-    key: str | None  # as stored and shown: storable text (shared.projection.batch)
+    key: str | None  # as stored and shown: storable text (shared.pgtext.escape_unstorable)
     raw_key: bytes | None  # as it came, for the dead-letter topic
     value: bytes | None
     reason: str
