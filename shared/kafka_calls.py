@@ -1,4 +1,4 @@
-"""Blocking kafka-python calls with a deadline.
+"""Blocking kafka-python calls with a deadline, and the client defects the project works around.
 
 kafka-python 3 runs a client's I/O on its own thread; a blocking method waits for that thread's answer on an
 event, some without any limit (`topics()`, and `partitions_for_topic()` for a topic missing from the
@@ -9,8 +9,17 @@ waiter of a stopped client), and raises KafkaTimeoutError, so the caller makes a
 
 A producer can stay stuck the same way: after a broker restart, a metadata update it waits for may never be
 answered, and every later send then fails after `max_block_ms`, for good (seen in CI: a publisher failed the
-same chunk for five minutes after the broker was back). `ProducerHolder` throws a producer away once a send
-failed; the next send gets a new one.
+same chunk for five minutes after the broker was back; the ended refresh loop below is one way to get there).
+`ProducerHolder` throws a producer away once a send failed; the next send gets a new one.
+
+A broker dying while a client connects to it can reset the connection before the TLS wrapper is in place; the
+socket error (ConnectionResetError) then reaches every request waiting on that connection as it is, not as the
+KafkaConnectionError kafka-python raises for every other connection failure. A metadata refresh failing that way
+ends the client's metadata refresh loop for good (it survives KafkaError only), and the client never learns
+the new leaders: seen in the three-broker leader-kill test, a producer sent to the dead leader until its batch
+expired after 120 s. `normalise_connection_errors()` makes a connection lost on any other error a
+KafkaConnectionError (retriable) with the socket error as its cause; `kafka_security.client_kwargs()`, with
+which every client of the project is made, calls it.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaTimeoutError
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 
 log = logging.getLogger("kafka_calls")
 T = TypeVar("T")
@@ -106,3 +115,36 @@ class ProducerHolder:
         with self._lock:
             producer, self._producer = self._producer, None
         return producer
+
+
+def as_connection_error(exc: BaseException | None) -> BaseException | None:
+    """The error a lost connection hands its waiters: a KafkaError (or None, a clean close) as it is; anything
+    else (a socket error) as a KafkaConnectionError, which clients retry, caused by it."""
+    if exc is None or isinstance(exc, KafkaError) or not isinstance(exc, Exception):
+        return exc
+    wrapped = KafkaConnectionError(f"{type(exc).__name__}: {exc}")
+    wrapped.__cause__ = exc
+    return wrapped
+
+
+_normalising = threading.Lock()
+
+
+def normalise_connection_errors() -> None:
+    """Make every kafka-python 3 connection lost on a non-Kafka error hand its waiters a KafkaConnectionError
+    (module doc). Idempotent; nothing to do for kafka-python 2, which has no kafka.net."""
+    try:
+        from kafka.net.connection import KafkaConnection
+    except ImportError:  # kafka-python 2: its connections wrap socket errors themselves
+        return
+    with _normalising:
+        original = KafkaConnection.connection_lost
+        if getattr(original, "normalised", False):
+            return
+
+        def connection_lost(self: KafkaConnection, exc: BaseException | None) -> None:
+            original(self, as_connection_error(exc))
+
+        connection_lost.normalised = True  # type: ignore[attr-defined]
+        connection_lost.__doc__ = original.__doc__
+        KafkaConnection.connection_lost = connection_lost  # type: ignore[method-assign]

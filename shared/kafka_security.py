@@ -14,6 +14,7 @@ from typing import Any
 
 from shared import config
 from shared.events.topics import dead_letter, physical
+from shared.kafka_calls import normalise_connection_errors
 
 MECHANISM = "SCRAM-SHA-512"
 BROKER = "broker"  # the broker's own principal (inter-broker and controller listeners): a super user
@@ -105,7 +106,11 @@ PRINCIPALS: dict[str, Principal] = {principal.name: principal for principal in _
 
 
 def client_kwargs() -> dict[str, Any]:
-    """kafka-python keyword arguments of this process's Kafka security settings (none for PLAINTEXT)."""
+    """kafka-python keyword arguments of this process's Kafka security settings (none for PLAINTEXT).
+
+    Every client is made with these, so this is also where the clients' connection errors are made retriable
+    (shared.kafka_calls.normalise_connection_errors), before any client connects."""
+    normalise_connection_errors()
     protocol = config.get("KAFKA_SECURITY_PROTOCOL").upper()
     if protocol == "PLAINTEXT":
         return {}
