@@ -10,6 +10,11 @@ the file's size). An event over 1 MB is refused before anything is sent for it.
 Exit status: 0 every line sent; 1 some lines refused (the others were sent); 2 usage error (bad
 arguments, unreadable file); 3 Kafka unavailable or did not acknowledge (the report says how many
 lines were sent before that).
+
+Kafka answers every event within the producer's delivery timeout (120 s): acknowledged, or failed. The
+publisher waits a quarter longer at most; a producer silent past that is stuck (kafka-python 3's idempotent
+producer, once a batch expired while the broker was away, stops expiring the others until it has a new
+producer id, and gets none while the broker stays away), and the publisher reports Kafka unavailable.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from shared import config, kafka_security
 from shared.cli.progress import Progress
@@ -37,6 +43,8 @@ from shared.kafka_calls import ProducerHolder
 MAX_EVENT_BYTES = 1_000_000
 # Bytes sent and not yet acknowledged, at most (the publisher's memory bound, with the current line).
 WINDOW_BYTES = 8 * 1024 * 1024
+DELIVERY_TIMEOUT_S = 120.0  # the producer acknowledges or fails every event within this
+STUCK_FACTOR = 1.25  # a producer silent this many delivery timeouts long is stuck (module doc)
 EXIT_SENT, EXIT_REFUSED, EXIT_USAGE, EXIT_KAFKA = 0, 1, 2, 3
 
 
@@ -72,11 +80,19 @@ class _Window:
         self.first_failure: BaseException | None = None
         self.cond = threading.Condition()
 
-    def reserve(self, size: int) -> None:
-        """Wait until `size` more bytes fit (one record always fits)."""
+    def reserve(self, size: int, stuck_after_s: float) -> None:
+        """Wait until `size` more bytes fit (one record always fits); KafkaTimeoutError when nothing sent was
+        answered for `stuck_after_s` (the producer is stuck)."""
         with self.cond:
+            deadline = time.monotonic() + stuck_after_s
             while self.in_flight and self.in_flight + size > self.limit and self.first_failure is None:
-                self.cond.wait(1.0)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise KafkaTimeoutError(f"Kafka answered none of the events sent for {stuck_after_s:g} s")
+                answered = self.acked + self.failed
+                self.cond.wait(min(left, 1.0))
+                if self.acked + self.failed != answered:
+                    deadline = time.monotonic() + stuck_after_s
             self.in_flight += size
 
     def done(self, size: int, result: object) -> None:
@@ -96,11 +112,17 @@ class Publisher:
     """Validating, idempotent Kafka publisher for catalog events."""
 
     def __init__(
-        self, bootstrap_servers: str, topic_prefix: str | None = None, window_bytes: int = WINDOW_BYTES
+        self,
+        bootstrap_servers: str,
+        topic_prefix: str | None = None,
+        window_bytes: int = WINDOW_BYTES,
+        delivery_timeout_s: float = DELIVERY_TIMEOUT_S,
     ) -> None:
         self.topic_prefix = config.get("TOPIC_PREFIX") if topic_prefix is None else topic_prefix
         self.window_bytes = window_bytes
         self.bootstrap_servers = bootstrap_servers
+        self.delivery_timeout_s = delivery_timeout_s
+        self.stuck_after_s = delivery_timeout_s * STUCK_FACTOR
         # A producer whose send failed is thrown away; the next publish gets a new one (shared.kafka_calls).
         self._producer = ProducerHolder(self._make)
         self._producer.get()  # a broker that does not answer at all fails here, before anything is read
@@ -115,7 +137,8 @@ class Publisher:
             batch_size=256 * 1024,
             max_block_ms=15_000,
             retries=2**31 - 1,
-            delivery_timeout_ms=120_000,
+            delivery_timeout_ms=int(self.delivery_timeout_s * 1000),
+            request_timeout_ms=min(30_000, int(self.delivery_timeout_s * 1000) - 1_000),
         )
 
     def publish(self, topic: str, events: Iterable[dict[str, Any]]) -> PublishReport:
@@ -173,7 +196,7 @@ class Publisher:
                         except InvalidEvent as exc:
                             refuse(number, exc.reason)
                         else:
-                            window.reserve(len(value))
+                            window.reserve(len(value), self.stuck_after_s)
                             if window.first_failure is not None:
                                 break
                             producer.send(target, key=event.subject.encode(), value=value).add_both(
@@ -182,7 +205,12 @@ class Publisher:
                             queued += 1
                 if on_line is not None:
                     on_line(number, queued)
-            producer.flush()
+            try:
+                producer.flush(timeout=self.stuck_after_s)
+            except KafkaTimeoutError:
+                raise KafkaTimeoutError(
+                    f"Kafka did not answer every event sent within {self.stuck_after_s:g} s"
+                ) from None
         except KafkaError as exc:
             report.sent, report.failed = window.acked, queued - window.acked
             self._producer.discard()
