@@ -17,8 +17,9 @@ socket error (ConnectionResetError) then reaches every request waiting on that c
 KafkaConnectionError kafka-python raises for every other connection failure. A metadata refresh failing that way
 ends the client's metadata refresh loop for good (it survives KafkaError only), and the client never learns
 the new leaders: seen in the three-broker leader-kill test, a producer sent to the dead leader until its batch
-expired after 120 s. `normalise_connection_errors()` makes a connection lost on any other error a
-KafkaConnectionError (retriable) with the socket error as its cause; `kafka_security.client_kwargs()`, with
+expired after 120 s. `normalise_connection_errors()` makes a connection lost on a socket error a
+KafkaConnectionError (retriable), and on any other non-Kafka error a KafkaError (not retried), the original as
+its cause; `kafka_security.client_kwargs()`, with
 which every client of the project is made, calls it.
 """
 
@@ -118,11 +119,13 @@ class ProducerHolder:
 
 
 def as_connection_error(exc: BaseException | None) -> BaseException | None:
-    """The error a lost connection hands its waiters: a KafkaError (or None, a clean close) as it is; anything
-    else (a socket error) as a KafkaConnectionError, which clients retry, caused by it."""
+    """The error a lost connection hands its waiters: a KafkaError (or None, a clean close) as it is; a socket
+    error as a KafkaConnectionError, which clients retry; any other error (say a SCRAM answer that does not
+    check out) as a KafkaError that is not retried. Either caused by the original."""
     if exc is None or isinstance(exc, KafkaError) or not isinstance(exc, Exception):
         return exc
-    wrapped = KafkaConnectionError(f"{type(exc).__name__}: {exc}")
+    kind = KafkaConnectionError if isinstance(exc, OSError) else KafkaError
+    wrapped = kind(f"{type(exc).__name__}: {exc}")
     wrapped.__cause__ = exc
     return wrapped
 

@@ -12,9 +12,11 @@ arguments, unreadable file); 3 Kafka unavailable or did not acknowledge (the rep
 lines were sent before that).
 
 Kafka answers every event within the producer's delivery timeout (120 s): acknowledged, or failed. The
-publisher waits a quarter longer at most; a producer silent past that is stuck (kafka-python 3's idempotent
-producer, once a batch expired while the broker was away, stops expiring the others until it has a new
-producer id, and gets none while the broker stays away), and the publisher reports Kafka unavailable.
+publisher waits a quarter longer at most (for room in its window, and for each batch at the end); a producer
+silent past that is stuck (kafka-python 3's idempotent producer, once a batch expired while the broker was
+away, stops expiring the others until it has a new producer id, and gets none while the broker stays away),
+and the publisher reports Kafka unavailable. Once an event has failed, what is still on its way gets only
+that quarter (30 s).
 """
 
 from __future__ import annotations
@@ -121,6 +123,10 @@ class Publisher:
         self.topic_prefix = config.get("TOPIC_PREFIX") if topic_prefix is None else topic_prefix
         self.window_bytes = window_bytes
         self.bootstrap_servers = bootstrap_servers
+        if delivery_timeout_s < 2:
+            raise ValueError(
+                f"delivery_timeout_s must be at least 2 s (the producer's request timeout is 1 s less), got {delivery_timeout_s}"
+            )
         self.delivery_timeout_s = delivery_timeout_s
         self.stuck_after_s = delivery_timeout_s * STUCK_FACTOR
         # A producer whose send failed is thrown away; the next publish gets a new one (shared.kafka_calls).
@@ -205,17 +211,18 @@ class Publisher:
                             queued += 1
                 if on_line is not None:
                     on_line(number, queued)
+            # Once an event has failed the publish fails anyway: what is still on its way gets the grace only.
+            bound = self.stuck_after_s if window.first_failure is None else self.stuck_after_s - self.delivery_timeout_s
             try:
-                producer.flush(timeout=self.stuck_after_s)
+                producer.flush(timeout=bound)  # kafka-python: at most `bound` for each batch still on its way
             except KafkaTimeoutError:
-                raise KafkaTimeoutError(
-                    f"Kafka did not answer every event sent within {self.stuck_after_s:g} s"
-                ) from None
+                if window.first_failure is None:
+                    raise KafkaTimeoutError(f"Kafka did not answer every event sent within {bound:g} s") from None
         except KafkaError as exc:
             report.sent, report.failed = window.acked, queued - window.acked
             self._producer.discard()
             raise KafkaUnavailable(exc, report) from exc
-        report.sent, report.failed, report.first_failure = window.acked, window.failed, window.first_failure
+        report.sent, report.failed, report.first_failure = window.acked, queued - window.acked, window.first_failure
         if report.first_failure is not None:
             self._producer.discard()
             raise KafkaUnavailable(report.first_failure, report)

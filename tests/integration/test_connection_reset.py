@@ -65,7 +65,6 @@ def test_a_reset_while_reconnecting_leaves_the_client_able_to_learn_new_metadata
             assert refresh_failed.seen.wait(30), "no metadata refresh failed on the reset connection"
         finally:
             logging.getLogger("kafka.cluster").removeHandler(refresh_failed)
-        assert "Connection reset by peer" in refresh_failed.messages[0]
 
         started = time.monotonic()
         issued = domain.codes(customer, "SN-RESET-1", date(2026, 1, 1), date(2026, 12, 31), rental="R-1")
@@ -81,14 +80,13 @@ def test_a_reset_while_reconnecting_leaves_the_client_able_to_learn_new_metadata
 
 
 class RefreshFailures(logging.Handler):
-    """kafka-python's log line of a failed metadata refresh, as it is written."""
+    """kafka-python's log line of a metadata refresh failed by the reset, as it is written."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
-        self.seen, self.messages = threading.Event(), []
+        self.seen = threading.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if message.startswith("Metadata refresh: failed"):
-            self.messages.append(message)
+        if message.startswith("Metadata refresh: failed") and "Connection reset by peer" in message:
             self.seen.set()

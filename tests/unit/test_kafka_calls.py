@@ -10,7 +10,7 @@ import errno
 import threading
 
 import pytest
-from kafka.errors import KafkaConnectionError, KafkaTimeoutError
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from kafka.net.connection import KafkaConnection
 
 from shared.kafka_calls import as_connection_error, bounded, normalise_connection_errors
@@ -63,6 +63,13 @@ def test_a_socket_error_becomes_a_retriable_kafka_connection_error_caused_by_it(
     assert as_connection_error(None) is None  # a clean close
     interrupt = KeyboardInterrupt()
     assert as_connection_error(interrupt) is interrupt  # not an error of the connection
+
+
+def test_another_error_of_a_connection_becomes_a_kafka_error_that_is_not_retried():
+    wrong = ValueError("Server sent wrong signature!")  # kafka-python's SCRAM check of the broker's answer
+    made = as_connection_error(wrong)
+    assert type(made) is KafkaError and not made.retriable
+    assert made.__cause__ is wrong and "ValueError: Server sent wrong signature!" in str(made)
 
 
 def test_a_connection_lost_on_a_socket_error_fails_its_waiting_requests_with_a_kafka_connection_error():

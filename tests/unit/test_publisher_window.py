@@ -34,8 +34,8 @@ def test_answers_that_keep_coming_renew_the_bound_and_make_room():
             window.done(20, object())
         answered.set()
 
-    threading.Thread(target=answer_one_by_one, daemon=True).start()
     started = time.monotonic()
+    threading.Thread(target=answer_one_by_one, daemon=True).start()
     window.reserve(120, stuck_after_s=2.0)  # fits only once every earlier record is answered
     assert time.monotonic() - started > 2.0
     assert answered.wait(5) and window.acked == 6 and window.in_flight == 120
