@@ -19,8 +19,7 @@ ends the client's metadata refresh loop for good (it survives KafkaError only), 
 the new leaders: seen in the three-broker leader-kill test, a producer sent to the dead leader until its batch
 expired after 120 s. `normalise_connection_errors()` makes a connection lost on a socket error a
 KafkaConnectionError (retriable), and on any other non-Kafka error a KafkaError (not retried), the original as
-its cause; `kafka_security.client_kwargs()`, with
-which every client of the project is made, calls it.
+its cause; `kafka_security.client_kwargs()`, with which every client of the project is made, calls it.
 """
 
 from __future__ import annotations
@@ -134,8 +133,8 @@ _normalising = threading.Lock()
 
 
 def normalise_connection_errors() -> None:
-    """Make every kafka-python 3 connection lost on a non-Kafka error hand its waiters a KafkaConnectionError
-    (module doc). Idempotent; nothing to do for kafka-python 2, which has no kafka.net."""
+    """Make every kafka-python 3 connection lost on a non-Kafka error hand its waiters a Kafka error
+    (`as_connection_error`, module doc). Idempotent; nothing to do for kafka-python 2, which has no kafka.net."""
     try:
         from kafka.net.connection import KafkaConnection
     except ImportError:  # kafka-python 2: its connections wrap socket errors themselves

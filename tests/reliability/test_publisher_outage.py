@@ -18,11 +18,9 @@ from typing import Any
 
 import pytest
 
-from shared.cli.admin import admin_client
-from shared.cli.cluster import partitions
+from shared.cli.cluster import wait_healthy
 from shared.events.publisher import STUCK_FACTOR, KafkaUnavailable, Publisher
 from tests.support import events, faults
-from tests.support.procs import wait_for
 from tests.support.records import read_records
 
 pytestmark = [pytest.mark.usefixtures("local_stack"), pytest.mark.slow]
@@ -71,7 +69,7 @@ def test_a_publisher_whose_broker_stays_away_reports_it_and_publishes_again_afte
     down = outcome["unavailable"].report
     assert down.sent <= KILL_AT, "events acknowledged by a dead broker"
     # The same publisher, with a new producer, once the broker is back and leads the topic's partitions again.
-    wait_for(lambda: led(kafka_bootstrap, f"{fresh_topics}payments"), timeout=60, interval=0.2)
+    wait_healthy(kafka_bootstrap, 1, 60, [f"{fresh_topics}payments"])
     customer = events.customer_code()
     after = [events.payment(customer, 100 + n) for n in range(10)]
     assert publisher.publish("payments", after).sent == 10
@@ -90,12 +88,3 @@ def test_a_publisher_whose_broker_stays_away_reports_it_and_publishes_again_afte
         broker_restart_s=restart_s,
         on_topic=len(on_topic),
     )
-
-
-def led(bootstrap: str, topic: str) -> bool:
-    """Every partition of `topic` has a leader."""
-    client = admin_client(bootstrap, 10)
-    try:
-        return all(p.leader >= 0 for p in partitions(client, [topic]))
-    finally:
-        client.close()
