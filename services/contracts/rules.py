@@ -76,6 +76,11 @@ def anniversary_date(starts_on: date, as_of: date) -> date:
     return this_year if this_year >= as_of else _month_day_in(as_of.year + 1, starts_on)
 
 
+def anniversary_horizon(as_of: date) -> date:
+    """The latest anniversary any contract can have after `as_of`: a year on (29 February: 28 February)."""
+    return _month_day_in(as_of.year + 1, as_of)
+
+
 def price_list_in_force(price_lists: Iterable[Fact], day: date) -> Fact | None:
     """The price list with the latest valid_from on or before `day` (same day: later arrival wins)."""
     candidates = [p for p in price_lists if p["valid_from"] <= day]

@@ -192,6 +192,30 @@ def test_anniversary_date(starts_on, as_of, expected):
     assert rules.anniversary_date(D(starts_on), D(as_of)) == D(expected)
 
 
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        ("2025-04-16", "2026-04-16"),
+        ("2027-03-01", "2028-03-01"),
+        ("2028-02-29", "2029-02-28"),
+        ("2027-12-31", "2028-12-31"),
+    ],
+)
+def test_anniversary_horizon(as_of, expected):
+    assert rules.anniversary_horizon(D(as_of)) == D(expected)
+
+
+def test_no_anniversary_falls_after_the_horizon():
+    """Every start day of a leap year against every day of four years: the expected fee's price lists
+    (fetched up to the horizon) always hold the one in force on the anniversary."""
+    starts = [date.fromordinal(D("2024-01-01").toordinal() + n) for n in range(366)]
+    for n in range(4 * 365 + 1):
+        as_of = date.fromordinal(D("2027-01-01").toordinal() + n)
+        horizon = rules.anniversary_horizon(as_of)
+        latest = max(rules.anniversary_date(starts_on, as_of) for starts_on in starts)
+        assert as_of <= latest <= horizon, (as_of, latest, horizon)
+
+
 # --- price list -------------------------------------------------------------------------------
 
 PRICE_LISTS = [
