@@ -61,6 +61,20 @@ ensure_secrets() {
 }
 ensure_secrets
 
+# What `scripts/stack.sh env` exports for a shell, and whose they are. A shell that took another stack's (another
+# checkout, other PORTAL_*_PORT values) would point this stack's scripts and tests at that stack's broker, CA and
+# secrets: those settings are dropped here, with a note. Settings exported without the mark (an external broker or
+# database) are kept as they are.
+STACK_ENV_VARS=(KAFKA_BOOTSTRAP_SERVERS KAFKA_SECURITY_PROTOCOL KAFKA_SSL_CAFILE KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD_FILE
+  DATABASE_URL INTERNAL_TOKEN_FILE GATEWAY_SECRET_KEY_FILE CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL)
+STACK_ID="$RUN_DIR kafka:$KAFKA_PORT postgres:$PG_PORT gateway:$GATEWAY_PORT"
+if [ -n "${PORTAL_ENV_STACK:-}" ] && [ "$PORTAL_ENV_STACK" != "$STACK_ID" ]; then
+  printf '==> Ignoring the settings exported for another stack (%s); using this one'"'"'s (%s)\n' \
+    "$PORTAL_ENV_STACK" "$STACK_ID" >&2
+  unset "${STACK_ENV_VARS[@]}"
+fi
+export PORTAL_ENV_STACK="$STACK_ID"
+
 export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
 # The scripts, the CLIs and the tests' own clients act as the operator principal and the database superuser;
 # each service process gets its own principal and role instead (scripts/stack.sh: identity_env).

@@ -138,8 +138,7 @@ case "${1:-}" in
   bench-security) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench.security "$@" ;;
   cluster) shift; "$ROOT/scripts/prereqs.sh" test; venv; exec "$ROOT/scripts/cluster.sh" "$@" ;;
   bench) shift; "$ROOT/scripts/prereqs.sh" bench; venv; "$ROOT/scripts/infra.sh" up; cd "$ROOT" && exec "$PY" -m bench "$@" ;;
-  env) for v in KAFKA_BOOTSTRAP_SERVERS KAFKA_SECURITY_PROTOCOL KAFKA_SSL_CAFILE KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD_FILE \
-           DATABASE_URL INTERNAL_TOKEN_FILE GATEWAY_SECRET_KEY_FILE CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL; do
+  env) for v in "${STACK_ENV_VARS[@]}" PORTAL_ENV_STACK; do  # PORTAL_ENV_STACK marks whose they are (scripts/lib.sh)
          [ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"; done; true ;;
   lint) "$ROOT/scripts/prereqs.sh" test; venv; cd "$ROOT"
         "$VENV/bin/ruff" check .
