@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after-threads", type=int, default=4, help="the same, after (both as scripts/stack.sh)")
     parser.add_argument("--logins", action="store_true", help="also logins (POST /api/v1/sessions), with statuses")
     parser.add_argument(
+        "--revalidate", action="store_true", help="also each query asked again with its ETag (If-None-Match)"
+    )
+    parser.add_argument(
         "--pdf-clients", type=client_count, default=0, help="clients downloading PDFs during every load (0: none)"
     )
     args = parser.parse_args(argv)
@@ -94,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     scope = Scope(bootstrap, server)
     figures: dict[str, dict[str, list[dict]]] = {"before": {}, "after": {}}
-    names = ("health/live", *QUERIES, *(["login"] if args.logins else []))
+    again = [f"{query} again" for query in QUERIES] if args.revalidate else []
+    names = ("health/live", *QUERIES, *again, *(["login"] if args.logins else []))
     systems: dict[str, BenchSystem] = {}
     try:
         scope.make_topics()
@@ -118,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
                     source=source,
                     servers=servers,
                 )
-            plans = {label: load.plan(system.gateway, logins, today, args.logins) for label, system in systems.items()}
+            plans = {
+                label: load.plan(system.gateway, logins, today, args.logins, args.revalidate)
+                for label, system in systems.items()
+            }
             for name in (n for n in plans["before"] if n in names):  # not the invoices: no row of theirs
                 for label in order:
                     system = systems[label]

@@ -17,16 +17,22 @@ from gateway.auth import issue_token
 from tests.support.system import SECRET_KEY
 
 LUA = r"""
-local items, n, method, path, body_tpl = {}, 0, "GET", "/", nil
+local items, tags, n, method, path, body_tpl = {}, {}, 0, "GET", "/", nil
 function init(args)
   method, path = args[1], args[2]
-  for line in io.lines(args[3]) do items[#items + 1] = line end
+  for line in io.lines(args[3]) do
+    local item, tag = line:match("^([^\t]*)\t?(.*)$")  -- a GET's token, then the ETag to send back, if any
+    items[#items + 1], tags[#items + 1] = item, tag
+  end
   n = math.random(#items)
 end
 function request()
   n = n % #items + 1
   if method == "POST" then
     return wrk.format("POST", path, {["Content-Type"] = "application/json"}, items[n])
+  end
+  if tags[n] ~= "" then
+    return wrk.format("GET", path, {["Authorization"] = "Bearer " .. items[n], ["If-None-Match"] = tags[n]})
   end
   return wrk.format("GET", path, {["Authorization"] = "Bearer " .. items[n]})
 end
@@ -75,8 +81,11 @@ def mint(logins: list[dict]) -> list[str]:
     return [issue_token(SECRET_KEY, row["customer_code"], row["serial_number"], 120)[0] for row in logins]
 
 
-def screen(gateway: str, tokens: list[str], paths: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, int]]:
-    """Per query, the tokens it answers 200 for; and how many answered otherwise (e.g. 404 no support year)."""
+def screen(
+    gateway: str, tokens: list[str], paths: dict[str, str], tags: dict[str, list[str]] | None = None
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Per query, the tokens it answers 200 for; and how many answered otherwise (e.g. 404 no support year).
+    `tags`, when given, gets per query the ETag of each of those answers ("" for none), in the same order."""
     ok: dict[str, list[str]] = {name: [] for name in paths}
     other = dict.fromkeys(paths, 0)
     session = requests.Session()
@@ -85,6 +94,8 @@ def screen(gateway: str, tokens: list[str], paths: dict[str, str]) -> tuple[dict
             answer = session.get(gateway + path, headers={"Authorization": f"Bearer {token}"}, timeout=10)
             if answer.status_code == 200:
                 ok[name].append(token)
+                if tags is not None:
+                    tags.setdefault(name, []).append(answer.headers.get("ETag", ""))
             else:
                 other[name] += 1
     return ok, other
@@ -177,19 +188,23 @@ class Load(NamedTuple):
     screening: dict[str, int] | None = None  # queries: tokens that answered 200, and the others
 
 
-def plan(gateway: str, logins: list[dict], today: date, login: bool = True) -> dict[str, Load]:
+def plan(
+    gateway: str, logins: list[dict], today: date, login: bool = True, revalidate: bool = False
+) -> dict[str, Load]:
     """Name -> load of /health/live, every query (the tokens screened against `gateway`) and, with `login`, the
-    logins; in the order they are measured."""
+    logins; in the order they are measured. With `revalidate`, each query also as `<query> again`: every request
+    sends back the ETag its token's answer had in the screening (`If-None-Match`), as a portal asking again
+    (a gateway that gave no ETag gets none back, and answers in full)."""
     paths = queries(today)
-    tokens, screened = screen(gateway, mint(logins), paths)
+    tags: dict[str, list[str]] = {}
+    tokens, screened = screen(gateway, mint(logins), paths, tags)
     loads = {"health/live": Load("GET", "/health/live", ["-"])}
     for name, path in paths.items():
-        loads[name] = Load(
-            "GET",
-            path,
-            tokens[name],
-            screening={"customers": len(tokens[name]), "not_200_in_screening": screened[name]},
-        )
+        screening = {"customers": len(tokens[name]), "not_200_in_screening": screened[name]}
+        loads[name] = Load("GET", path, tokens[name], screening=screening)
+        if revalidate:
+            again = [f"{token}\t{tag}" for token, tag in zip(tokens[name], tags.get(name, []), strict=True)]
+            loads[f"{name} again"] = Load("GET", path, again, screening=screening)
     if login:
         loads["login"] = Load("POST", "/api/v1/sessions", login_bodies(logins), count_statuses=True)
     return loads

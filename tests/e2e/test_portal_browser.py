@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
 
 from shared.timeutil import today_budapest
 from tests.e2e.conftest import login
@@ -248,6 +248,25 @@ def test_balance_in_arrears_shows_what_to_pay_instead_of_codes(page, gateway, cu
         == f"Tisza Könyvelőiroda Kft. · {customers['owing'][0]} · {customers['owing'][1]}"
     )
     assert page.locator('table[data-table="entries"]').is_visible()
+
+
+@needs_chromium
+def test_a_view_opened_again_is_revalidated_and_shown_from_the_kept_answer(page, gateway, customers):
+    seen: list[tuple[int, str | None, str | None]] = []  # status, If-None-Match sent, ETag received
+
+    def balance_answer(response: Response) -> None:
+        if "/api/v1/balance" in response.url:
+            sent = response.request.all_headers().get("if-none-match")
+            seen.append((response.status, sent, response.all_headers().get("etag")))
+
+    page.on("response", balance_answer)
+    log_in(page, gateway, customers["owing"])
+    expect(page.locator('#view[data-view="balance"]:not([aria-busy])')).to_be_visible()
+    open_view(page, "Eseménylista", "support")
+    open_view(page, "Egyenleg", "balance")
+    (first, _, tag), again = seen  # nothing projected between: the gateway confirms the kept answer
+    assert (first, tag is not None, again) == (200, True, (304, tag, tag))
+    assert (field(page, "balance"), field(page, "overdue_amount")) == (money(128_600), money(90_500))
 
 
 @needs_chromium
