@@ -82,9 +82,11 @@ def db_connection(tagged: bool = False) -> Iterator[psycopg.Connection[DictRow]]
     try:
         # the pool's check points the connection at the live schema at every checkout
         with pool.connection(timeout=5) as conn:
-            if tagged:
-                validators.revalidate(conn)
-            yield conn
+            if not tagged:
+                yield conn
+                return
+            with validators.tagged_answer(conn) as same:
+                yield same
     except (psycopg.OperationalError, TimeoutError) as exc:
         raise ProblemError(503, "Service Unavailable", f"The read model is unreachable: {exc}") from None
 

@@ -9,7 +9,7 @@ query string and what turns rows into answers (the code and the settings), make 
 - a request that reads position P again sees no commit after P, so the answer it would give is the one tagged P.
 
 Read after the data instead, the position could tag an older answer with a newer position, and a client holding
-it would be told `304` for ever after; `tagged_connection` therefore reads it first, on the request's connection.
+it would be told `304` for ever after; `tagged_answer` therefore reads it first, on the request's connection.
 
 The partition, not the customer, is the unit: a commit to a partition changes the tag of every customer on it.
 A hit still costs the request its server and Flask layers, its argument parsing and the position's statement; it
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,13 @@ import psycopg
 from flask import Flask, Response, current_app, g, request
 from psycopg.rows import DictRow
 
-# One row: the live schema (the connection's search_path points at it) and every partition's next offset.
+# One row: the live schema (the connection's search_path points at it) by name and oid (a plain rebuild drops the
+# schema and makes a new one of the same name, which may come to the same offsets from other code), and every
+# partition's next offset.
 POSITION = (
-    "SELECT current_schema() AS schema, coalesce(string_agg(topic || '/' || partition || '/' || next_offset, ' ' "
-    "ORDER BY topic, partition), '') AS offsets FROM projector_offsets"
+    "SELECT current_schema() || '#' || (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AS schema, "
+    "coalesce(string_agg(topic || '/' || partition || '/' || next_offset, ' ' ORDER BY topic, partition), '') "
+    "AS offsets FROM projector_offsets"
 )
 SECRET_MARKS = ("TOKEN", "PASSWORD", "SECRET", "DATABASE_URL", "KEY")
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,19 +74,33 @@ def answer_tag(salt: str, schema: str, offsets: str, path: str, query: bytes) ->
     return f'"{digest.hexdigest()[:32]}"'
 
 
-def revalidate(conn: psycopg.Connection[DictRow]) -> None:
-    """Read the position (before any of the answer's data), remember the request's tag, and raise `NotModified`
-    when the request's `If-None-Match` names it (weak comparison, as RFC 9110 asks for `If-None-Match`)."""
-    row = conn.execute(POSITION).fetchone()
-    assert row is not None  # an aggregate without GROUP BY has one row
-    tag = answer_tag(
-        current_app.config["ANSWER_TAG_SALT"], row["schema"], row["offsets"], request.path, request.query_string
-    )
-    g.answer_tag = tag
+@contextmanager
+def tagged_answer(conn: psycopg.Connection[DictRow]) -> Iterator[psycopg.Connection[DictRow]]:
+    """The connection for a GET's whole answer, its position read first; the tag goes to `g.answer_tag`.
+
+    A request with `If-None-Match` reads the position alone, and one that names the tag gets `NotModified` before
+    any of the answer's data is read. Any other request sends the position's statement in a pipeline with the
+    answer's own, in one round trip: PostgreSQL runs them in order, each on a snapshot of its own, so the position
+    is still read before the data.
+    """
     condition = request.if_none_match
+    if condition and not condition.star_tag:
+        g.answer_tag = _tag_of(conn.execute(POSITION).fetchone())
+        if condition.contains_weak(g.answer_tag.strip('"')):  # weak comparison, as RFC 9110 asks for If-None-Match
+            raise NotModified(g.answer_tag)
+        yield conn
+        return
     # `*` matches any answer that exists: the view finds out (a 404 is not one), and `_tag` turns its 200 to a 304
-    if condition and not condition.star_tag and condition.contains_weak(tag.strip('"')):
-        raise NotModified(tag)
+    with conn.pipeline():
+        position = conn.execute(POSITION)
+        yield conn
+    g.answer_tag = _tag_of(position.fetchone())
+
+
+def _tag_of(row: DictRow | None) -> str:
+    assert row is not None  # an aggregate without GROUP BY has one row
+    salt = current_app.config["ANSWER_TAG_SALT"]
+    return answer_tag(salt, row["schema"], row["offsets"], request.path, request.query_string)
 
 
 def register_validators(app: Flask, service: str) -> None:

@@ -252,20 +252,20 @@ def test_balance_in_arrears_shows_what_to_pay_instead_of_codes(page, gateway, cu
 
 @needs_chromium
 def test_a_view_opened_again_is_revalidated_and_shown_from_the_kept_answer(page, gateway, customers):
-    seen: list[tuple[int, str | None, str | None]] = []  # status, If-None-Match sent, ETag received
+    def balance(response: Response) -> bool:
+        return "/api/v1/balance" in response.url
 
-    def balance_answer(response: Response) -> None:
-        if "/api/v1/balance" in response.url:
-            sent = response.request.all_headers().get("if-none-match")
-            seen.append((response.status, sent, response.all_headers().get("etag")))
-
-    page.on("response", balance_answer)
-    log_in(page, gateway, customers["owing"])
+    with page.expect_response(balance) as first_answer:
+        log_in(page, gateway, customers["owing"])
     expect(page.locator('#view[data-view="balance"]:not([aria-busy])')).to_be_visible()
     open_view(page, "Eseménylista", "support")
-    open_view(page, "Egyenleg", "balance")
-    (first, _, tag), again = seen  # nothing projected between: the gateway confirms the kept answer
-    assert (first, tag is not None, again) == (200, True, (304, tag, tag))
+    with page.expect_response(balance) as second_answer:
+        open_view(page, "Egyenleg", "balance")
+    first, again = first_answer.value, second_answer.value
+    tag = first.all_headers().get("etag")
+    assert (first.status, first.request.all_headers().get("if-none-match")) == (200, None)
+    # nothing projected between: the page sent the kept answer's tag, and the gateway confirmed it
+    assert (again.status, again.request.all_headers().get("if-none-match"), tag is not None) == (304, tag, True)
     assert (field(page, "balance"), field(page, "overdue_amount")) == (money(128_600), money(90_500))
 
 

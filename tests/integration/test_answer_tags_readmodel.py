@@ -17,6 +17,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from services.ledger import queries
 from services.ledger.projection import PROJECTION
@@ -83,6 +84,28 @@ def test_a_commit_after_the_data_was_read_is_not_confirmed_by_the_old_tag(conn, 
     assert again.headers["ETag"] != first.headers["ETag"]
     confirmed = client.get(url, headers={**TOKEN, "If-None-Match": again.headers["ETag"]})
     assert (confirmed.status_code, confirmed.data, confirmed.headers["ETag"]) == (304, b"", again.headers["ETag"])
+
+
+def test_a_plain_rebuild_to_the_same_offsets_gives_new_tags(conn, client) -> None:
+    """A plain rebuild drops the live schema and replays into a new one of the same name: at the same offsets its
+    rows may differ (another projection's code), so no tag of the old schema may be confirmed."""
+    customer = f"C-{uuid4().hex[:8]}"
+    amounts = {"net_amount": 1000, "vat_amount": 270, "gross_amount": 1270, "currency": "HUF", "kind": "other"}
+    invoice = {"customer_code": customer, "issued_on": date(2026, 5, 1), "due_on": date(2026, 5, 16), **amounts}
+    url = f"/internal/v1/customers/{customer}/balance?as_of=2026-06-30&serial_number=SN-1"
+    commit(conn, 7, "invoice.issued", invoice_number=f"{customer}-1", description="first", **invoice)
+    before = client.get(url, headers=TOKEN)
+    assert client.get(url, headers={**TOKEN, "If-None-Match": before.headers["ETag"]}).status_code == 304
+
+    schema = conn.execute("SELECT current_schema() AS name").fetchone()["name"]
+    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    db.ensure_schema(conn, SCHEMA_SQL, schema)
+    db.ensure_schema(conn, bookkeeping.RUNTIME_DDL, schema)
+    commit(conn, 7, "invoice.issued", invoice_number=f"{customer}-1", description="first", **invoice)
+
+    after = client.get(url, headers={**TOKEN, "If-None-Match": before.headers["ETag"]})
+    assert (after.status_code, after.json) == (200, before.json)
+    assert after.headers["ETag"] != before.headers["ETag"]
 
 
 def test_the_tag_is_the_position_path_and_query_under_the_code_and_settings() -> None:
