@@ -76,25 +76,18 @@ def answer_tag(salt: str, schema: str, offsets: str, path: str, query: bytes) ->
 
 @contextmanager
 def tagged_answer(conn: psycopg.Connection[DictRow]) -> Iterator[psycopg.Connection[DictRow]]:
-    """The connection for a GET's whole answer, its position read first; the tag goes to `g.answer_tag`.
+    """The connection for a GET's whole answer, its position read first, in a statement of its own; the tag goes to
+    `g.answer_tag`, and a request whose `If-None-Match` names it gets `NotModified` before any data is read.
 
-    A request with `If-None-Match` reads the position alone, and one that names the tag gets `NotModified` before
-    any of the answer's data is read. Any other request sends the position's statement in a pipeline with the
-    answer's own, in one round trip: PostgreSQL runs them in order, each on a snapshot of its own, so the position
-    is still read before the data.
+    (Sent in a pipeline with the answer's own statement, the position cost the services and PostgreSQL more CPU
+    than its round trip: docs/performance.md, change 36.)
     """
+    g.answer_tag = _tag_of(conn.execute(POSITION).fetchone())
     condition = request.if_none_match
-    if condition and not condition.star_tag:
-        g.answer_tag = _tag_of(conn.execute(POSITION).fetchone())
-        if condition.contains_weak(g.answer_tag.strip('"')):  # weak comparison, as RFC 9110 asks for If-None-Match
-            raise NotModified(g.answer_tag)
-        yield conn
-        return
     # `*` matches any answer that exists: the view finds out (a 404 is not one), and `_tag` turns its 200 to a 304
-    with conn.pipeline():
-        position = conn.execute(POSITION)
-        yield conn
-    g.answer_tag = _tag_of(position.fetchone())
+    if condition and not condition.star_tag and condition.contains_weak(g.answer_tag.strip('"')):
+        raise NotModified(g.answer_tag)  # weak comparison, as RFC 9110 asks for If-None-Match
+    yield conn
 
 
 def _tag_of(row: DictRow | None) -> str:
