@@ -17,6 +17,8 @@ gunicorn). `--before-servers`/`--after-servers` choose others (gunicorn, Granian
 Granian): `services=gunicorn,gateway=nginx+granian`; `--before .` then compares the servers with the same code.
 `--before-threads`/`--after-threads N` run the services' APIs with N threads per worker (4, as scripts/stack.sh,
 by default). `--logins` adds the logins (`POST /api/v1/sessions`) and each run's answers by status.
+`--revalidate` adds each query asked again, `<query> again`: every request sends back in `If-None-Match` the `ETag`
+its customer's answer had in the screening (none where the tree gives none: docs/performance.md, change 36).
 `--pdf-clients N`: during every load, N clients keep downloading settlement-sheet PDFs (3 years) from the same
 gateway (bench.documents.PdfDownloads), and a second table (`<name>-pdfs`) gives how many PDFs a second they got
 and their p50: does a change let PDF drawing starve the queries? The CPU per request then includes the PDFs'.

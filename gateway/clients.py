@@ -16,7 +16,7 @@ from http.client import BadStatusLine, HTTPException, IncompleteRead, InvalidURL
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Response, g, request
+from flask import Response, g
 
 from shared.web.observability import REQUEST_ID_HEADER
 from shared.web.problems import PROBLEM_JSON, ProblemError, problem_response
@@ -26,7 +26,6 @@ JSON = "application/json"
 MAX_LINE = 65_536  # a status or header line, or a chunk's size line, longer than this is not an answer
 MAX_HEADERS = 100
 NO_BODY = frozenset({204, 304})
-MAX_IF_NONE_MATCH = 1024  # characters of a caller's If-None-Match passed on to a service
 DIGITS = re.compile(r"[0-9]{1,18}")  # str.isdigit would take other digits, "²" among them; and no huge lengths
 TARGET_REFUSED = re.compile(r"[\x00-\x20\x7f]")  # as http.client refuses a request target
 CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -353,10 +352,9 @@ class ServiceClient:
         json: Any = None,
         stream: bool = False,
         timeout: tuple[float, float] | None = None,
-        headers: dict[str, str] | None = None,
     ) -> Answer:
         """The service's answer below 500; ServiceUnavailable for anything that is the service's fault."""
-        answer = self.send(method, path, params=params, json=json, stream=stream, timeout=timeout, headers=headers)
+        answer = self.send(method, path, params=params, json=json, stream=stream, timeout=timeout)
         if answer.status_code >= 500 or answer.status_code in (401, 403):
             # 401/403 mean the gateway's own internal token is wrong: not the caller's business.
             log.error("service answered %s", answer.status_code, extra={"service": self.name, "path": path})
@@ -375,16 +373,14 @@ class ServiceClient:
         timeout: tuple[float, float] | None = None,
         request_id: str | None = None,
         keep_alive: bool = True,
-        headers: dict[str, str] | None = None,
     ) -> Answer:
         """Any answer of the service; ServiceUnavailable when it is unreachable or too slow.
 
         `keep_alive=False`: the connection is closed after the answer (a thread of its own that ends soon).
-        `headers`: more request headers (the caller's `If-None-Match` of a relayed query).
         """
         if request_id is None:  # outside a request (health probes) the caller passes it
             request_id = g.get("request_id", "")
-        headers = {**(headers or {}), "X-Internal-Token": self.internal_token, REQUEST_ID_HEADER: request_id}
+        headers = {"X-Internal-Token": self.internal_token, REQUEST_ID_HEADER: request_id}
         body = None
         if json is not None:
             body = jsonlib.dumps(json).encode()
@@ -436,20 +432,10 @@ class ServiceClient:
             conn.close()
 
     def relay(self, path: str, params: dict[str, Any]) -> Response:
-        """GET a JSON query and hand its answer (or its 4xx problem) on unchanged, with the service's `ETag`.
-
-        The caller's `If-None-Match` goes along (one of at most MAX_IF_NONE_MATCH characters: no client of ours
-        holds more than one tag of an answer; a longer one is left out and the whole answer comes back), and the
-        service's `304 Not Modified` comes back as the gateway's (shared/web/validators.py).
-        """
-        condition = request.headers.get("If-None-Match", "")
-        extra = {"If-None-Match": condition} if 0 < len(condition) <= MAX_IF_NONE_MATCH else None
-        answer = self.request("GET", path, params=params, headers=extra)
-        tag = {"ETag": answer.headers["ETag"]} if "ETag" in answer.headers else {}
-        if answer.status_code == 304:
-            return Response(status=304, headers=tag)
+        """GET a JSON query and hand its answer (or its 4xx problem) on unchanged."""
+        answer = self.request("GET", path, params=params)
         if answer.ok:
-            return Response(answer.content, status=200, mimetype=JSON, headers=tag)
+            return Response(answer.content, status=200, mimetype=JSON)
         return relay_problem(answer)
 
     def close(self) -> None:

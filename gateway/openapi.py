@@ -188,43 +188,6 @@ def build_api(app: Any) -> Api:
     """The Api object: OpenAPI document at /api/v1/openapi.json, bearer security declared."""
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
-    api = Api(app, spec_kwargs={"extra_plugins": [OperationIds(), Revalidation()]})
+    api = Api(app, spec_kwargs={"extra_plugins": [OperationIds()]})
     api.spec.components.security_scheme("bearerAuth", BEARER)
     return api
-
-
-ETAG_HEADER = {
-    "ETag": {
-        "description": "The answer's tag, by the position of the read model it was read from: send it back in "
-        "`If-None-Match` to be told `304 Not Modified` while the answer is the same (JSON answers only).",
-        "schema": {"type": "string"},
-    }
-}
-IF_NONE_MATCH = {
-    "in": "header",
-    "name": "If-None-Match",
-    "required": False,
-    "description": "The `ETag` of an answer the client holds (a list, weak tags and `*` are understood): `304` "
-    "with no body when the answer would be the same. Ignored when longer than 1,024 characters.",
-    "schema": {"type": "string", "maxLength": 1024},
-}
-
-
-def revalidated(blp: Blueprint) -> Callable[[Any], Any]:
-    """Document an answer tagged for revalidation: the 200's `ETag` and `304 Not Modified` (`If-None-Match`:
-    `Revalidation`)."""
-    not_modified = {
-        "description": "Not Modified: the answer named by `If-None-Match` is still the answer.",
-        "headers": ETAG_HEADER,
-    }
-    return blp.doc(responses={200: {"headers": ETAG_HEADER}, 304: not_modified})
-
-
-class Revalidation(BasePlugin):
-    """The `If-None-Match` header parameter of every operation that may answer `304` (`revalidated`): added here,
-    after flask-smorest has written the operation's own parameters, which a `parameters` doc would replace."""
-
-    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
-        for operation in (operations or {}).values():
-            if {304, "304"} & set(operation.get("responses", {})):
-                operation.setdefault("parameters", []).append(dict(IF_NONE_MATCH))

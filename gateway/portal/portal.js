@@ -130,36 +130,16 @@ class ApiError extends Error {
   }
 }
 
-/* The last JSON answer of each query with its ETag, in this page's memory only (API answers are no-store): asked
-   again, the gateway answers 304 while the answer has not changed, and the copy is used. At most ANSWERS_KEPT,
-   the oldest dropped first; logging out forgets them all. */
-const ANSWERS_KEPT = 40;
-const answers = new Map();
-
 async function api(path, params = {}, accept = "application/json") {
   const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v != null));
   const url = `/api/v1/${path}${query.toString() ? `?${query}` : ""}`;
-  const token = session()?.token;
-  const json = accept === "application/json";
-  const kept = json ? answers.get(url) : undefined;
-  const headers = { Authorization: `Bearer ${token}`, Accept: accept };
-  if (kept?.token === token) headers["If-None-Match"] = kept.etag;
-  const response = await fetch(url, { headers });
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${session()?.token}`, Accept: accept } });
   if (response.status === 401) {
     logout("login.expired");
     throw new ApiError(401, null);
   }
-  if (response.status === 304 && kept) return JSON.parse(kept.text);
   if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
-  if (!json) return response.blob();
-  const text = await response.text();
-  const etag = response.headers.get("ETag");
-  answers.delete(url);
-  if (etag) {
-    answers.set(url, { token, etag, text });
-    if (answers.size > ANSWERS_KEPT) answers.delete(answers.keys().next().value);
-  }
-  return JSON.parse(text);
+  return accept === "application/json" ? response.json() : response.blob();
 }
 
 async function login(event) {
@@ -205,7 +185,6 @@ function showLoginError(text) {
 
 function logout(reasonKey) {
   sessionStorage.removeItem("portal.session");
-  answers.clear();
   route();
   if (reasonKey) showLoginError(t(reasonKey));
 }

@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, g, request
 
 from gateway.auth import require_session
 from gateway.clients import ServiceClient, customer_path, relay_problem
-from gateway.openapi import SECURED, Blueprint, problem_responses, revalidated
+from gateway.openapi import SECURED, Blueprint, problem_responses
 from gateway.pdf.statements import quota_pdf, settlement_sheet_pdf
 from shared.api.ledger import InvoiceList, InvoicesArgs, SettlementSheet, SettlementSheetArgs, period_error
 from shared.timeutil import today_budapest
@@ -88,7 +88,6 @@ def pdf_response(body: bytes, filename: str) -> Response:
 @blp.arguments(InvoicesArgs(), location="query")
 @blp.response(200, InvoiceList)
 @documented
-@revalidated(blp)
 def invoices(args: dict[str, Any]) -> Response:
     """The invoices issued up to `as_of`, newest first, with what each received; totals over all of them.
 
@@ -107,7 +106,6 @@ def invoices(args: dict[str, Any]) -> Response:
 @blp.response(200, SettlementSheet)
 @blp.doc(**PDF_DOC)
 @documented
-@revalidated(blp)
 def settlement_sheet(args: dict[str, Any]) -> Response:
     """The settlement sheet of `from … to` (default: this month up to today); `format=pdf` for the document.
 

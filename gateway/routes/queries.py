@@ -9,7 +9,7 @@ from flask import Response, current_app, g, request
 
 from gateway.auth import require_session
 from gateway.clients import ServiceClient, customer_path, relay_problem
-from gateway.openapi import SECURED, Blueprint, problem_responses, revalidated
+from gateway.openapi import SECURED, Blueprint, problem_responses
 from gateway.routes import documents
 from shared.api.contracts import AsOfArgs, ContractAnnex, ExpectedFee
 from shared.api.ledger import Balance, BalanceArgs
@@ -34,7 +34,7 @@ def documented(not_found: str | None = None) -> Callable[[Callable[..., Any]], C
             s404=not_found or "",
             s503="The service answering this query is unavailable.",
         )(view)
-        return revalidated(blp)(blp.doc(security=SECURED)(view))
+        return blp.doc(security=SECURED)(view)
 
     return decorate
 

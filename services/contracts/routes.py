@@ -90,7 +90,7 @@ def portal_password_changes() -> dict[str, Any]:
 def contract_annex(customer_code: str) -> dict[str, Any]:
     """The customer's contract annex as of a date, and where to report a discrepancy (configuration)."""
     as_of = _as_of(customer_code)
-    with db_connection(tagged=True) as conn:
+    with db_connection() as conn:
         annex = _found(queries.contract_annex(conn, customer_code, as_of), customer_code)
     return {**annex, "report_to": {"email": flask.current_app.config["VENDOR"]["report_to"]}}
 
@@ -101,5 +101,5 @@ def expected_fee(customer_code: str) -> dict[str, Any]:
     as_of = _as_of(customer_code)
     if as_of.year == date.max.year:  # the next anniversary may fall in year 10000, which no date can hold
         raise ProblemError(400, "Invalid request", errors={"as_of": ["Must be before 9999-01-01."]})
-    with db_connection(tagged=True) as conn:
+    with db_connection() as conn:
         return _found(queries.expected_fee(conn, customer_code, as_of), customer_code)

@@ -69,7 +69,7 @@ def customer_balance(customer_code: str) -> dict[str, Any]:
     """Balance, settlement-sheet entries, license codes and payment block of a customer as of a date."""
     require_customer_code(customer_code)
     args = parse_query(BALANCE_QUERY)
-    with db_connection(tagged=True) as conn:
+    with db_connection() as conn:
         return queries.balance(conn, customer_code, args["serial_number"], args["as_of"], vendor(), args["lang"])
 
 
@@ -78,7 +78,7 @@ def customer_invoices(customer_code: str) -> dict[str, Any]:
     """The customer's invoices as of a date with what each received, and the open and overdue totals."""
     require_customer_code(customer_code)
     args = parse_query(INVOICES_QUERY)
-    with db_connection(tagged=True) as conn:
+    with db_connection() as conn:
         return queries.invoices(conn, customer_code, args["as_of"], args["status"], args["date_from"], args["date_to"])
 
 
@@ -87,7 +87,7 @@ def customer_settlement_sheet(customer_code: str) -> dict[str, Any]:
     """The settlement sheet of a period: opening and closing balance, the period's lines, codes, payment."""
     require_customer_code(customer_code)
     args = parse_query(SHEET_QUERY)
-    with db_connection(tagged=True) as conn:
+    with db_connection() as conn:
         return queries.settlement_sheet(
             conn, customer_code, args["serial_number"], args["date_from"], args["date_to"], vendor(), args["lang"]
         )

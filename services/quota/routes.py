@@ -30,7 +30,7 @@ def quota(code: str) -> dict[str, Any]:
     """The customer's minute quota statement on `settlement_date`."""
     require_customer_code(code)
     settlement_date = parse_query(QUOTA_QUERY)["settlement_date"]
-    with db_connection(tagged=True) as conn:
+    with db_connection() as conn:
         statement = quota_statement(conn, code, settlement_date)
     if statement is None:
         raise ProblemError(

@@ -66,7 +66,7 @@ def support_calls(customer_code: str) -> Any:
     filters["status"] = args["status"]
     if _wants_csv(args):
         return _csv_response(customer_code, filters, args.get("lang"))
-    with db_connection(tagged=True) as conn:
+    with db_connection() as conn:
         return queries.support_calls(conn, customer_code, page=args["page"], per_page=args["per_page"], **filters)
 
 
@@ -74,7 +74,7 @@ def support_calls(customer_code: str) -> Any:
 def support_call(customer_code: str, call_id: str) -> Any:
     """One call of the customer with its description and history; 404 when it is not theirs or unknown."""
     require_customer_code(customer_code)
-    with db_connection(tagged=True) as conn:
+    with db_connection() as conn:
         call = detail.support_call(conn, customer_code, call_id)
     if call is None:
         raise ProblemError(404, "Not Found", "No such support call.")

@@ -18,7 +18,6 @@ from psycopg_pool import ConnectionPool
 from shared.events.fields import CODE_MESSAGE, CODE_REGEX
 from shared.readmodel import connections as db
 from shared.readmodel import pointer
-from shared.web import validators
 from shared.web.argmemo import ParsedQueries
 from shared.web.health import register_health
 from shared.web.observability import register_request_logging
@@ -72,21 +71,13 @@ def parse_json(schema: Schema) -> dict[str, Any]:
 
 
 @contextmanager
-def db_connection(tagged: bool = False) -> Iterator[psycopg.Connection[DictRow]]:
-    """A pooled read-model connection (dict rows, search_path set) for one request.
-
-    `tagged`: the answer is a GET's whole answer, tagged by the read model's position (shared/web/validators.py):
-    the position is read first, and a request whose `If-None-Match` names the tag is answered `304` at once.
-    """
+def db_connection() -> Iterator[psycopg.Connection[DictRow]]:
+    """A pooled read-model connection (dict rows, search_path set) for one request."""
     pool: ConnectionPool[Any] = current_app.extensions["db_pool"]
     try:
         # the pool's check points the connection at the live schema at every checkout
         with pool.connection(timeout=5) as conn:
-            if not tagged:
-                yield conn
-                return
-            with validators.tagged_answer(conn) as same:
-                yield same
+            yield conn
     except (psycopg.OperationalError, TimeoutError) as exc:
         raise ProblemError(503, "Service Unavailable", f"The read model is unreachable: {exc}") from None
 
@@ -143,7 +134,6 @@ def create_service_app(
     register_problem_handlers(app)
     register_request_logging(app, name)
     require_internal_token(app)
-    validators.register_validators(app, name)
     pool = make_pool(app.config["DATABASE_URL"], app.config["READ_MODEL_SCHEMA"])
     pool.open(wait=False)
     app.extensions["db_pool"] = pool

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.timeutil import today_budapest
 from tests.e2e.conftest import login
@@ -248,25 +248,6 @@ def test_balance_in_arrears_shows_what_to_pay_instead_of_codes(page, gateway, cu
         == f"Tisza Könyvelőiroda Kft. · {customers['owing'][0]} · {customers['owing'][1]}"
     )
     assert page.locator('table[data-table="entries"]').is_visible()
-
-
-@needs_chromium
-def test_a_view_opened_again_is_revalidated_and_shown_from_the_kept_answer(page, gateway, customers):
-    def balance(response: Response) -> bool:
-        return "/api/v1/balance" in response.url
-
-    with page.expect_response(balance) as first_answer:
-        log_in(page, gateway, customers["owing"])
-    expect(page.locator('#view[data-view="balance"]:not([aria-busy])')).to_be_visible()
-    open_view(page, "Eseménylista", "support")
-    with page.expect_response(balance) as second_answer:
-        open_view(page, "Egyenleg", "balance")
-    first, again = first_answer.value, second_answer.value
-    tag = first.all_headers().get("etag")
-    assert (first.status, first.request.all_headers().get("if-none-match")) == (200, None)
-    # nothing projected between: the page sent the kept answer's tag, and the gateway confirmed it
-    assert (again.status, again.request.all_headers().get("if-none-match"), tag is not None) == (304, tag, True)
-    assert (field(page, "balance"), field(page, "overdue_amount")) == (money(128_600), money(90_500))
 
 
 @needs_chromium
