@@ -8,15 +8,15 @@ here with a run directory of their own (secrets made there), and start no proces
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STACK_VARS = (
-    "KAFKA_BOOTSTRAP_SERVERS KAFKA_SECURITY_PROTOCOL KAFKA_SSL_CAFILE KAFKA_SASL_USERNAME KAFKA_SASL_PASSWORD_FILE "
-    "DATABASE_URL INTERNAL_TOKEN_FILE GATEWAY_SECRET_KEY_FILE CONTRACTS_URL LEDGER_URL TICKETS_URL QUOTA_URL"
-).split()
+LISTED = re.search(r"^STACK_ENV_VARS=\(([^)]*)\)", (ROOT / "scripts" / "lib.sh").read_text(), re.M)
+assert LISTED, "scripts/lib.sh lists STACK_ENV_VARS"
+STACK_VARS = LISTED[1].split()  # the settings `stack.sh env` prints, as scripts/lib.sh lists them
 
 
 def stack_env(run_dir: Path, kafka_port: int, exported: dict[str, str]) -> tuple[dict[str, str], str]:
